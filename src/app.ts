@@ -1,0 +1,93 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import session, { type Store } from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Config } from './config/env';
+import { sessionOptions } from './config/session';
+import { getHealth } from './controllers/pages';
+import { HttpError } from './lib/HttpError';
+import type { Logger } from './lib/logger';
+import { requireDatabase } from './middleware/availability';
+import { csrfProtection, exposeCsrfToken } from './middleware/csrf';
+import { loadCurrentUser } from './middleware/currentUser';
+import { errorHandler, notFoundHandler } from './middleware/errors';
+import { exposeFlash } from './middleware/flash';
+import { authRoutes } from './routes/auth';
+import { pageRoutes } from './routes/pages';
+
+export interface AppDependencies {
+  config: Config;
+  sessionStore: Store;
+  logger: Logger;
+}
+
+const ROOT = path.resolve(__dirname, '..');
+const BODY_LIMITS = { limit: '100kb', parameterLimit: 200 } as const;
+
+/** What every app shares: views, static files, security headers, request logging. */
+function baseApp(config: Config, logger: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(ROOT, 'views'));
+  app.use(
+    helmet({
+      // Plain-HTTP development would otherwise have its assets upgraded to an https:// that is not there.
+      contentSecurityPolicy: {
+        directives: { styleSrc: ["'self'"], upgradeInsecureRequests: config.isProduction ? [] : null },
+      },
+      strictTransportSecurity: config.isProduction,
+    }),
+  );
+  app.use(pinoHttp({ logger }));
+  app.use((_req, res, next) => {
+    // Defaults for every view, including error pages rendered before the session is read.
+    res.locals.isAuthenticated = false;
+    res.locals.flash = {};
+    res.locals.csrfToken = () => '';
+    res.locals.currentPath = _req.path;
+    next();
+  });
+  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.isProduction ? '1d' : 0 }));
+  return app;
+}
+
+/**
+ * Builds the shop from its dependencies. It neither connects nor listens, so tests and any number
+ * of instances build it the same way (see server.ts for starting one).
+ */
+export function createApp({ config, sessionStore, logger }: AppDependencies): Express {
+  const app = baseApp(config, logger);
+  app.get('/healthz', getHealth);
+  app.use(requireDatabase);
+
+  // Flat parsing: `email[$ne]=x` stays a plain key. JSON can still carry objects, which the
+  // validators refuse (every field must be a string).
+  app.use(express.urlencoded({ extended: false, ...BODY_LIMITS }));
+  app.use(express.json({ limit: BODY_LIMITS.limit }));
+
+  // The session comes before every router: each of them may read or change it.
+  app.use(session(sessionOptions(config, sessionStore)));
+  app.use(loadCurrentUser);
+  app.use(exposeFlash);
+  app.use(exposeCsrfToken);
+  app.use(csrfProtection);
+
+  app.use(pageRoutes());
+  app.use(authRoutes(config));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}
+
+/** Answers every request with 503 while the server waits for MongoDB (see server.ts). */
+export function createUnavailableApp(config: Config, logger: Logger): Express {
+  const app = baseApp(config, logger);
+  app.get('/healthz', (_req, res) => res.status(503).json({ status: 'unavailable' }));
+  app.use((_req, _res, next) => next(new HttpError(503, 'The shop is starting up. Please try again in a moment.')));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,58 @@
+import mongoose from 'mongoose';
+import type { Config } from './env';
+
+/**
+ * Short timeouts so that an outage answers 503 within seconds instead of hanging for the driver's
+ * default 30 s server selection (and mongoose's 10 s buffering).
+ */
+export function driverOptions(config: Pick<Config, 'MONGODB_TIMEOUT_MS'>) {
+  return {
+    serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
+    connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
+    heartbeatFrequencyMS: Math.max(500, Math.min(config.MONGODB_TIMEOUT_MS, 10_000)),
+  };
+}
+
+export async function connectMongoose(uri: string, config: Pick<Config, 'MONGODB_TIMEOUT_MS'>) {
+  mongoose.set('bufferTimeoutMS', config.MONGODB_TIMEOUT_MS);
+  // Never `strictQuery: true`: it silently drops unknown filter keys, so a typo would match everything.
+  mongoose.set('strictQuery', false);
+  // An object where a filter expects a value (an injected `{ $gt: '' }`) becomes a CastError.
+  mongoose.set('sanitizeFilter', true);
+  await mongoose.connect(uri, driverOptions(config));
+  return mongoose.connection;
+}
+
+export function isDatabaseConnected(): boolean {
+  return mongoose.connection.readyState === mongoose.ConnectionStates.connected;
+}
+
+/** Answers whether MongoDB responds to a ping right now. */
+export async function pingDatabase(): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db || !isDatabaseConnected()) return false;
+  try {
+    await db.admin().ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** True for errors that mean "the database cannot be reached", which the app answers with 503. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNAVAILABLE_ERRORS.has(error.name)) return true;
+  // mongoose: "Operation `users.findOne()` buffering timed out after 3000ms"
+  return error.name === 'MongooseError' && /buffering timed out/.test(error.message);
+}

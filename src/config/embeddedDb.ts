@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import fs from 'node:fs';
+import { MongoMemoryServer } from 'mongodb-memory-server';
+import type { Logger } from '../lib/logger';
+
+/** A database the app starts itself when MONGODB_URI is not set. */
+export interface EmbeddedDatabase {
+  uri: string;
+  kind: 'mongodb' | 'ferretdb';
+  stop(): Promise<void>;
+}
+
+const TEST_DB_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'test-db.sh');
+const FERRETDB_START_TIMEOUT_MS = 5 * 60_000; // the first start builds it (about a minute)
+
+export const NO_DATABASE_HELP =
+  'No MongoDB to use. Set MONGODB_URI in .env (for example mongodb://127.0.0.1:27017/shop or an ' +
+  'Atlas mongodb+srv:// string), or let the app start one: it needs either internet access once ' +
+  '(mongodb-memory-server downloads MongoDB) or Go (scripts/test-db.sh builds FerretDB). See README.md.';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(1000, () => done(false));
+  });
+}
+
+async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedDatabase> {
+  const dbPath = path.join(dataDir, 'mongodb');
+  fs.mkdirSync(dbPath, { recursive: true });
+  const server = await MongoMemoryServer.create({
+    instance: { dbPath, storageEngine: 'wiredTiger', ip: '127.0.0.1' },
+  });
+  return {
+    uri: server.getUri('shop'),
+    kind: 'mongodb',
+    // Keep the files: users and sessions must survive a restart.
+    stop: async () => void (await server.stop({ doCleanup: false })),
+  };
+}
+
+async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const port = await freePort();
+  const child = spawn('bash', [TEST_DB_SCRIPT, 'serve', path.join(dataDir, 'ferretdb'), String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+  const deadline = Date.now() + FERRETDB_START_TIMEOUT_MS;
+  let announced = false;
+  while (!(await accepts(port))) {
+    const code = await Promise.race([exited, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 250))]);
+    if (code !== 'waiting' || Date.now() > deadline) {
+      child.kill();
+      throw new Error(`FerretDB did not start: ${stderr.trim().split('\n').slice(-3).join(' ') || 'timed out'}`);
+    }
+    if (!announced && stderr.includes('building')) {
+      logger.info('building FerretDB for the embedded database (first start only, about a minute)');
+      announced = true;
+    }
+  }
+  return {
+    uri: `mongodb://127.0.0.1:${port}/shop`,
+    kind: 'ferretdb',
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
+ * Starts a local database with its files under `dataDir`: a real MongoDB through
+ * mongodb-memory-server, or, where its binary cannot be downloaded (offline), FerretDB.
+ */
+export async function startEmbeddedDatabase(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  try {
+    return await startMongoMemoryServer(dataDir);
+  } catch (err) {
+    logger.warn({ reason: (err as Error).message.split('\n')[0] }, 'MongoDB could not be started; trying FerretDB');
+  }
+  try {
+    return await startFerretDb(dataDir, logger);
+  } catch (err) {
+    throw new Error(`${NO_DATABASE_HELP}\n(${(err as Error).message})`, { cause: err });
+  }
+}

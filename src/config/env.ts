@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+/** Where the app keeps local state in development: the embedded database and the generated secret. */
+export const DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
+
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const booleanish = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/**
+ * Express's `trust proxy`: "true"/"false", a hop count, or a comma-separated list of addresses or
+ * subnets (e.g. "loopback, 10.0.0.0/8").
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (value === 'true') return true;
+    if (value === 'false' || value === '') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((part) => part.trim());
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'a connection string starting with mongodb:// or mongodb+srv://')
+      .optional(),
+    MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+    SESSION_SECRET: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value
+          ?.split(',')
+          .map((secret) => secret.trim())
+          .filter(Boolean),
+      ),
+    SESSION_COOKIE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-"')
+      .default('shop.sid'),
+    SESSION_MAX_AGE: seconds(60 * 60 * 24),
+    SESSION_SWEEP_INTERVAL: seconds(60),
+    TRUST_PROXY: trustProxy.default(false),
+    BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    const secrets = env.SESSION_SECRET ?? [];
+    if (secrets.length === 0 || secrets.some((s) => s.length < MIN_PRODUCTION_SECRET_LENGTH)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SECRET'],
+        message: `required in production: one or more comma-separated secrets of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters each`,
+      });
+    }
+    if (env.BCRYPT_COST < 12) {
+      ctx.addIssue({ code: 'custom', path: ['BCRYPT_COST'], message: 'must be at least 12 in production' });
+    }
+  });
+
+type ParsedEnv = z.infer<typeof schema>;
+
+export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL'> {
+  /** The first secret signs new cookies; all of them verify (rotation). */
+  SESSION_SECRET: string[];
+  LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
+  isProduction: boolean;
+  /** The cookie's real name: `__Host-` prefixed in production, where the cookie is Secure. */
+  sessionCookieName: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads (or creates once) the development secret kept in .data/, so logins survive restarts. */
+function developmentSecret(dataDir: string, warn: (message: string) => void): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  warn(`SESSION_SECRET is not set: generated one for development and kept it in ${file}`);
+  return secret;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`).join('\n');
+}
+
+/**
+ * Validates the environment into a typed configuration. Throws a ConfigError naming every bad
+ * variable and what it expects.
+ */
+export function parseConfig(
+  env: NodeJS.ProcessEnv,
+  { dataDir = DATA_DIR, warn = (message: string) => console.warn(message) } = {},
+): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(`Invalid configuration:\n${describeIssues(result.error)}`);
+  }
+  const parsed = result.data;
+  const isProduction = parsed.NODE_ENV === 'production';
+  const secrets = parsed.SESSION_SECRET?.length ? parsed.SESSION_SECRET : [developmentSecret(dataDir, warn)];
+  return {
+    ...parsed,
+    SESSION_SECRET: secrets,
+    LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
+    isProduction,
+    sessionCookieName: isProduction ? `__Host-${parsed.SESSION_COOKIE_NAME}` : parsed.SESSION_COOKIE_NAME,
+  };
+}
+
+/** Loads `.env` (if present) into the environment, then validates it. */
+export function loadConfig(): Config {
+  dotenv.config({ quiet: true });
+  return parseConfig(process.env);
+}

@@ -1,0 +1,15 @@
+import type { RequestHandler } from 'express';
+import { pingDatabase } from '../config/db';
+
+/** @route GET / */
+export const getHome: RequestHandler = (_req, res) => res.render('home', { title: 'Welcome' });
+
+/** @route GET /account */
+export const getAccount: RequestHandler = (req, res) =>
+  res.render('account/index', { title: 'Your account', user: req.user });
+
+/** @route GET /healthz — 200 while MongoDB answers a ping, 503 otherwise. */
+export const getHealth: RequestHandler = async (_req, res) => {
+  const ok = await pingDatabase();
+  res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+};

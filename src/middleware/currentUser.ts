@@ -1,0 +1,26 @@
+import type { RequestHandler } from 'express';
+import { User } from '../models/User';
+import { regenerateSession } from '../sessions/lifecycle';
+
+/**
+ * Re-fetches the logged-in user from MongoDB on every request. The session holds plain data (an id
+ * and an email), not a model with methods; the fresh document also reflects changes made since
+ * login. A session whose user no longer exists is ended (replaced by an empty anonymous one).
+ */
+export const loadCurrentUser: RequestHandler = async (req, res, next) => {
+  const sessionUser = req.session.isLoggedIn ? req.session.user : undefined;
+  if (sessionUser) {
+    const user = await User.findById(sessionUser._id);
+    if (user) {
+      req.user = user;
+      // Pages for a signed-in user must not be kept by browsers or proxies.
+      res.set('Cache-Control', 'no-store');
+    } else {
+      await regenerateSession(req);
+    }
+  }
+  res.locals.isAuthenticated = Boolean(req.user);
+  res.locals.currentUserEmail = req.user?.email;
+  res.locals.currentPath = req.path;
+  next();
+};

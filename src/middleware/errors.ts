@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import mongoose from 'mongoose';
+import { isDatabaseUnavailable } from '../config/db';
+import { HttpError, notFound } from '../lib/HttpError';
+import type { Logger } from '../lib/logger';
+import { SessionStoreError } from '../sessions/MongoSessionStore';
+
+const RETRY_AFTER_SECONDS = 5;
+
+const MESSAGES: Record<number, string> = {
+  400: 'The request could not be understood.',
+  403: 'This action is not allowed. If you submitted a form, reload the page and try again.',
+  404: 'We could not find that page.',
+  413: 'That request was too large.',
+  422: 'Some of the information sent was not valid.',
+  431: 'The request headers were too large.',
+  503: 'The shop is temporarily unavailable. Please try again in a moment.',
+};
+
+/** What status an error means: a client's mistake (4xx), an outage (503), or a bug (500). */
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError || err instanceof SessionStoreError) return err.status;
+  if (isDatabaseUnavailable(err)) return 503;
+  // A malformed id or an injected operator that reached a query.
+  if (err instanceof mongoose.Error.CastError) return 404;
+  // body-parser, csrf-sync and other http-errors: a status set on purpose for client errors.
+  if (typeof err === 'object' && err !== null) {
+    const status = 'status' in err ? err.status : 'statusCode' in err ? err.statusCode : undefined;
+    if (typeof status === 'number' && status >= 400 && status < 500) return status;
+  }
+  return 500;
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    // Too late to send an error page: let Express close the connection.
+    if (res.headersSent) return next(err);
+
+    const status = statusOf(err);
+    if (status >= 500) logger.error({ err, url: req.originalUrl }, 'request failed');
+    else logger.debug({ err: { message: (err as Error)?.message }, url: req.originalUrl }, 'request refused');
+
+    const message = err instanceof HttpError ? err.message : (MESSAGES[status] ?? 'Something went wrong on our side.');
+    if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    res.status(status);
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json({ error: message });
+      return;
+    }
+    const view = status === 404 ? 'errors/404' : status >= 500 ? 'errors/500' : 'errors/error';
+    res.render(view, { title: status === 503 ? 'Temporarily unavailable' : `Error ${status}`, status, message });
+  };
+}

@@ -1,0 +1,22 @@
+import type { RequestHandler } from 'express';
+import { saveSession } from '../sessions/lifecycle';
+
+/** Only a same-site path may be a return-to target: "//evil.example", "https://…", "/\evil" are not. */
+export function safeReturnTo(target: unknown): string {
+  if (typeof target !== 'string') return '/';
+  if (!target.startsWith('/') || target.startsWith('//') || target.includes('\\')) return '/';
+  // Control characters (a smuggled CR/LF or tab) never belong in a path we redirect to.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f]/.test(target)) return '/';
+  return target;
+}
+
+/** Sends anonymous visitors to the login page, remembering where they were going. */
+export const requireAuth: RequestHandler = async (req, res, next) => {
+  if (req.user) return next();
+  if (req.method === 'GET') {
+    req.session.returnTo = safeReturnTo(req.originalUrl);
+    await saveSession(req);
+  }
+  res.redirect('/login');
+};

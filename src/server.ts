@@ -1,0 +1,121 @@
+import http from 'node:http';
+import type { Express } from 'express';
+import mongoose from 'mongoose';
+import { createApp, createUnavailableApp } from './app';
+import { connectMongoose, driverOptions } from './config/db';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedDb';
+import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
+import { createLogger, type Logger } from './lib/logger';
+import { openSessionStore, type MongoSessionStore } from './sessions/MongoSessionStore';
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+const MAX_RETRY_DELAY_MS = 10_000;
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+/** Connects mongoose, then the session store, retrying each with backoff until MongoDB answers. */
+async function connectWithRetry(uri: string, config: Config, logger: Logger, signal: AbortSignal) {
+  let delay = 500;
+  const pause = async () => {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+  };
+  while (!signal.aborted) {
+    try {
+      await connectMongoose(uri, config);
+      break;
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message }, retryInMs: delay }, 'MongoDB is not reachable yet');
+      await mongoose.disconnect().catch(() => {});
+      await pause();
+    }
+  }
+  while (!signal.aborted) {
+    try {
+      return await openSessionStore({
+        uri,
+        maxAgeMs: config.SESSION_MAX_AGE * 1000,
+        connectionOptions: driverOptions(config),
+        sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
+        logger,
+      });
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message }, retryInMs: delay }, 'session store is not reachable yet');
+      await pause();
+    }
+  }
+  return undefined;
+}
+
+async function main() {
+  const config = configOrExit();
+  const logger = createLogger(config.LOG_LEVEL);
+
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception: exiting so that a supervisor restarts the process');
+    process.exit(1);
+  });
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.MONGODB_URI) {
+    try {
+      embedded = await startEmbeddedDatabase(DATA_DIR, logger);
+      logger.info({ kind: embedded.kind, dataDir: DATA_DIR }, 'MONGODB_URI is not set: using an embedded database');
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exit(1);
+    }
+  }
+  const uri = config.MONGODB_URI ?? embedded!.uri;
+
+  // Until MongoDB answers, every request gets a 503 page; then the real shop takes over.
+  let handler: Express = createUnavailableApp(config, logger);
+  const server = http.createServer((req, res) => handler(req, res));
+  server.listen(config.PORT, config.HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
+    logger.info(`Shop listening on http://${host}:${port}`);
+  });
+
+  const stopConnecting = new AbortController();
+  // Filled in once connected; shutdown closes whatever is open by then.
+  const open: { store?: MongoSessionStore } = {};
+  let shuttingDown = false;
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    stopConnecting.abort();
+    // Stops accepting connections and resolves once in-flight requests have completed.
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await open.store?.close().catch((err: unknown) => logger.warn({ err }, 'could not close the session store'));
+    await mongoose.disconnect().catch((err: unknown) => logger.warn({ err }, 'could not close mongoose'));
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  open.store = await connectWithRetry(uri, config, logger, stopConnecting.signal);
+  if (!open.store || shuttingDown) return;
+  handler = createApp({ config, sessionStore: open.store, logger });
+  logger.info('connected to MongoDB: the shop is ready');
+}
+
+void main();

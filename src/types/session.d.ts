@@ -1,0 +1,13 @@
+import 'express-session';
+
+declare module 'express-session' {
+  interface SessionData {
+    isLoggedIn: boolean;
+    /** A small plain copy of who is logged in: never the password hash, never the document. */
+    user: { _id: string; email: string };
+    /** Where to send the visitor after logging in (a same-site path). */
+    returnTo: string;
+    flash: Partial<Record<FlashKind, string[]>>;
+  }
+  type FlashKind = 'success' | 'error' | 'info';
+}

@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, parseConfig } from '../src/config/env';
+
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'shop-config-'));
+const LONG_SECRET = 'x'.repeat(32);
+
+describe('configuration', () => {
+  it('has safe defaults: port 3000, bcrypt cost 12, a cookie that is not connect.sid', () => {
+    const config = parseConfig({ SESSION_SECRET: LONG_SECRET }, { dataDir: tempDir() });
+    expect(config.PORT).toBe(3000);
+    expect(config.BCRYPT_COST).toBe(12);
+    expect(config.sessionCookieName).toBe('shop.sid');
+  });
+
+  it('names the cookie with the __Host- prefix in production', () => {
+    const config = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: LONG_SECRET }, { dataDir: tempDir() });
+    expect(config.sessionCookieName).toBe('__Host-shop.sid');
+  });
+
+  it('reads a comma-separated SESSION_SECRET as a rotation list, first one signing', () => {
+    const config = parseConfig({ SESSION_SECRET: `${LONG_SECRET}new, ${LONG_SECRET}old` }, { dataDir: tempDir() });
+    expect(config.SESSION_SECRET).toEqual([`${LONG_SECRET}new`, `${LONG_SECRET}old`]);
+  });
+
+  it.each([
+    ['a missing SESSION_SECRET in production', { NODE_ENV: 'production' }, 'SESSION_SECRET'],
+    [
+      'a short SESSION_SECRET in production',
+      { NODE_ENV: 'production', SESSION_SECRET: 'short' },
+      'at least 32 characters',
+    ],
+    [
+      'one short secret among several',
+      { NODE_ENV: 'production', SESSION_SECRET: `${LONG_SECRET},short` },
+      'SESSION_SECRET',
+    ],
+    ['a non-numeric PORT', { PORT: 'eighty' }, 'PORT'],
+    ['a MONGODB_URI that is not a MongoDB connection string', { MONGODB_URI: 'http://example.com' }, 'MONGODB_URI'],
+    ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [
+      'a bcrypt cost under 12 in production',
+      { NODE_ENV: 'production', SESSION_SECRET: LONG_SECRET, BCRYPT_COST: '8' },
+      'BCRYPT_COST',
+    ],
+  ])('refuses %s, naming the variable', (_, env, expected) => {
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(ConfigError);
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(expected);
+  });
+
+  it('in development, generates a secret once, keeps it in the data folder and warns', () => {
+    const dataDir = tempDir();
+    const warnings: string[] = [];
+    const first = parseConfig({}, { dataDir, warn: (message) => warnings.push(message) });
+    const second = parseConfig({}, { dataDir, warn: (message) => warnings.push(message) });
+
+    expect(first.SESSION_SECRET[0]).toHaveLength(64);
+    expect(second.SESSION_SECRET).toEqual(first.SESSION_SECRET);
+    expect(fs.readFileSync(path.join(dataDir, 'session-secret'), 'utf8')).toBe(first.SESSION_SECRET[0]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('SESSION_SECRET is not set');
+  });
+
+  it('stops the server at start with a message naming the bad variable', () => {
+    const result = spawnSync(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, '..', 'src', 'server.ts')], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', SESSION_SECRET: 'too-short' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('SESSION_SECRET');
+    expect(result.stderr).toContain('at least 32 characters');
+  });
+});

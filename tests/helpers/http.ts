@@ -1,0 +1,63 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { User } from '../../src/models/User';
+import { hashPassword } from '../../src/lib/passwords';
+
+export type Agent = TestAgent;
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A new email for each call, so tests never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${counter}-${process.pid}@example.com`;
+}
+
+/** The CSRF token from the first hidden `_csrf` field of a page. */
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no _csrf field on the page');
+  return match[1];
+}
+
+/** Fetches a page and returns the CSRF token of its form (creating the session that holds it). */
+export async function csrfToken(agent: Agent, path = '/login'): Promise<string> {
+  const page = await agent.get(path).expect(200);
+  return csrfFrom(page.text);
+}
+
+/** Creates a user directly in the database (faster than the signup form). */
+export async function createUser(email = uniqueEmail(), password = PASSWORD, cost = 4) {
+  return User.create({ email, password: await hashPassword(password, cost) });
+}
+
+export async function logIn(agent: Agent, email: string, password = PASSWORD) {
+  const _csrf = await csrfToken(agent, '/login');
+  return agent.post('/login').type('form').send({ _csrf, email, password });
+}
+
+/** A fresh agent (its own cookie jar) that is logged in as a newly created user. */
+export async function loggedInAgent(app: Express, email = uniqueEmail()) {
+  const agent = request.agent(app);
+  const user = await createUser(email);
+  const response = await logIn(agent, email);
+  if (response.status !== 302) throw new Error(`login failed with ${response.status}`);
+  return { agent, user, email };
+}
+
+/** The session id inside a signed cookie header value such as `shop.sid=s%3A<sid>.<sig>; Path=/`. */
+export function sessionIdFrom(setCookie: string[] | string | undefined, name = 'shop.sid'): string | undefined {
+  const cookies = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  const cookie = cookies.find((c) => c.startsWith(`${name}=`));
+  if (!cookie) return undefined;
+  const value = decodeURIComponent(cookie.slice(name.length + 1).split(';')[0] ?? '');
+  return value.startsWith('s:') ? value.slice(2, value.lastIndexOf('.')) : undefined;
+}
+
+/** The agent's session cookie as a `Cookie` header value, to replay it against another instance. */
+export function sessionCookie(agent: Agent, name = 'shop.sid'): string {
+  const cookie = agent.jar.getCookie(name, { domain: '127.0.0.1', path: '/', secure: false, script: false });
+  if (!cookie) throw new Error('the agent holds no session cookie');
+  return `${name}=${cookie.value}`;
+}

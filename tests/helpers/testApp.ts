@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { Express } from 'express';
+import ConnectionString from 'mongodb-connection-string-url';
+import mongoose from 'mongoose';
+import { createApp } from '../../src/app';
+import { connectMongoose, driverOptions } from '../../src/config/db';
+import { parseConfig, type Config } from '../../src/config/env';
+import { createLogger, type Logger } from '../../src/lib/logger';
+import { openSessionStore, type MongoSessionStore } from '../../src/sessions/MongoSessionStore';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
+
+/** A database of its own for one test file, on the server named by MONGODB_URI. */
+export function uniqueDatabaseUri(): string {
+  const base = process.env.MONGODB_URI;
+  if (!base) throw new Error('MONGODB_URI is not set: run the tests with `npm test` (see tests/setup)');
+  const uri = new ConnectionString(base);
+  uri.pathname = `/shop_test_${process.env.JEST_WORKER_ID ?? 0}_${randomBytes(4).toString('hex')}`;
+  return uri.toString();
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return parseConfig(
+    {
+      NODE_ENV: 'test',
+      SESSION_SECRET: TEST_SECRET,
+      // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
+      BCRYPT_COST: '4',
+      MONGODB_TIMEOUT_MS: '2000',
+      ...env,
+    },
+    { warn: () => {} },
+  );
+}
+
+export interface TestApp {
+  app: Express;
+  /** The database this instance uses. */
+  uri: string;
+  store: MongoSessionStore;
+  config: Config;
+  /** Closes this instance's session store (mongoose stays connected for the file). */
+  close(): Promise<void>;
+}
+
+/** Builds one app instance the way server.ts does: config → store → createApp. */
+export async function buildApp(
+  uri: string,
+  env: Record<string, string> = {},
+  logger: Logger = createLogger('silent'),
+): Promise<TestApp> {
+  const config = testConfig(env);
+  const store = await openSessionStore({
+    uri,
+    maxAgeMs: config.SESSION_MAX_AGE * 1000,
+    connectionOptions: driverOptions(config),
+    sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
+    logger,
+  });
+  return { app: createApp({ config, sessionStore: store, logger }), uri, store, config, close: () => store.close() };
+}
+
+/**
+ * Connects mongoose to a fresh database for this test file and drops it afterwards. Call at the
+ * top of a describe block or file; use the returned getter inside tests.
+ */
+export function useTestDatabase(): () => string {
+  const uri = uniqueDatabaseUri();
+  beforeAll(async () => {
+    await connectMongoose(uri, testConfig());
+    await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
+  });
+  afterAll(async () => {
+    await mongoose.connection.dropDatabase().catch(() => {});
+    await mongoose.disconnect();
+  });
+  return () => uri;
+}
+
+/** One app instance for the whole file, on the file's database. */
+export function useTestApp(env: Record<string, string> = {}): () => TestApp {
+  const database = useTestDatabase();
+  let instance: TestApp | undefined;
+  beforeAll(async () => {
+    instance = await buildApp(database(), env);
+  });
+  afterAll(async () => {
+    await instance?.close();
+  });
+  return () => {
+    if (!instance) throw new Error('useTestApp: the app is built in beforeAll');
+    return instance;
+  };
+}
