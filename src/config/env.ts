@@ -11,8 +11,6 @@ const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const booleanish = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
-
 /**
  * Express's `trust proxy`: "true"/"false", a hop count, or a comma-separated list of addresses or
  * subnets (e.g. "loopback, 10.0.0.0/8").
