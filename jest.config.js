@@ -8,6 +8,7 @@ module.exports = {
   globalSetup: '<rootDir>/tests/setup/globalSetup.ts',
   globalTeardown: '<rootDir>/tests/setup/globalTeardown.ts',
   testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/tests/setup/summaryReporter.js'],
   // Two cores here: two test files at a time, each with its own database.
   maxWorkers: 2,
 };
