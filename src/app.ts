@@ -14,7 +14,11 @@ import { loadCurrentUser } from './middleware/currentUser';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
+import { adminRoutes } from './routes/admin';
 import { pageRoutes } from './routes/pages';
+import { shopRoutes } from './routes/shop';
+import { exposeCartCount } from './middleware/cartCount';
+import { formatPrice } from './lib/money';
 
 export interface AppDependencies {
   config: Config;
@@ -32,11 +36,17 @@ function baseApp(config: Config, logger: Logger): Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
+  app.locals.formatPrice = formatPrice;
   app.use(
     helmet({
       // Plain-HTTP development would otherwise have its assets upgraded to an https:// that is not there.
       contentSecurityPolicy: {
-        directives: { styleSrc: ["'self'"], upgradeInsecureRequests: config.isProduction ? [] : null },
+        directives: {
+          styleSrc: ["'self'"],
+          // Product images may be any https:// URL an owner entered.
+          imgSrc: ["'self'", 'data:', 'https:'],
+          upgradeInsecureRequests: config.isProduction ? [] : null,
+        },
       },
       strictTransportSecurity: config.isProduction,
     }),
@@ -45,8 +55,10 @@ function baseApp(config: Config, logger: Logger): Express {
   app.use((_req, res, next) => {
     // Defaults for every view, including error pages rendered before the session is read.
     res.locals.isAuthenticated = false;
+    res.locals.cartCount = 0;
     res.locals.flash = {};
     res.locals.csrfToken = () => '';
+    res.locals.csrfTokenIfIssued = () => '';
     res.locals.currentPath = _req.path;
     next();
   });
@@ -71,10 +83,13 @@ export function createApp({ config, sessionStore, logger }: AppDependencies): Ex
   // The session comes before every router: each of them may read or change it.
   app.use(session(sessionOptions(config, sessionStore)));
   app.use(loadCurrentUser);
+  app.use(exposeCartCount);
   app.use(exposeFlash);
   app.use(exposeCsrfToken);
   app.use(csrfProtection);
 
+  app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE }));
+  app.use('/admin', adminRoutes());
   app.use(pageRoutes());
   app.use(authRoutes(config));
 

@@ -6,6 +6,8 @@ import { connectMongoose, driverOptions } from './config/db';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedDb';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { createLogger, type Logger } from './lib/logger';
+import { Product } from './models/Product';
+import { DEMO_USER, seedDemoData } from './seed/demoData';
 import { openSessionStore, type MongoSessionStore } from './sessions/MongoSessionStore';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -114,6 +116,10 @@ async function main() {
 
   open.store = await connectWithRetry(uri, config, logger, stopConnecting.signal);
   if (!open.store || shuttingDown) return;
+  if (embedded && (await Product.estimatedDocumentCount()) === 0) {
+    const added = await seedDemoData(config.BCRYPT_COST);
+    logger.info({ added, demoLogin: DEMO_USER }, 'seeded the empty embedded database with demo data');
+  }
   handler = createApp({ config, sessionStore: open.store, logger });
   logger.info('connected to MongoDB: the shop is ready');
 }

@@ -52,6 +52,7 @@ const schema = z
     SESSION_SWEEP_INTERVAL: seconds(60),
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   })
   .superRefine((env, ctx) => {

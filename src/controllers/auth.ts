@@ -6,6 +6,7 @@ import { hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwo
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
+import { mergeGuestCart } from '../services/cart';
 import { destroySession, regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
@@ -57,6 +58,8 @@ export function authController(config: Config) {
       : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
     if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
 
+    // The guest cart is keyed by the pre-login session id, which logIn replaces.
+    if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
     const returnTo = await logIn(req, { _id: user.id as string, email: user.email });
     res.redirect(returnTo);
   };

@@ -1,9 +1,6 @@
 import type { RequestHandler } from 'express';
 import { pingDatabase } from '../config/db';
 
-/** @route GET / */
-export const getHome: RequestHandler = (_req, res) => res.render('home', { title: 'Welcome' });
-
 /** @route GET /account */
 export const getAccount: RequestHandler = (req, res) =>
   res.render('account/index', { title: 'Your account', user: req.user });

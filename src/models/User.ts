@@ -1,23 +1,69 @@
-import { Schema, model, type HydratedDocument } from 'mongoose';
+import { Schema, model, type HydratedDocument, type Model, type Types } from 'mongoose';
+import { addAll, addItem, cartItemSchema, removeItem, subtractAll, type CartItem } from './cartItems';
+import { updateCart } from './cartStore';
 
 export interface UserFields {
   email: string;
   password: string;
+  /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
+  cart: { items: CartItem[]; version: number };
   createdAt: Date;
   updatedAt: Date;
 }
 
-const userSchema = new Schema<UserFields>(
+interface UserMethods {
+  addToCart(productId: Types.ObjectId, quantity?: number): Promise<CartItem[]>;
+  removeFromCart(productId: Types.ObjectId | string): Promise<CartItem[]>;
+  /** Merges another cart (a guest's) into this one: quantities add up. */
+  mergeCart(items: CartItem[]): Promise<CartItem[]>;
+  /** Removes exactly what an order bought; items added meanwhile stay. */
+  removeOrdered(items: CartItem[]): Promise<CartItem[]>;
+  clearCart(): Promise<CartItem[]>;
+}
+
+type UserModel = Model<UserFields, object, UserMethods>;
+export type UserDocument = HydratedDocument<UserFields, UserMethods>;
+
+const userSchema = new Schema<UserFields, UserModel, UserMethods>(
   {
     email: { type: String, required: true, unique: true, lowercase: true, trim: true },
     // A bcrypt hash; `select: false` keeps it out of every query that does not ask for it.
     password: { type: String, required: true, select: false },
+    cart: {
+      items: { type: [cartItemSchema], default: [] },
+      version: { type: Number, default: 0 },
+    },
   },
   { timestamps: true },
 );
 
-export const User = model<UserFields>('User', userSchema);
-export type UserDocument = HydratedDocument<UserFields>;
+function changeCart(user: UserDocument, change: Parameters<typeof updateCart>[1]) {
+  return updateCart({ collection: User.collection, id: user._id }, change).then((items) => {
+    user.cart.items = items;
+    return items;
+  });
+}
+
+userSchema.method('addToCart', function addToCart(productId: Types.ObjectId, quantity = 1) {
+  return changeCart(this, addItem(productId, quantity));
+});
+userSchema.method('removeFromCart', function removeFromCart(productId: Types.ObjectId | string) {
+  return changeCart(this, removeItem(productId));
+});
+userSchema.method('mergeCart', function mergeCart(items: CartItem[]) {
+  return changeCart(this, addAll(items));
+});
+userSchema.method('removeOrdered', function removeOrdered(items: CartItem[]) {
+  return changeCart(this, subtractAll(items));
+});
+userSchema.method('clearCart', function clearCart() {
+  return changeCart(this, () => []);
+});
+
+// Finds the carts holding a product that is being deleted.
+userSchema.index({ 'cart.items.productId': 1 });
+
+export const User = model<UserFields, UserModel>('User', userSchema);
 
 /** True for MongoDB's duplicate-key error (E11000), e.g. a second signup with the same email. */
 export function isDuplicateKeyError(error: unknown): boolean {

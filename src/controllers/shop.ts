@@ -1,0 +1,82 @@
+import type { RequestHandler } from 'express';
+import { isObjectIdOrHexString } from 'mongoose';
+import { notFound } from '../lib/HttpError';
+import { flash } from '../middleware/flash';
+import { Order, lineTotal } from '../models/Order';
+import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
+import { EmptyCartError, placeOrder } from '../services/checkout';
+import { findProduct, parsePageParam, productPage } from '../services/products';
+import { saveSession } from '../sessions/lifecycle';
+
+export function shopController({ perPage }: { perPage: number }) {
+  /** @route GET / */
+  const getIndex: RequestHandler = async (_req, res) => {
+    const { items } = await productPage(1, 4);
+    res.render('shop/index', { title: 'Welcome', products: items });
+  };
+
+  /** @route GET /products?page=N */
+  const getProducts: RequestHandler = async (req, res) => {
+    const page = parsePageParam(req.query.page);
+    if (page === undefined) return res.redirect('/products');
+    const result = await productPage(page, perPage);
+    if (page > result.pageCount) return res.redirect(`/products?page=${result.pageCount}`);
+    res.render('shop/products', { title: 'All products', products: result.items, pagination: result });
+  };
+
+  /** @route GET /products/:productId */
+  const getProduct: RequestHandler = async (req, res) => {
+    const product = await findProduct(req.params.productId);
+    res.render('shop/product-detail', { title: product.title, product });
+  };
+
+  /** @route GET /cart */
+  const getCart: RequestHandler = async (req, res) => {
+    const lines = await cartLines(await cartItemsOf(req));
+    res.render('shop/cart', { title: 'Your cart', lines, total: cartTotal(lines) });
+  };
+
+  /** @route POST /cart — adds one of `productId`; guests too (their cart is merged at login). */
+  const postCart: RequestHandler = async (req, res) => {
+    const product = await findProduct(req.body?.productId);
+    await addToCart(req, product._id);
+    flash(req, 'success', `Added “${product.title}” to your cart.`);
+    if (!req.user) flash(req, 'info', 'Log in or sign up to see your cart and check out: it will be waiting.');
+    await saveSession(req);
+    res.redirect('/cart');
+  };
+
+  /** @route POST /cart-delete-item */
+  const postCartDeleteItem: RequestHandler = async (req, res) => {
+    const productId: unknown = req.body?.productId;
+    // The product itself may be gone already; only the id's form matters here.
+    if (typeof productId !== 'string' || !isObjectIdOrHexString(productId)) throw notFound('Product');
+    await removeFromCart(req, productId);
+    flash(req, 'success', 'Removed the item from your cart.');
+    await saveSession(req);
+    res.redirect('/cart');
+  };
+
+  /** @route POST /create-order */
+  const postOrder: RequestHandler = async (req, res) => {
+    try {
+      await placeOrder(req.user!);
+    } catch (err) {
+      if (!(err instanceof EmptyCartError)) throw err;
+      flash(req, 'error', err.message);
+      await saveSession(req);
+      return res.redirect('/cart');
+    }
+    flash(req, 'success', 'Thank you! Your order is placed.');
+    await saveSession(req);
+    res.redirect('/orders');
+  };
+
+  /** @route GET /orders — the user's own orders, newest first. */
+  const getOrders: RequestHandler = async (req, res) => {
+    const orders = await Order.find({ userId: req.user!._id }).sort({ createdAt: -1 });
+    res.render('shop/orders', { title: 'Your orders', orders, lineTotal });
+  };
+
+  return { getIndex, getProducts, getProduct, getCart, postCart, postCartDeleteItem, postOrder, getOrders };
+}

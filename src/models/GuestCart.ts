@@ -1,0 +1,42 @@
+import { Schema, model } from 'mongoose';
+import { addItem, cartItemSchema, removeItem, type CartItem } from './cartItems';
+import { updateCart } from './cartStore';
+
+/**
+ * A visitor's cart before they log in, in its own document keyed by their session id. Not in the
+ * session itself: parallel requests on one session overwrite each other's session data, while
+ * this document changes atomically. Merged into the user's cart at login.
+ */
+interface GuestCartFields {
+  _id: string;
+  cart: { items: CartItem[]; version: number };
+  updatedAt: Date;
+}
+
+const guestCartSchema = new Schema<GuestCartFields>(
+  {
+    _id: { type: String, required: true },
+    cart: {
+      items: { type: [cartItemSchema], default: [] },
+      version: { type: Number, default: 0 },
+    },
+  },
+  { timestamps: { createdAt: false, updatedAt: true } },
+);
+
+// Finds the carts holding a product that is being deleted.
+guestCartSchema.index({ 'cart.items.productId': 1 });
+
+export const GuestCart = model<GuestCartFields>('GuestCart', guestCartSchema);
+
+const holder = (sessionId: string) => ({ collection: GuestCart.collection, id: sessionId, upsert: true });
+
+export const guestCart = {
+  async items(sessionId: string): Promise<CartItem[]> {
+    const doc = await GuestCart.findById(sessionId).lean();
+    return doc?.cart?.items ?? [];
+  },
+  add: (sessionId: string, productId: CartItem['productId']) => updateCart(holder(sessionId), addItem(productId)),
+  remove: (sessionId: string, productId: string) => updateCart(holder(sessionId), removeItem(productId)),
+  discard: (sessionId: string) => GuestCart.deleteOne({ _id: sessionId }),
+};

@@ -1,0 +1,54 @@
+import { Schema, model, type HydratedDocument, type Types } from 'mongoose';
+import type { Cents } from '../lib/money';
+
+/** What was bought, copied at the time of the order: later edits or deletions change nothing. */
+export interface OrderLine {
+  productId: Types.ObjectId;
+  title: string;
+  priceCents: Cents;
+  quantity: number;
+}
+
+export interface OrderFields {
+  userId: Types.ObjectId | null;
+  /** The email at the time of the order; removed (with userId) if the account is deleted. */
+  email: string | null;
+  lines: OrderLine[];
+  totalCents: Cents;
+  /**
+   * The cart version the order was made from. Unique per user, so a submission retried against
+   * the same cart creates no second order.
+   */
+  cartVersion: number;
+  createdAt: Date;
+}
+
+const orderLineSchema = new Schema<OrderLine>(
+  {
+    productId: { type: Schema.Types.ObjectId, required: true },
+    title: { type: String, required: true },
+    priceCents: { type: Number, required: true },
+    quantity: { type: Number, required: true, min: 1 },
+  },
+  { _id: false },
+);
+
+const orderSchema = new Schema<OrderFields>(
+  {
+    userId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    email: { type: String, default: null },
+    lines: { type: [orderLineSchema], required: true },
+    totalCents: { type: Number, required: true },
+    cartVersion: { type: Number, required: true },
+  },
+  { timestamps: { createdAt: true, updatedAt: false } },
+);
+
+// A user's orders, newest first; and at most one order per cart version.
+orderSchema.index({ userId: 1, createdAt: -1 });
+orderSchema.index({ userId: 1, cartVersion: 1 }, { unique: true });
+
+export const lineTotal = (line: OrderLine): Cents => line.priceCents * line.quantity;
+
+export const Order = model<OrderFields>('Order', orderSchema);
+export type OrderDocument = HydratedDocument<OrderFields>;

@@ -1,0 +1,52 @@
+import { hashPassword } from '../lib/passwords';
+import { Product } from '../models/Product';
+import { User } from '../models/User';
+
+/** Demo data only: a public login that anyone reading the README knows. Never seed it in production. */
+export const DEMO_USER = { email: 'demo@fernhill.example', password: 'demo-password-fernhill' };
+
+const DEMO_PRODUCTS = [
+  ['Stoneware Mug', 1800, 'mug', 'A hand-thrown stoneware mug with a speckled glaze. Holds a generous 350 ml.'],
+  ['Linen Notebook', 1450, 'notebook', 'A5, 160 pages of dot-grid paper in a linen cover that lies flat when open.'],
+  ['Wool Throw Blanket', 8900, 'blanket', 'Soft lambswool, woven in a small mill. 130 × 170 cm, warm without weight.'],
+  ['Brass Desk Lamp', 12000, 'lamp', 'A solid brass lamp with an adjustable shade and a warm-white LED bulb.'],
+  [
+    'Ceramic Planter',
+    3200,
+    'planter',
+    'Terracotta planter with a drainage hole and saucer, for herbs or a small fern.',
+  ],
+  ['Cotton Tote Bag', 2200, 'tote', 'Heavy organic cotton tote with long handles and an inside pocket.'],
+  ['Oak Cutting Board', 4500, 'board', 'Solid oak, oiled by hand, with a juice groove on one side.'],
+  ['Beeswax Candle', 1650, 'candle', 'Pure beeswax pillar candle with a cotton wick; burns for about 40 hours.'],
+  ['Enamel Teapot', 5400, 'teapot', 'A 1.2 litre enamel teapot with a stainless steel infuser.'],
+  [
+    'Leather Journal Cover',
+    3800,
+    'journal',
+    'Vegetable-tanned leather cover that fits the Linen Notebook, with a strap.',
+  ],
+  ['Glass Carafe', 2750, 'carafe', 'Mouth-blown borosilicate carafe, 1 litre, with a glass that doubles as a lid.'],
+  ['Knitted Beanie', 2400, 'beanie', 'Merino wool beanie with a turned-up cuff and a pompom.'],
+] as const;
+
+/**
+ * Adds the demo user and a dozen products. Idempotent: running it again changes nothing.
+ * Returns how many products it added.
+ */
+export async function seedDemoData(bcryptCost: number): Promise<number> {
+  let demo = await User.findOne({ email: DEMO_USER.email });
+  demo ??= await User.create({ email: DEMO_USER.email, password: await hashPassword(DEMO_USER.password, bcryptCost) });
+
+  let added = 0;
+  // One at a time and oldest first, so that "newest first" lists them in the order above.
+  for (const [title, priceCents, image, description] of [...DEMO_PRODUCTS].reverse()) {
+    const result = await Product.updateOne(
+      { userId: demo._id, title },
+      { $setOnInsert: { priceCents, description, imageUrl: `/images/${image}.svg` } },
+      { upsert: true },
+    );
+    added += result.upsertedCount;
+  }
+  return added;
+}

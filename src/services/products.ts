@@ -1,0 +1,45 @@
+import { isObjectIdOrHexString } from 'mongoose';
+import { HttpError, notFound } from '../lib/HttpError';
+import { Product, type ProductDocument } from '../models/Product';
+
+/** The product with this id; 404 for a malformed or unknown id (never a CastError 500). */
+export async function findProduct(id: unknown): Promise<ProductDocument> {
+  if (typeof id !== 'string' || !isObjectIdOrHexString(id)) throw notFound('Product');
+  const product = await Product.findById(id);
+  if (!product) throw notFound('Product');
+  return product;
+}
+
+/** The product, if this user created it: anyone else gets 403 and changes nothing. */
+export async function findOwnProduct(id: unknown, user: { _id: ProductDocument['userId'] }): Promise<ProductDocument> {
+  const product = await findProduct(id);
+  if (!product.isOwnedBy(user._id)) throw new HttpError(403, 'Only the person who added this product may change it.');
+  return product;
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  pageCount: number;
+}
+
+/** One page of the shop's products, newest first. */
+export async function productPage(page: number, perPage: number): Promise<Page<ProductDocument>> {
+  const total = await Product.countDocuments();
+  const pageCount = Math.max(1, Math.ceil(total / perPage));
+  const items = await Product.find()
+    .sort({ createdAt: -1, _id: -1 })
+    .skip((page - 1) * perPage)
+    .limit(perPage);
+  return { items, page, pageCount };
+}
+
+/**
+ * `?page=` as a page number: 1 when absent; undefined when it is not a positive whole number
+ * (page 0, "abc", a repeated key).
+ */
+export function parsePageParam(value: unknown): number | undefined {
+  if (value === undefined) return 1;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,5}$/.test(value)) return undefined;
+  return Number(value);
+}

@@ -1,0 +1,40 @@
+import type { Types } from 'mongoose';
+import { Product } from '../../src/models/Product';
+import { User } from '../../src/models/User';
+import { createUser, csrfToken, type Agent } from './http';
+
+let counter = 0;
+
+export async function createProduct(
+  owner: { _id: Types.ObjectId },
+  fields: Partial<{ title: string; priceCents: number; description: string; imageUrl: string; createdAt: Date }> = {},
+) {
+  counter += 1;
+  return Product.create({
+    title: `Product ${counter}`,
+    priceCents: 1000 + counter,
+    description: 'A fine product for testing.',
+    imageUrl: '/images/mug.svg',
+    userId: owner._id,
+    ...fields,
+  });
+}
+
+/** A product owned by a throwaway user, for tests that only need something to buy. */
+export async function someProduct(fields: Parameters<typeof createProduct>[1] = {}) {
+  return createProduct(await createUser(), fields);
+}
+
+/** Posts a form with the CSRF token of the page `from` (which must hold a form). */
+export async function postForm(agent: Agent, path: string, fields: Record<string, unknown>, from = '/') {
+  const _csrf = await csrfToken(agent, from);
+  return agent
+    .post(path)
+    .type('form')
+    .send({ _csrf, ...fields });
+}
+
+export async function cartOf(userId: Types.ObjectId) {
+  const user = await User.findById(userId);
+  return (user?.cart.items ?? []).map((item) => ({ productId: item.productId.toString(), quantity: item.quantity }));
+}

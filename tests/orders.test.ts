@@ -1,0 +1,126 @@
+import { Order } from '../src/models/Order';
+import { Product } from '../src/models/Product';
+import { User } from '../src/models/User';
+import { placeOrder } from '../src/services/checkout';
+import { csrfToken, loggedInAgent } from './helpers/http';
+import { cartOf, postForm, someProduct } from './helpers/shop';
+import { useTestApp } from './helpers/testApp';
+
+const testApp = useTestApp();
+const app = () => testApp().app;
+
+describe('orders', () => {
+  it('turns the cart into an order with line totals and a total, then empties the cart', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const mug = await someProduct({ title: 'Order Mug', priceCents: 1800 });
+    const pad = await someProduct({ title: 'Order Pad', priceCents: 450 });
+    await user.mergeCart([
+      { productId: mug._id, quantity: 2 },
+      { productId: pad._id, quantity: 3 },
+    ]);
+
+    const response = await postForm(agent, '/create-order', {}, '/cart');
+    expect(response.headers.location).toBe('/orders');
+
+    const page = await agent.get('/orders');
+    expect(page.text).toContain('Thank you! Your order is placed.');
+    expect(page.text).toContain('Order Mug');
+    expect(page.text).toContain('$36.00');
+    expect(page.text).toContain('$13.50');
+    expect(page.text).toContain('$49.50');
+    expect(await cartOf(user._id)).toEqual([]);
+  });
+
+  it('refuses an empty cart with a message and creates nothing', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const response = await postForm(agent, '/create-order', {}, '/cart');
+    expect(response.headers.location).toBe('/cart');
+    expect((await agent.get('/cart')).text).toContain('Your cart is empty: add something');
+    expect(await Order.countDocuments({ userId: user._id })).toBe(0);
+  });
+
+  it('keeps what was bought even after the product is renamed and deleted', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const product = await someProduct({ title: 'Original Name', priceCents: 999 });
+    await user.mergeCart([{ productId: product._id, quantity: 1 }]);
+    await postForm(agent, '/create-order', {}, '/cart');
+
+    await Product.updateOne({ _id: product._id }, { title: 'Renamed', priceCents: 1 });
+    await Product.deleteOne({ _id: product._id });
+
+    const page = await agent.get('/orders');
+    expect(page.text).toContain('Original Name');
+    expect(page.text).toContain('$9.99');
+    expect(page.text).not.toContain('Renamed');
+  });
+
+  it('shows each user only their own orders, newest first', async () => {
+    const alice = await loggedInAgent(app());
+    const bob = await loggedInAgent(app());
+    const first = await someProduct({ title: 'Alice First' });
+    const second = await someProduct({ title: 'Alice Second' });
+    for (const product of [first, second]) {
+      await alice.user.mergeCart([{ productId: product._id, quantity: 1 }]);
+      await postForm(alice.agent, '/create-order', {}, '/cart');
+    }
+
+    const alicePage = (await alice.agent.get('/orders')).text;
+    expect(alicePage.indexOf('Alice Second')).toBeLessThan(alicePage.indexOf('Alice First'));
+    const bobPage = (await bob.agent.get('/orders')).text;
+    expect(bobPage).not.toContain('Alice');
+    expect(bobPage).toContain('No orders yet');
+  });
+
+  it('creates one order when the same cart is submitted twice at once', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const product = await someProduct();
+    await user.mergeCart([{ productId: product._id, quantity: 2 }]);
+    const _csrf = await csrfToken(agent, '/cart');
+
+    const responses = await Promise.all([1, 2, 3].map(() => agent.post('/create-order').type('form').send({ _csrf })));
+
+    expect(responses.every((r) => r.status === 302)).toBe(true);
+    expect(await Order.countDocuments({ userId: user._id })).toBe(1);
+    expect(await cartOf(user._id)).toEqual([]);
+  });
+
+  it('leaves items added while the order was being placed in the cart', async () => {
+    const { user } = await loggedInAgent(app());
+    const ordered = await someProduct();
+    const addedMeanwhile = await someProduct();
+    await user.mergeCart([{ productId: ordered._id, quantity: 1 }]);
+    const fresh = (await User.findById(user._id))!;
+    const realCreate = Order.create.bind(Order);
+    const create = jest
+      .spyOn(Order, 'create')
+      .mockImplementationOnce(async (...args: Parameters<typeof Order.create>) => {
+        await fresh.addToCart(addedMeanwhile._id);
+        await fresh.addToCart(ordered._id);
+        return realCreate(...args);
+      });
+
+    await placeOrder(user);
+    create.mockRestore();
+
+    expect(await cartOf(user._id)).toEqual(
+      expect.arrayContaining([
+        { productId: addedMeanwhile.id, quantity: 1 },
+        { productId: ordered.id, quantity: 1 },
+      ]),
+    );
+  });
+
+  it('keeps the cart when writing the order fails', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const product = await someProduct();
+    await user.mergeCart([{ productId: product._id, quantity: 1 }]);
+    const create = jest.spyOn(Order, 'create').mockRejectedValueOnce(new Error('write failed'));
+
+    const response = await postForm(agent, '/create-order', {}, '/cart');
+    create.mockRestore();
+
+    expect(response.status).toBe(500);
+    expect(await cartOf(user._id)).toEqual([{ productId: product.id, quantity: 1 }]);
+    expect(await Order.countDocuments({ userId: user._id })).toBe(0);
+  });
+});
