@@ -1,0 +1,56 @@
+import { navEmail, pathOf, signUpAndLogIn, toNextPage } from './support/pages';
+import { useShop } from './support/shop';
+
+const { browserTest } = useShop();
+const SESSION_MAX_AGE_SECONDS = 86_400; // the default, which the test server keeps
+
+describe('a login session as the browser lives it', () => {
+  browserTest('survives a restart of the server process', async ({ page, server }) => {
+    const email = await signUpAndLogIn(page);
+    await page.goto('/account');
+    expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    const pidBefore = server.pid;
+
+    await server.restart();
+    expect(server.pid).not.toBe(pidBefore);
+    await page.reload();
+
+    expect(pathOf(page)).toBe('/account');
+    expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    expect(await navEmail(page).innerText()).toBe(email);
+  });
+
+  browserTest('is held in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async ({ page, context }) => {
+    await signUpAndLogIn(page);
+    const loggedInAt = Date.now() / 1000;
+
+    const cookies = await context.cookies();
+    expect(cookies.map((cookie) => cookie.name)).toEqual(['shop.sid']);
+    const [sid] = cookies;
+    expect(sid).toMatchObject({ name: 'shop.sid', httpOnly: true, sameSite: 'Lax', secure: false, path: '/' });
+    expect(Math.abs((sid?.expires ?? 0) - (loggedInAt + SESSION_MAX_AGE_SECONDS))).toBeLessThan(60);
+
+    // A cookie scripts may read shows up in document.cookie; the session cookie must not.
+    await context.addCookies([{ name: 'probe', value: 'visible', url: page.url() }]);
+    const scriptVisible = await page.evaluate<string>('document.cookie');
+    expect(scriptVisible).not.toContain('shop.sid');
+    expect(scriptVisible).toBe('probe=visible');
+  });
+
+  browserTest('is shared by two tabs, and logging out in one logs out the other', async ({ page, context }) => {
+    const email = await signUpAndLogIn(page);
+    const otherTab = await context.newPage();
+    await otherTab.goto('/account');
+    expect(await otherTab.getByTestId('account-email').innerText()).toBe(email);
+
+    await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
+    expect(await navEmail(page).count()).toBe(0);
+
+    // The other tab still shows the account page until its next navigation.
+    expect(await navEmail(otherTab).innerText()).toBe(email);
+    await otherTab.goto('/account');
+    expect(pathOf(otherTab)).toBe('/login');
+    expect(await otherTab.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
+    expect(await navEmail(otherTab).count()).toBe(0);
+  });
+});

@@ -1,0 +1,55 @@
+import type { Locator, Page } from 'playwright-core';
+import { PASSWORD, uniqueEmail } from '../../helpers/http';
+
+export { PASSWORD, uniqueEmail };
+
+/** Runs an action that leaves the page (a submit, a link) and resolves once the next page has loaded. */
+export async function toNextPage(page: Page, action: () => Promise<void>): Promise<void> {
+  await Promise.all([page.waitForEvent('load'), action()]);
+}
+
+export const pathOf = (page: Page): string => new URL(page.url()).pathname;
+
+export const navEmail = (page: Page): Locator => page.getByTestId('nav-email');
+
+export const emailField = (page: Page): Locator => page.getByLabel('Email', { exact: true });
+export const passwordField = (page: Page): Locator => page.getByLabel('Password', { exact: true });
+export const confirmField = (page: Page): Locator => page.getByLabel('Confirm password', { exact: true });
+
+/** The form field (label, input, hint and error) around a labelled input. */
+export const fieldAround = (page: Page, input: Locator): Locator => page.locator('.field', { has: input });
+
+export async function submitSignup(page: Page, email: string, password: string, confirmation = password) {
+  await page.goto('/signup');
+  await emailField(page).fill(email);
+  await passwordField(page).fill(password);
+  await confirmField(page).fill(confirmation);
+  await toNextPage(page, () => page.getByRole('button', { name: 'Create account' }).click());
+}
+
+export async function submitLogin(page: Page, email: string, password = PASSWORD) {
+  await page.goto('/login');
+  await emailField(page).fill(email);
+  await passwordField(page).fill(password);
+  await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
+}
+
+/** Signs a new user up and logs them in through the forms; returns their email. */
+export async function signUpAndLogIn(page: Page, email = uniqueEmail()): Promise<string> {
+  await submitSignup(page, email, PASSWORD);
+  if (pathOf(page) !== '/login') throw new Error(`signup ended on ${page.url()}, not on the login page`);
+  await submitLogin(page, email);
+  if ((await navEmail(page).count()) === 0) throw new Error(`login as ${email} failed: ${page.url()}`);
+  return email;
+}
+
+/** Whether the element has keyboard focus. */
+export async function isFocused(locator: Locator): Promise<boolean> {
+  return (await locator.and(locator.page().locator(':focus')).count()) === 1;
+}
+
+/** Presses Tab and returns the accessible text of what now has focus. */
+export async function tab(page: Page, key: 'Tab' | 'Shift+Tab' = 'Tab'): Promise<string> {
+  await page.keyboard.press(key);
+  return (await page.locator(':focus').innerText()).trim();
+}
