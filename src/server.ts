@@ -45,6 +45,8 @@ async function connectWithRetry(uri: string, config: Config, logger: Logger, sig
       return await openSessionStore({
         uri,
         maxAgeMs: config.SESSION_MAX_AGE * 1000,
+        touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
+        absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
         connectionOptions: driverOptions(config),
         sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
         logger,

@@ -50,12 +50,18 @@ const schema = z
       .default('shop.sid'),
     SESSION_MAX_AGE: seconds(60 * 60 * 24),
     SESSION_SWEEP_INTERVAL: seconds(60),
+    SESSION_TOUCH_INTERVAL: seconds(60),
+    SESSION_ABSOLUTE_TTL: seconds(8 * 60 * 60),
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.SESSION_TOUCH_INTERVAL >= env.SESSION_MAX_AGE) {
+      // An active user's session would expire between two writes of its expiry.
+      ctx.addIssue({ code: 'custom', path: ['SESSION_TOUCH_INTERVAL'], message: 'must be less than SESSION_MAX_AGE' });
+    }
     if (env.NODE_ENV !== 'production') return;
     const secrets = env.SESSION_SECRET ?? [];
     if (secrets.length === 0 || secrets.some((s) => s.length < MIN_PRODUCTION_SECRET_LENGTH)) {

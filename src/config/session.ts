@@ -21,8 +21,12 @@ export function sessionOptions(config: SessionConfig, store: Store): SessionOpti
     store,
     name: config.sessionCookieName,
     secret: config.SESSION_SECRET,
-    // Don't write an unmodified session back on every request.
+    // Don't write an unmodified session back on every request: the store's touch() moves its
+    // expiry instead, at most once per SESSION_TOUCH_INTERVAL.
     resave: false,
+    // Send the cookie with every response, so that the browser's expiry moves with activity too
+    // (SESSION_MAX_AGE is an idle timeout). This writes nothing to the store.
+    rolling: true,
     // Don't store a session (or set a cookie) until something is put in it.
     saveUninitialized: false,
     cookie: { ...cookieOptions(config), maxAge: config.SESSION_MAX_AGE * 1000 },

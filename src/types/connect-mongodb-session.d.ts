@@ -1,6 +1,7 @@
 // Our own declarations: @types/connect-mongodb-session targets an older MongoDB driver.
 declare module 'connect-mongodb-session' {
   import type session from 'express-session';
+  import type { EventEmitter } from 'node:events';
   import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
 
   namespace connectMongoDBSession {
@@ -25,6 +26,8 @@ declare module 'connect-mongodb-session' {
         Pick<MongoDBSessionOptions, 'databaseName' | 'connectionOptions'>;
       /** Resolves to the client once connected; to undefined when the first connect failed. */
       initialConnectionPromise: Promise<MongoClient | undefined>;
+      /** Where `on`/`once` register listeners ('error', 'connected'): emit there, not on the store. */
+      _emitter: EventEmitter;
       get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void;
       set(sid: string, session: session.SessionData, callback?: (err?: unknown) => void): void;
       destroy(sid: string, callback?: (err?: unknown) => void): void;

@@ -53,6 +53,8 @@ export async function buildApp(
   const store = await openSessionStore({
     uri,
     maxAgeMs: config.SESSION_MAX_AGE * 1000,
+    touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
+    absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
     connectionOptions: driverOptions(config),
     sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
     logger,
