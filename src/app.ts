@@ -1,11 +1,11 @@
 import path from 'node:path';
 import express, { type Express } from 'express';
-import session, { type Store } from 'express-session';
+import session from 'express-session';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config/env';
 import { sessionOptions } from './config/session';
-import { getHealth } from './controllers/pages';
+import { getHealth } from './controllers/health';
 import { HttpError } from './lib/HttpError';
 import type { Logger } from './lib/logger';
 import { requireDatabase } from './middleware/availability';
@@ -15,15 +15,20 @@ import { errorHandler, notFoundHandler } from './middleware/errors';
 import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
-import { pageRoutes } from './routes/pages';
+import { accountRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
+import { createMailer, type SendMail } from './lib/mailer';
+import { createThrottles } from './services/throttle';
+import type { ShopSessionStore } from './sessions/control';
 
 export interface AppDependencies {
   config: Config;
-  sessionStore: Store;
+  sessionStore: ShopSessionStore;
   logger: Logger;
+  /** How mail leaves the app; by default SMTP_URL, or the outbox folder without it. */
+  sendMail?: SendMail;
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -70,7 +75,7 @@ function baseApp(config: Config, logger: Logger): Express {
  * Builds the shop from its dependencies. It neither connects nor listens, so tests and any number
  * of instances build it the same way (see server.ts for starting one).
  */
-export function createApp({ config, sessionStore, logger }: AppDependencies): Express {
+export function createApp({ config, sessionStore, logger, sendMail }: AppDependencies): Express {
   const app = baseApp(config, logger);
   app.get('/healthz', getHealth);
   app.use(requireDatabase);
@@ -90,8 +95,16 @@ export function createApp({ config, sessionStore, logger }: AppDependencies): Ex
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE }));
   app.use('/admin', adminRoutes());
-  app.use(pageRoutes());
-  app.use(authRoutes(config));
+  app.use('/account', accountRoutes({ config, sessions: sessionStore }));
+  app.use(
+    authRoutes({
+      config,
+      logger,
+      sessions: sessionStore,
+      throttles: createThrottles(config, logger),
+      sendMail: sendMail ?? createMailer(config, logger),
+    }),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -6,6 +6,12 @@ import { ConfigError, parseConfig } from '../src/config/env';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'shop-config-'));
 const LONG_SECRET = 'x'.repeat(32);
+/** What production requires besides the secret. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SMTP_URL: 'smtps://user:pass@smtp.example.com',
+  APP_URL: 'https://shop.example',
+};
 
 describe('configuration', () => {
   it('has safe defaults: port 3000, bcrypt cost 12, a cookie that is not connect.sid', () => {
@@ -16,7 +22,7 @@ describe('configuration', () => {
   });
 
   it('names the cookie with the __Host- prefix in production', () => {
-    const config = parseConfig({ NODE_ENV: 'production', SESSION_SECRET: LONG_SECRET }, { dataDir: tempDir() });
+    const config = parseConfig({ ...PRODUCTION, SESSION_SECRET: LONG_SECRET }, { dataDir: tempDir() });
     expect(config.sessionCookieName).toBe('__Host-shop.sid');
   });
 
@@ -42,12 +48,32 @@ describe('configuration', () => {
     ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
     [
       'a bcrypt cost under 12 in production',
-      { NODE_ENV: 'production', SESSION_SECRET: LONG_SECRET, BCRYPT_COST: '8' },
+      { ...PRODUCTION, SESSION_SECRET: LONG_SECRET, BCRYPT_COST: '8' },
       'BCRYPT_COST',
     ],
   ])('refuses %s, naming the variable', (_, env, expected) => {
     expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(ConfigError);
     expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(expected);
+  });
+
+  it.each([
+    ['SMTP_URL', 'password reset mails must be sent'],
+    ['APP_URL', 'https://'],
+  ])('requires %s in production', (variable, expected) => {
+    const env: Record<string, string> = { ...PRODUCTION, SESSION_SECRET: LONG_SECRET };
+    delete env[variable];
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(variable);
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(expected);
+  });
+
+  it('builds mail links from APP_URL, never from the request', () => {
+    const config = parseConfig({ SESSION_SECRET: LONG_SECRET, PORT: '4000' }, { dataDir: tempDir() });
+    expect(config.APP_URL).toBe('http://localhost:4000');
+    const production = parseConfig(
+      { ...PRODUCTION, SESSION_SECRET: LONG_SECRET, APP_URL: 'https://shop.example/' },
+      { dataDir: tempDir() },
+    );
+    expect(production.APP_URL).toBe('https://shop.example');
   });
 
   it('in development, generates a secret once, keeps it in the data folder and warns', () => {

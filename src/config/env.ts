@@ -55,6 +55,18 @@ const schema = z
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
+    APP_URL: z.url({ protocol: /^https?$/ }).optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL, e.g. smtps://user:password@smtp.example.com')
+      .optional(),
+    MAIL_FROM: z.string().min(3).default('Fernhill Goods <no-reply@fernhill.example>'),
+    MAIL_OUTBOX_DIR: z.string().min(1).default(path.join(DATA_DIR, 'outbox')),
+    LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+    LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
+    LOGIN_THROTTLE_WINDOW: seconds(15 * 60),
+    SIGNUP_MAX_PER_HOUR: z.coerce.number().int().positive().default(10),
+    RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   })
   .superRefine((env, ctx) => {
@@ -71,6 +83,20 @@ const schema = z
         message: `required in production: one or more comma-separated secrets of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters each`,
       });
     }
+    if (!env.SMTP_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message: 'required in production: password reset mails must be sent',
+      });
+    }
+    if (!env.APP_URL?.startsWith('https://')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_URL'],
+        message: "required in production: the shop's public https:// address",
+      });
+    }
     if (env.BCRYPT_COST < 12) {
       ctx.addIssue({ code: 'custom', path: ['BCRYPT_COST'], message: 'must be at least 12 in production' });
     }
@@ -78,7 +104,9 @@ const schema = z
 
 type ParsedEnv = z.infer<typeof schema>;
 
-export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL'> {
+export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
+  /** Where the shop is reached, without a trailing slash. */
+  APP_URL: string;
   /** The first secret signs new cookies; all of them verify (rotation). */
   SESSION_SECRET: string[];
   LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
@@ -127,6 +155,8 @@ export function parseConfig(
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
     sessionCookieName: isProduction ? `__Host-${parsed.SESSION_COOKIE_NAME}` : parsed.SESSION_COOKIE_NAME,
+    // Links in mails use this, never the request's Host header (which a client chooses).
+    APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
   };
 }
 

@@ -2,15 +2,30 @@ import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
 import { clearSessionCookie } from '../config/session';
+import type { SendMail } from '../lib/mailer';
+import type { Logger } from '../lib/logger';
 import { hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
 import { mergeGuestCart } from '../services/cart';
+import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
+import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import type { SessionControl } from '../sessions/control';
 import { destroySession, regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
 const LOGIN_FAILED = 'Invalid email or password.';
+const RESET_REQUESTED =
+  'If an account exists for that email, we have sent it a link to choose a new password. The link works once, for one hour.';
+
+export interface AuthDependencies {
+  config: Config;
+  throttles: Throttles;
+  sendMail: SendMail;
+  sessions: SessionControl;
+  logger: Logger;
+}
 
 function renderSignup(res: Response, status: number, email = '', errors: FieldErrors = {}) {
   res.status(status).render('auth/signup', { title: 'Create an account', email, errors });
@@ -20,14 +35,31 @@ function renderLogin(res: Response, status: number, email = '', errors: FieldErr
   res.status(status).render('auth/login', { title: 'Log in', email, errors });
 }
 
-export function authController(config: Config) {
+/** Answers 429 on the form itself, saying when to try again. */
+function tooMany(res: Response, err: TooManyAttemptsError, render: (status: number) => void) {
+  res.set('Retry-After', String(err.retryAfterSeconds));
+  render(429);
+}
+
+const ignoreLimit = (err: unknown) => {
+  if (!(err instanceof TooManyAttemptsError)) throw err;
+};
+
+export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
   /** @route GET /signup */
   const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
 
   /** @route POST /signup */
   const postSignup: RequestHandler = async (req, res) => {
+    const typedEmail = formValue(req.body?.email);
+    try {
+      await throttles.signupByIp.count(req.ip ?? '');
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      return tooMany(res, err, (status) => renderSignup(res, status, typedEmail, { form: err.message }));
+    }
     const errors = fieldErrors(req);
-    if (errors) return renderSignup(res, 422, formValue(req.body?.email), errors);
+    if (errors) return renderSignup(res, 422, typedEmail, errors);
 
     const { email, password } = matchedData<{ email: string; password: string }>(req);
     try {
@@ -52,11 +84,24 @@ export function authController(config: Config) {
       return renderLogin(res, 422, formValue(req.body?.email), errors);
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
+    const ip = req.ip ?? '';
+    try {
+      await throttles.loginByIp.check(ip);
+      await throttles.loginByEmail.check(email);
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      return tooMany(res, err, (status) => renderLogin(res, status, email, { form: err.message }));
+    }
+
     const user = await User.findOne({ email }).select('+password');
     const valid = user
       ? await verifyPassword(password, user.password)
       : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
-    if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    if (!user || !valid) {
+      await Promise.all([throttles.loginByEmail.count(email), throttles.loginByIp.count(ip)]).catch(ignoreLimit);
+      return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    }
+    await throttles.loginByEmail.reset(email);
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
@@ -71,7 +116,74 @@ export function authController(config: Config) {
     res.redirect('/');
   };
 
-  return { getSignup, postSignup, getLogin, postLogin, postLogout };
+  /** @route GET /reset */
+  const getReset: RequestHandler = (_req, res) =>
+    res.render('auth/reset', { title: 'Reset your password', email: '', errors: {} });
+
+  /**
+   * @route POST /reset — the same answer, as fast, whether or not the email has an account: the
+   * lookup and the mail happen after the response.
+   */
+  const postReset: RequestHandler = async (req, res) => {
+    const typedEmail = formValue(req.body?.email);
+    try {
+      await throttles.resetByIp.count(req.ip ?? '');
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      return tooMany(res, err, (status) =>
+        res
+          .status(status)
+          .render('auth/reset', { title: 'Reset your password', email: typedEmail, errors: { form: err.message } }),
+      );
+    }
+    const errors = fieldErrors(req);
+    if (errors)
+      return res.status(422).render('auth/reset', { title: 'Reset your password', email: typedEmail, errors });
+
+    const { email } = matchedData<{ email: string }>(req);
+    sendResetLink(email, config, sendMail).catch((err: unknown) =>
+      logger.error({ err }, 'could not send a reset link'),
+    );
+    flash(req, 'info', RESET_REQUESTED);
+    await saveSession(req);
+    res.redirect('/login');
+  };
+
+  /** @route GET /reset/:token */
+  const getNewPassword: RequestHandler = async (req, res) => {
+    const reset = await findUsableReset(req.params.token);
+    if (!reset) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+    res.render('auth/new-password', { title: 'Choose a new password', token: req.params.token, errors: {} });
+  };
+
+  /** @route POST /new-password */
+  const postNewPassword: RequestHandler = async (req, res) => {
+    const token: unknown = req.body?.passwordToken;
+    if (!(await findUsableReset(token))) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+    const errors = fieldErrors(req);
+    if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
+
+    const { password } = matchedData<{ password: string }>(req);
+    const userId = await completeReset(token, password, config.BCRYPT_COST);
+    if (!userId) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+    // Whoever knew the old password is signed out everywhere.
+    await sessions.destroySessionsOfUser(userId);
+    flash(req, 'success', 'Your password is changed. Please log in with the new one.');
+    await saveSession(req);
+    res.redirect('/login');
+  };
+
+  return {
+    getSignup,
+    postSignup,
+    getLogin,
+    postLogin,
+    postLogout,
+    getReset,
+    postReset,
+    getNewPassword,
+    postNewPassword,
+  };
 }
 
 /**
@@ -79,11 +191,12 @@ export function authController(config: Config) {
  * to next, only once the login is stored in MongoDB: a redirect sent earlier could arrive at a page
  * that does not see the login yet.
  */
-async function logIn(req: Request, user: { _id: string; email: string }): Promise<string> {
+export async function logIn(req: Request, user: { _id: string; email: string }): Promise<string> {
   const returnTo = safeReturnTo(req.session.returnTo);
   await regenerateSession(req);
   req.session.isLoggedIn = true;
   req.session.user = user;
+  req.session.userAgent = req.get('user-agent')?.slice(0, 300);
   await saveSession(req);
   return returnTo;
 }

@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { isDatabaseUnavailable } from '../config/db';
 import { HttpError, notFound } from '../lib/HttpError';
 import type { Logger } from '../lib/logger';
+import { TooManyAttemptsError } from '../services/throttle';
 import { SessionStoreError } from '../sessions/MongoSessionStore';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -13,6 +14,7 @@ const MESSAGES: Record<number, string> = {
   404: 'We could not find that page.',
   413: 'That request was too large.',
   422: 'Some of the information sent was not valid.',
+  429: 'Too many attempts. Please wait a little and try again.',
   431: 'The request headers were too large.',
   503: 'The shop is temporarily unavailable. Please try again in a moment.',
 };
@@ -44,6 +46,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
     const message = err instanceof HttpError ? err.message : (MESSAGES[status] ?? 'Something went wrong on our side.');
     if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (err instanceof TooManyAttemptsError) res.set('Retry-After', String(err.retryAfterSeconds));
     res.status(status);
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ error: message });

@@ -7,9 +7,19 @@ export function flash(req: Request, kind: FlashKind, message: string): void {
   (messages[kind] ??= []).push(message);
 }
 
-/** Hands queued messages to the views and removes them from the session. */
+/**
+ * Hands queued messages to the views. They leave the session only when a page is rendered (the
+ * getter runs then), so a redirect on the way does not swallow them.
+ */
 export const exposeFlash: RequestHandler = (req, res, next) => {
-  res.locals.flash = req.session.flash ?? {};
-  if (req.session.flash) delete req.session.flash;
+  Object.defineProperty(res.locals, 'flash', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const messages = req.session?.flash ?? {};
+      if (req.session?.flash) delete req.session.flash;
+      return messages;
+    },
+  });
   next();
 };

@@ -1,6 +1,6 @@
 import { mongo, type Collection } from 'mongoose';
 import type { CartChange, CartItem } from './cartItems';
-import { withWriteLock } from './writeLock';
+import { withWriteLock } from '../lib/writeLock';
 
 interface StoredCart {
   items?: CartItem[];

@@ -8,6 +8,8 @@ declare module 'express-session' {
     /** Where to send the visitor after logging in (a same-site path). */
     returnTo: string;
     flash: Partial<Record<FlashKind, string[]>>;
+    /** The browser's User-Agent at login, shown on the account's list of sessions. */
+    userAgent: string;
     /** This visitor has a guest cart (a GuestCart document keyed by the session id). */
     hasGuestCart: boolean;
   }

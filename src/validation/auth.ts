@@ -37,6 +37,26 @@ const confirmation = (field: string, of: string) =>
 
 export const signupRules = [email(), newPassword('password'), confirmation('confirmPassword', 'password')];
 
+export const resetRequestRules = [email()];
+
+export const newPasswordRules = [newPassword('password'), confirmation('confirmPassword', 'password')];
+
+const currentPassword = (field: string) =>
+  body(field)
+    .isString()
+    .withMessage('Enter your current password.')
+    .bail()
+    .notEmpty()
+    .withMessage('Enter your current password.');
+
+export const changePasswordRules = [
+  currentPassword('currentPassword'),
+  newPassword('newPassword'),
+  confirmation('confirmNewPassword', 'newPassword'),
+];
+
+export const deleteAccountRules = [currentPassword('password')];
+
 export const loginRules = [
   email(),
   body('password').isString().withMessage('Enter your password.').bail().notEmpty().withMessage('Enter your password.'),

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import type { Express } from 'express';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
@@ -9,6 +11,9 @@ import { createLogger, type Logger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../../src/sessions/MongoSessionStore';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
+
+/** Where reset mails land in tests (one folder per test process). */
+export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pid}`);
 
 /** A database of its own for one test file, on the server named by MONGODB_URI. */
 export function uniqueDatabaseUri(): string {
@@ -27,6 +32,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
       // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
       BCRYPT_COST: '4',
       MONGODB_TIMEOUT_MS: '2000',
+      // Every test request comes from 127.0.0.1: per-IP limits are set low only where tested.
+      LOGIN_MAX_FAILURES_PER_IP: '10000',
+      SIGNUP_MAX_PER_HOUR: '10000',
+      RESET_MAX_PER_HOUR: '10000',
+      MAIL_OUTBOX_DIR: TEST_OUTBOX,
       ...env,
     },
     { warn: () => {} },

@@ -1,0 +1,118 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { matchedData } from 'express-validator';
+import type { Config } from '../config/env';
+import { describeUserAgent } from '../lib/userAgent';
+import { hashSessionId } from '../lib/logger';
+import { hashPassword, verifyPassword } from '../lib/passwords';
+import { flash } from '../middleware/flash';
+import { User } from '../models/User';
+import { deleteAccount } from '../services/accounts';
+import type { SessionControl } from '../sessions/control';
+import { regenerateSession, saveSession } from '../sessions/lifecycle';
+import { fieldErrors, type FieldErrors } from '../validation';
+import { logIn } from './auth';
+
+export interface AccountDependencies {
+  config: Config;
+  sessions: SessionControl & { destroy(sid: string, callback: (err?: unknown) => void): void };
+}
+
+export function accountController({ config, sessions }: AccountDependencies) {
+  /** The user's live sessions for the page; sessions are named by a hash, never by their id. */
+  async function sessionList(req: Request) {
+    const list = await sessions.sessionsOfUser(req.user!.id as string);
+    return list.map((s) => ({
+      handle: hashSessionId(s.id),
+      current: s.id === req.sessionID,
+      device: describeUserAgent(s.userAgent),
+      createdAt: s.createdAt,
+      lastActive: s.lastActive,
+    }));
+  }
+
+  async function render(
+    req: Request,
+    res: Response,
+    status = 200,
+    errors: { password?: FieldErrors; delete?: FieldErrors } = {},
+  ) {
+    res.status(status).render('account/index', {
+      title: 'Your account',
+      user: req.user,
+      sessions: await sessionList(req),
+      passwordErrors: errors.password ?? {},
+      deleteErrors: errors.delete ?? {},
+    });
+  }
+
+  async function currentPasswordMatches(req: Request, password: string) {
+    const user = await User.findById(req.user!._id).select('+password');
+    return Boolean(user && (await verifyPassword(password, user.password)));
+  }
+
+  /** @route GET /account */
+  const getAccount: RequestHandler = (req, res) => render(req, res);
+
+  /** @route POST /account/password — ends every other session and renews this one's id. */
+  const postChangePassword: RequestHandler = async (req, res) => {
+    const errors = fieldErrors(req);
+    if (errors) return render(req, res, 422, { password: errors });
+    const { currentPassword, newPassword } = matchedData<{ currentPassword: string; newPassword: string }>(req);
+    if (!(await currentPasswordMatches(req, currentPassword))) {
+      return render(req, res, 422, { password: { currentPassword: 'That is not your current password.' } });
+    }
+    const user = req.user!;
+    await User.updateOne({ _id: user._id }, { password: await hashPassword(newPassword, config.BCRYPT_COST) });
+    await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    await logIn(req, { _id: user.id as string, email: user.email });
+    flash(req, 'success', 'Your password is changed. Every other device is signed out.');
+    await saveSession(req);
+    res.redirect('/account');
+  };
+
+  /** @route POST /account/sessions/revoke — signs out one other device. */
+  const postRevokeSession: RequestHandler = async (req, res) => {
+    const handle: unknown = req.body?.session;
+    const target = (await sessions.sessionsOfUser(req.user!.id as string)).find(
+      (s) => typeof handle === 'string' && hashSessionId(s.id) === handle && s.id !== req.sessionID,
+    );
+    if (target) {
+      await new Promise<void>((resolve, reject) =>
+        sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())),
+      );
+      flash(req, 'success', 'That device is signed out.');
+    } else {
+      flash(req, 'error', 'That session had already ended.');
+    }
+    await saveSession(req);
+    res.redirect('/account');
+  };
+
+  /** @route POST /account/sessions/revoke-others */
+  const postRevokeOtherSessions: RequestHandler = async (req, res) => {
+    const ended = await sessions.destroySessionsOfUser(req.user!.id as string, { except: req.sessionID });
+    flash(req, 'success', ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`);
+    await saveSession(req);
+    res.redirect('/account');
+  };
+
+  /** @route POST /account/delete — the password confirms it. */
+  const postDeleteAccount: RequestHandler = async (req, res) => {
+    const errors = fieldErrors(req);
+    if (errors) return render(req, res, 422, { delete: errors });
+    const { password } = matchedData<{ password: string }>(req);
+    if (!(await currentPasswordMatches(req, password))) {
+      return render(req, res, 422, { delete: { password: 'That is not your password.' } });
+    }
+    const user = req.user!;
+    await deleteAccount(user);
+    await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    // Ends this session too; the new, empty one only carries the goodbye message.
+    await regenerateSession(req);
+    flash(req, 'info', 'Your account is deleted. Your past orders are kept for our records, without your details.');
+    await saveSession(req);
+    res.redirect('/');
+  };
+
+  return { getAccount, postChangePassword, postRevokeSession, postRevokeOtherSessions, postDeleteAccount };
+}

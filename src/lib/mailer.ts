@@ -1,0 +1,37 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import type { Config } from '../config/env';
+import type { Logger } from './logger';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export type SendMail = (mail: Mail) => Promise<void>;
+
+/**
+ * Sends mail over SMTP_URL. Without it (development, tests) each message is written as an .eml
+ * file to MAIL_OUTBOX_DIR and logged, so a reset link can be followed by hand or by a test.
+ */
+export function createMailer(
+  config: Pick<Config, 'SMTP_URL' | 'MAIL_FROM' | 'MAIL_OUTBOX_DIR'>,
+  logger: Logger,
+): SendMail {
+  if (config.SMTP_URL) {
+    const transport = nodemailer.createTransport(config.SMTP_URL);
+    return async (mail) => {
+      await transport.sendMail({ from: config.MAIL_FROM, ...mail });
+    };
+  }
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return async (mail) => {
+    const { message } = await transport.sendMail({ from: config.MAIL_FROM, ...mail });
+    await fs.mkdir(config.MAIL_OUTBOX_DIR, { recursive: true });
+    const file = path.join(config.MAIL_OUTBOX_DIR, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}.eml`);
+    await fs.writeFile(file, message as Buffer);
+    logger.info({ to: mail.to, subject: mail.subject, file }, 'mail written to the outbox (no SMTP_URL set)');
+  };
+}

@@ -1,0 +1,17 @@
+import { Order } from '../models/Order';
+import { PasswordReset } from '../models/PasswordReset';
+import { Product } from '../models/Product';
+import type { UserDocument } from '../models/User';
+import { deleteProduct } from './catalog';
+
+/**
+ * Deletes an account: its products leave the shop (and every cart), its cart goes with the user
+ * document, and its past orders stay for the record without personal data. Ending its sessions
+ * is the caller's part (the store is not a model).
+ */
+export async function deleteAccount(user: UserDocument): Promise<void> {
+  for (const product of await Product.find({ userId: user._id })) await deleteProduct(product);
+  await Order.updateMany({ userId: user._id }, { $set: { userId: null, email: null } });
+  await PasswordReset.deleteMany({ userId: user._id });
+  await user.deleteOne();
+}

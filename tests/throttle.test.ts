@@ -1,0 +1,106 @@
+import request from 'supertest';
+import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
+import { createLogger } from '../src/lib/logger';
+import { TooManyAttemptsError, createThrottles } from '../src/services/throttle';
+import { buildApp, testConfig, useTestApp, type TestApp } from './helpers/testApp';
+
+// TRUST_PROXY lets a test pose as different clients with X-Forwarded-For.
+const LIMITS = { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '6', TRUST_PROXY: 'true' };
+const testApp = useTestApp(LIMITS);
+
+async function attempt(app: TestApp['app'], email: string, password: string, ip = '203.0.113.1') {
+  const agent = request.agent(app);
+  const _csrf = await csrfToken(agent);
+  return agent.post('/login').set('X-Forwarded-For', ip).type('form').send({ _csrf, email, password });
+}
+
+describe('login throttling', () => {
+  it('refuses an account with 429 and Retry-After after too many failures, even the right password', async () => {
+    const email = uniqueEmail();
+    await createUser(email);
+    for (let i = 0; i < 3; i += 1)
+      expect((await attempt(testApp().app, email, 'wrong password!', '198.51.100.7')).status).toBe(422);
+
+    const blocked = await attempt(testApp().app, email, PASSWORD, '198.51.100.7');
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.text).toMatch(/Too many attempts\. Please try again in \d+ (seconds|minutes)\./);
+    expect(blocked.text).toContain(`value="${email}"`);
+  });
+
+  it('counts per account whatever the IP or the letter case of the email', async () => {
+    const email = uniqueEmail();
+    await createUser(email);
+    await attempt(testApp().app, email, 'wrong password!', '192.0.2.1');
+    await attempt(testApp().app, email.toUpperCase(), 'wrong password!', '192.0.2.2');
+    await attempt(testApp().app, email, 'wrong password!', '192.0.2.3');
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.4')).status).toBe(429);
+  });
+
+  it('counts per IP whatever the email', async () => {
+    const ip = '192.0.2.50';
+    for (let i = 0; i < 6; i += 1) await attempt(testApp().app, uniqueEmail('spray'), 'wrong password!', ip);
+    const email = uniqueEmail();
+    await createUser(email);
+    expect((await attempt(testApp().app, email, PASSWORD, ip)).status).toBe(429);
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.51')).status).toBe(302);
+  });
+
+  it("clears the account's count on a successful login", async () => {
+    const email = uniqueEmail();
+    await createUser(email);
+    const ip = () => `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    await attempt(testApp().app, email, 'wrong password!', ip());
+    await attempt(testApp().app, email, 'wrong password!', ip());
+    expect((await attempt(testApp().app, email, PASSWORD, ip())).status).toBe(302);
+    await attempt(testApp().app, email, 'wrong password!', ip());
+    await attempt(testApp().app, email, 'wrong password!', ip());
+    expect((await attempt(testApp().app, email, PASSWORD, ip())).status).toBe(302);
+  });
+
+  it('holds across two app instances sharing one database', async () => {
+    const other = await buildApp(testApp().uri, LIMITS);
+    try {
+      const email = uniqueEmail();
+      await createUser(email);
+      for (let i = 0; i < 3; i += 1) await attempt(testApp().app, email, 'wrong password!', `172.16.0.${i}`);
+      expect((await attempt(other.app, email, PASSWORD, '172.16.1.1')).status).toBe(429);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('loses no count when failures arrive at once', async () => {
+    const { loginByEmail } = createThrottles(testConfig({ LOGIN_MAX_FAILURES: '10' }), createLogger('silent'));
+    const key = uniqueEmail();
+    // Blocked only if all ten counted: FerretDB drops simultaneous $inc without the write lock.
+    await Promise.all(Array.from({ length: 10 }, () => loginByEmail.count(key).catch(() => undefined)));
+    await expect(loginByEmail.check(key)).rejects.toThrow(TooManyAttemptsError);
+  });
+});
+
+describe('signup and reset limits', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await buildApp(testApp().uri, { SIGNUP_MAX_PER_HOUR: '2', RESET_MAX_PER_HOUR: '2', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => limited.close());
+
+  it.each([
+    ['/signup', (email: string) => ({ email, password: PASSWORD, confirmPassword: PASSWORD })],
+    ['/reset', (email: string) => ({ email })],
+  ])('limits %s per IP', async (path, fields) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const agent = request.agent(limited.app);
+      const _csrf = await csrfToken(agent, path);
+      const response = await agent
+        .post(path)
+        .set('X-Forwarded-For', `198.18.0.${path.length}`)
+        .type('form')
+        .send({ _csrf, ...fields(uniqueEmail()) });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([302, 302, 429]);
+  });
+});
