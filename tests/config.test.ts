@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import dotenv from 'dotenv';
 import { ConfigError, parseConfig } from '../src/config/env';
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'shop-config-'));
@@ -74,6 +75,14 @@ describe('configuration', () => {
       { dataDir: tempDir() },
     );
     expect(production.APP_URL).toBe('https://shop.example');
+  });
+
+  it('accepts .env.example as it is (empty values mean unset)', () => {
+    const example = dotenv.parse(fs.readFileSync(path.join(__dirname, '..', '.env.example')));
+    const config = parseConfig(example, { dataDir: tempDir(), warn: () => {} });
+    expect(config.PORT).toBe(3000);
+    expect(config.MONGODB_URI).toBeUndefined();
+    expect(config.SMTP_URL).toBeUndefined();
   });
 
   it('in development, generates a secret once, keeps it in the data folder and warns', () => {

@@ -142,7 +142,8 @@ export function parseConfig(
   env: NodeJS.ProcessEnv,
   { dataDir = DATA_DIR, warn = (message: string) => console.warn(message) } = {},
 ): Config {
-  const result = schema.safeParse(env);
+  // An empty value (`APP_URL=` copied from .env.example) means "not set".
+  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!result.success) {
     throw new ConfigError(`Invalid configuration:\n${describeIssues(result.error)}`);
   }
