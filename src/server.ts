@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { Express } from 'express';
 import mongoose from 'mongoose';
 import { createApp, createUnavailableApp } from './app';
-import { connectMongoose, driverOptions } from './config/db';
+import { connectMongoose } from './config/db';
+import { sessionStoreOptions } from './config/session';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedDb';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { createLogger, type Logger } from './lib/logger';
@@ -42,15 +43,7 @@ async function connectWithRetry(uri: string, config: Config, logger: Logger, sig
   }
   while (!signal.aborted) {
     try {
-      return await openSessionStore({
-        uri,
-        maxAgeMs: config.SESSION_MAX_AGE * 1000,
-        touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
-        absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
-        connectionOptions: driverOptions(config),
-        sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
-        logger,
-      });
+      return await openSessionStore(sessionStoreOptions(config, uri, logger));
     } catch (err) {
       logger.warn({ err: { message: (err as Error).message }, retryInMs: delay }, 'session store is not reachable yet');
       await pause();

@@ -1,5 +1,8 @@
 import type { CookieOptions, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
+import type { Logger } from '../lib/logger';
+import type { SessionStoreOptions } from '../sessions/MongoSessionStore';
+import { driverOptions } from './db';
 import type { Config } from './env';
 
 type SessionConfig = Pick<Config, 'sessionCookieName' | 'SESSION_SECRET' | 'SESSION_MAX_AGE' | 'isProduction'>;
@@ -36,4 +39,17 @@ export function sessionOptions(config: SessionConfig, store: Store): SessionOpti
 /** Clears the session cookie with the same name, path and flags it was set with. */
 export function clearSessionCookie(res: Response, config: SessionConfig): void {
   res.clearCookie(config.sessionCookieName, cookieOptions(config));
+}
+
+/** The session store's options, from the same configuration (seconds become milliseconds). */
+export function sessionStoreOptions(config: Config, uri: string, logger: Logger): SessionStoreOptions {
+  return {
+    uri,
+    maxAgeMs: config.SESSION_MAX_AGE * 1000,
+    touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
+    absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
+    connectionOptions: driverOptions(config),
+    sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
+    logger,
+  };
 }

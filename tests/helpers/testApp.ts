@@ -5,7 +5,8 @@ import type { Express } from 'express';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
 import { createApp } from '../../src/app';
-import { connectMongoose, driverOptions } from '../../src/config/db';
+import { connectMongoose } from '../../src/config/db';
+import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../../src/sessions/MongoSessionStore';
@@ -60,15 +61,7 @@ export async function buildApp(
   logger: Logger = createLogger('silent'),
 ): Promise<TestApp> {
   const config = testConfig(env);
-  const store = await openSessionStore({
-    uri,
-    maxAgeMs: config.SESSION_MAX_AGE * 1000,
-    touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
-    absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
-    connectionOptions: driverOptions(config),
-    sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
-    logger,
-  });
+  const store = await openSessionStore(sessionStoreOptions(config, uri, logger));
   return { app: createApp({ config, sessionStore: store, logger }), uri, store, config, close: () => store.close() };
 }
 
