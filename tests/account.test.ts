@@ -4,9 +4,18 @@ import { GuestCart } from '../src/models/GuestCart';
 import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
-import { PASSWORD, createUser, csrfToken, logIn, sessionIdFrom, uniqueEmail, type Agent } from './helpers/http';
+import {
+  PASSWORD,
+  createUser,
+  csrfToken,
+  logIn,
+  sessionCookie,
+  sessionIdFrom,
+  uniqueEmail,
+  type Agent,
+} from './helpers/http';
 import { createProduct, postForm } from './helpers/shop';
-import { useTestApp } from './helpers/testApp';
+import { buildApp, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -57,6 +66,23 @@ describe('the account page', () => {
     expect(response.headers.location).toBe('/account');
     expect((await devices[0]!.get('/account')).text).toContain('Signed out 2 other devices.');
     for (const other of devices.slice(1)) expect((await other.get('/account')).headers.location).toBe('/login');
+  });
+});
+
+describe('several instances', () => {
+  it('a device signed out through one instance is signed out on the other', async () => {
+    const other = await buildApp(testApp().uri);
+    try {
+      const { devices } = await userOnDevices([FIREFOX, SAFARI]);
+      const cookie = sessionCookie(devices[1]!);
+      expect((await request(other.app).get('/account').set('Cookie', cookie)).status).toBe(200);
+
+      await postForm(devices[0]!, '/account/sessions/revoke-others', {}, '/account');
+
+      expect((await request(other.app).get('/account').set('Cookie', cookie)).headers.location).toBe('/login');
+    } finally {
+      await other.close();
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { PasswordReset } from '../src/models/PasswordReset';
 import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, uniqueEmail } from './helpers/http';
 import { mailsTo, resetPathIn, waitForMail } from './helpers/outbox';
-import { useTestApp } from './helpers/testApp';
+import { buildApp, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -71,6 +71,35 @@ describe('password reset', () => {
     expect(forUnknown.headers.location).toBe(forKnown.headers.location);
     await waitForMail(known);
     expect(mailsTo(unknown)).toBe(0);
+  });
+
+  it('takes as long to answer for an unknown email as for a known one', async () => {
+    // A slow mail server: were the mail sent before answering, a known email would take 300 ms longer.
+    const slowMail = async () => new Promise<void>((resolve) => setTimeout(resolve, 300));
+    const instance = await buildApp(testApp().uri, {}, undefined, { sendMail: slowMail });
+    const known = uniqueEmail();
+    await createUser(known);
+    const timed = async (email: string) => {
+      const agent = request.agent(instance.app);
+      const _csrf = await csrfToken(agent, '/reset');
+      const started = process.hrtime.bigint();
+      await agent.post('/reset').type('form').send({ _csrf, email }).expect(302);
+      return Number(process.hrtime.bigint() - started) / 1e6;
+    };
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const forKnown: number[] = [];
+    const forUnknown: number[] = [];
+    try {
+      for (let i = 0; i < 7; i += 1) {
+        forKnown.push(await timed(known));
+        forUnknown.push(await timed(uniqueEmail('nobody')));
+      }
+    } finally {
+      await instance.close();
+    }
+    const ratio = median(forUnknown) / median(forKnown);
+    expect(ratio).toBeGreaterThan(0.6);
+    expect(ratio).toBeLessThan(1.6);
   });
 
   it('refuses an expired link with the friendly page', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
-import { createApp } from '../../src/app';
+import { createApp, type AppDependencies } from '../../src/app';
 import { connectMongoose } from '../../src/config/db';
 import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
@@ -59,10 +59,17 @@ export async function buildApp(
   uri: string,
   env: Record<string, string> = {},
   logger: Logger = createLogger('silent'),
+  extra: Pick<AppDependencies, 'sendMail'> = {},
 ): Promise<TestApp> {
   const config = testConfig(env);
   const store = await openSessionStore(sessionStoreOptions(config, uri, logger));
-  return { app: createApp({ config, sessionStore: store, logger }), uri, store, config, close: () => store.close() };
+  return {
+    app: createApp({ config, sessionStore: store, logger, ...extra }),
+    uri,
+    store,
+    config,
+    close: () => store.close(),
+  };
 }
 
 /**
