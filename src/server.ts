@@ -8,6 +8,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedD
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { createLogger, type Logger } from './lib/logger';
 import { Product } from './models/Product';
+import { startHousekeeping } from './services/housekeeping';
 import { DEMO_USER, seedDemoData } from './seed/demoData';
 import { openSessionStore, type MongoSessionStore } from './sessions/MongoSessionStore';
 
@@ -115,6 +116,8 @@ async function main() {
     const added = await seedDemoData(config.BCRYPT_COST);
     logger.info({ added, demoLogin: DEMO_USER }, 'seeded the empty embedded database with demo data');
   }
+  // Works on MongoDB and FerretDB alike, TTL indexes or not.
+  startHousekeeping(config.SESSION_ABSOLUTE_TTL * 1000, config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: open.store, logger });
   logger.info('connected to MongoDB: the shop is ready');
 }
