@@ -9,14 +9,18 @@ import {
   passwordField,
   pathOf,
   signUpAndLogIn,
+  submitLogin,
   submitSignup,
   tab,
   toNextPage,
   uniqueEmail,
 } from './support/pages';
+import { DEMO_USER } from '../../src/seed/demoData';
+import { DEMO } from './support/catalog';
+import { addToCart, addToCartButton, cartRows, openProducts } from './support/shopping';
 import { useShop } from './support/shop';
 
-const { browserTest } = useShop();
+const { browserTest } = useShop({ seed: true });
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BLOCKING_IMPACTS = ['serious', 'critical'];
 
@@ -31,6 +35,32 @@ async function axeViolations(page: Page): Promise<Result[]> {
 function describeViolation(violation: Result): string {
   const elements = violation.nodes.map((node) => `\n    ${node.target.join(' ')}: ${node.failureSummary ?? ''}`);
   return `${violation.impact} ${violation.id}: ${violation.help} (${violation.helpUrl})${elements.join('')}`;
+}
+
+/** Logs in, then puts the mug and the notebook in the cart; ends on /cart. */
+async function fillCart(page: Page): Promise<void> {
+  await signUpAndLogIn(page);
+  await openProducts(page);
+  await addToCart(page, DEMO.mug.title);
+  await openProducts(page);
+  await addToCart(page, DEMO.notebook.title);
+  if ((await cartRows(page)).length !== 2) throw new Error(`the cart does not hold two lines: ${page.url()}`);
+}
+
+/** The demo user owns the seeded products, so its admin list is full. */
+const logInAsDemoUser = (page: Page) => submitLogin(page, DEMO_USER.email, DEMO_USER.password);
+
+/** Submits the add-product form with a 2-character title and the price "abc". */
+async function refusedProductForm(page: Page): Promise<Response | null> {
+  await signUpAndLogIn(page);
+  await page.goto('/admin/add-product');
+  await page.getByLabel('Title', { exact: true }).fill('ab');
+  await page.getByLabel('Price (USD)', { exact: true }).fill('abc');
+  await page.getByLabel('Image', { exact: true }).fill('/images/mug.svg');
+  await page.getByLabel('Description', { exact: true }).fill('A tray with raised edges.');
+  const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+  await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+  return refused;
 }
 
 interface AuditedPage {
@@ -64,6 +94,58 @@ const AUDITED_PAGES: AuditedPage[] = [
     },
   },
   { name: 'not found', status: 404, heading: 'Page not found', open: (page) => page.goto('/no-such-page') },
+  { name: 'products', status: 200, heading: 'All products', open: (page) => page.goto('/products') },
+  {
+    name: 'product detail',
+    status: 200,
+    heading: DEMO.mug.title,
+    open: async (page) => {
+      await page.goto('/products');
+      const opened = page.waitForResponse((response) => new URL(response.url()).pathname.startsWith('/products/'));
+      await toNextPage(page, () => page.getByRole('link', { name: DEMO.mug.title }).click());
+      return opened;
+    },
+  },
+  {
+    name: 'cart with two items',
+    status: 200,
+    heading: 'Your cart',
+    open: async (page) => {
+      await fillCart(page);
+      return page.goto('/cart');
+    },
+  },
+  {
+    name: 'orders with an order',
+    status: 200,
+    heading: 'Your orders',
+    open: async (page) => {
+      await fillCart(page);
+      await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
+      if ((await page.getByTestId('order').count()) !== 1) throw new Error(`no order on ${page.url()}`);
+      return page.goto('/orders');
+    },
+  },
+  {
+    name: 'admin products',
+    status: 200,
+    heading: 'Your products',
+    open: async (page) => {
+      await logInAsDemoUser(page);
+      return page.goto('/admin/products');
+    },
+  },
+  {
+    name: 'add product',
+    status: 200,
+    heading: 'Add a product',
+    open: async (page) => {
+      await signUpAndLogIn(page);
+      return page.goto('/admin/add-product');
+    },
+  },
+  { name: 'add product with errors', status: 422, heading: 'Add a product', open: refusedProductForm },
+  { name: 'password reset request', status: 200, heading: 'Reset your password', open: (page) => page.goto('/reset') },
 ];
 
 describe('axe-core finds no serious or critical violations', () => {
@@ -119,6 +201,27 @@ describe('keyboard use', () => {
 
     await page.keyboard.press('Tab');
     expect(await isFocused(emailField(page))).toBe(true);
+  });
+
+  browserTest('on a product page, Tab reaches "Add to cart" and Enter adds the product', async ({ page }) => {
+    const email = await signUpAndLogIn(page);
+    await openProducts(page);
+    await toNextPage(page, () => page.getByRole('link', { name: DEMO.notebook.title }).click());
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO.notebook.title);
+
+    const button = addToCartButton(page, DEMO.notebook.title);
+    for (let presses = 0; presses < 20 && !(await isFocused(button)); presses += 1) {
+      await page.keyboard.press('Tab');
+    }
+    expect(await isFocused(button)).toBe(true);
+    expect(await button.innerText()).toBe('Add to cart');
+    await toNextPage(page, () => page.keyboard.press('Enter'));
+
+    expect(pathOf(page)).toBe('/cart');
+    expect(await navEmail(page).innerText()).toBe(email);
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.notebook.title, price: DEMO.notebook.price, quantity: '1', subtotal: DEMO.notebook.price },
+    ]);
   });
 
   browserTest('the login form can be filled in and submitted with the keyboard alone', async ({ page }) => {

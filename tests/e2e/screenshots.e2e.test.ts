@@ -1,10 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { emailField, navEmail, pathOf, signUpAndLogIn, submitSignup } from './support/pages';
+import { DEMO_USER } from '../../src/seed/demoData';
+import { emailField, navEmail, pathOf, signUpAndLogIn, submitLogin, submitSignup, toNextPage } from './support/pages';
+import { DEMO } from './support/catalog';
+import { addToCart, cartRows, openProducts, orders, productCards } from './support/shopping';
 import { VIEWPORT, useShop } from './support/shop';
 
-const { browserTest } = useShop();
+// The demo products (src/seed/demoData.ts), so every run shows the same shop.
+const { browserTest } = useShop({ seed: true });
+
+/** Browsers as the account page names them ("Firefox 128 on Windows"): the same on every run. */
+const LAPTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const PHONE_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 const SCREENSHOTS_DIR = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
 
 /** Saves what the viewport shows into docs/screenshots/<name>.png and checks the file is a PNG of that size. */
@@ -39,12 +48,66 @@ describe('screenshots of the current pages for the README (docs/screenshots)', (
     await saveScreenshot(page, 'signup-errors');
   });
 
-  browserTest('account', async ({ page }) => {
+  browserTest('products and a product', async ({ page }) => {
+    await page.goto('/products');
+    expect(await productCards(page)).toHaveLength(8);
+    expect((await productCards(page))[0]).toEqual(DEMO.mug);
+    await saveScreenshot(page, 'products');
+
+    await toNextPage(page, () => page.getByRole('link', { name: DEMO.mug.title }).click());
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO.mug.title);
+    await saveScreenshot(page, 'product');
+  });
+
+  browserTest('cart, orders and account, with two devices signed in', async ({ newContext }) => {
+    const page = await (await newContext({ userAgent: LAPTOP_UA })).newPage();
     // This test file has a database of its own, so a fixed, readable email is free.
     const email = await signUpAndLogIn(page, 'ada@example.com');
+    await openProducts(page);
+    await addToCart(page, DEMO.mug.title);
+    await openProducts(page);
+    await addToCart(page, DEMO.notebook.title);
+    // Opened again, so that the "Added …" message is not in the picture.
+    await page.goto('/cart');
+    expect((await cartRows(page)).map((row) => row.product)).toEqual([DEMO.mug.title, DEMO.notebook.title]);
+    await saveScreenshot(page, 'cart');
+
+    await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
+    await page.goto('/orders');
+    expect((await orders(page)).map((order) => order.total)).toEqual(['$32.50']);
+    await saveScreenshot(page, 'orders');
+
+    const phone = await (await newContext({ userAgent: PHONE_UA })).newPage();
+    await submitLogin(phone, email);
     await page.goto('/account');
     expect(await page.getByTestId('account-email').innerText()).toBe(email);
     expect(await navEmail(page).innerText()).toBe(email);
+    const sessions = await page.getByTestId('session').allInnerTexts();
+    expect(sessions).toHaveLength(2);
+    expect(sessions).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Firefox 128 on Windows This device'),
+        expect.stringContaining('Safari 17 on iOS'),
+      ]),
+    );
     await saveScreenshot(page, 'account');
+  });
+
+  browserTest('admin: the products of their owner, and an edit with errors', async ({ page }) => {
+    await submitLogin(page, DEMO_USER.email, DEMO_USER.password);
+    await page.goto('/admin/products');
+    expect(await page.getByTestId('admin-product').count()).toBe(12);
+    await saveScreenshot(page, 'admin-products');
+
+    await toNextPage(page, () => page.getByRole('link', { name: `Edit ${DEMO.mug.title}` }).click());
+    await page.getByLabel('Title', { exact: true }).fill('Mu');
+    await page.getByLabel('Price (USD)', { exact: true }).fill('abc');
+    await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Edit product');
+    expect(await page.getByText('The title needs 3 to 100 characters.').isVisible()).toBe(true);
+    expect(await page.getByText('Enter a price such as 12.50: more than 0, at most two decimals.').isVisible()).toBe(
+      true,
+    );
+    await saveScreenshot(page, 'admin-edit-errors');
   });
 });

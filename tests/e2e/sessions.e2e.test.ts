@@ -1,23 +1,38 @@
 import { navEmail, pathOf, signUpAndLogIn, toNextPage } from './support/pages';
+import { DEMO } from './support/catalog';
+import { addToCart, cartRows, navCartCount, openProducts } from './support/shopping';
 import { useShop } from './support/shop';
 
-const { browserTest } = useShop();
+const { browserTest } = useShop({ seed: true });
 const SESSION_MAX_AGE_SECONDS = 86_400; // the default, which the test server keeps
 
 describe('a login session as the browser lives it', () => {
-  browserTest('survives a restart of the server process', async ({ page, server }) => {
+  browserTest('survives a restart of the server process, and so does the cart', async ({ page, server }) => {
     const email = await signUpAndLogIn(page);
-    await page.goto('/account');
-    expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    await openProducts(page);
+    await addToCart(page, DEMO.mug.title);
+    await openProducts(page);
+    await addToCart(page, DEMO.notebook.title);
+    await openProducts(page);
+    await addToCart(page, DEMO.mug.title);
+    await page.goto('/cart');
+    const cartBefore = await cartRows(page);
+    expect(cartBefore).toEqual([
+      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
+    ]);
     const pidBefore = server.pid;
 
     await server.restart();
     expect(server.pid).not.toBe(pidBefore);
     await page.reload();
 
-    expect(pathOf(page)).toBe('/account');
-    expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    expect(pathOf(page)).toBe('/cart');
     expect(await navEmail(page).innerText()).toBe(email);
+    expect(await cartRows(page)).toEqual(cartBefore);
+    expect(await navCartCount(page)).toBe('3');
+    await page.goto('/account');
+    expect(await page.getByTestId('account-email').innerText()).toBe(email);
   });
 
   browserTest('is held in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async ({ page, context }) => {

@@ -10,6 +10,8 @@ export const E2E_SESSION_SECRET = 'e2e-session-secret-0123456789abcdefghijk';
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 const MAX_LOG_CHARS = 64_000;
+/** Where the servers of this test run write their mail (MAIL_OUTBOX_DIR): no SMTP server is needed. */
+export const OUTBOX_DIR = path.join(os.tmpdir(), `shop-e2e-outbox-${process.pid}`);
 
 // Whatever happens to the test run (a crash, a forced exit), no server outlives it.
 const running = new Set<ChildProcess>();
@@ -90,13 +92,15 @@ export class ShopServer {
         NODE_ENV: 'test',
         HOST: '127.0.0.1',
         PORT: String(this.port),
+        // Links in mails (password reset) point at this server, as the browser reaches it.
+        APP_URL: this.url,
         MONGODB_URI: this.databaseUri,
         SESSION_SECRET: E2E_SESSION_SECRET,
         BCRYPT_COST: '4',
         LOG_LEVEL: 'warn',
         // All browser traffic comes from 127.0.0.1: keep the per-IP signup limit out of the way.
         SIGNUP_MAX_PER_HOUR: '1000',
-        MAIL_OUTBOX_DIR: path.join(os.tmpdir(), `shop-e2e-outbox-${process.pid}`),
+        MAIL_OUTBOX_DIR: OUTBOX_DIR,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

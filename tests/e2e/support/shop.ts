@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import mongoose from 'mongoose';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import { uniqueDatabaseUri } from '../../helpers/testApp';
 import { saveFailureArtifacts } from './artifacts';
+import { seedDemoProducts } from './catalog';
 import { ShopServer } from './server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -13,6 +14,16 @@ export interface BrowserTestContext {
   page: Page;
   context: BrowserContext;
   server: ShopServer;
+  /**
+   * Another browser context (a second device or person: cookies of its own), closed after the test
+   * and included in the failure screenshots.
+   */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+}
+
+export interface ShopOptions {
+  /** Adds the demo user and its dozen products (src/seed/demoData.ts) before the server starts. */
+  seed?: boolean;
 }
 
 export interface BrowserTestOptions {
@@ -52,12 +63,13 @@ async function dropDatabase(uri: string): Promise<void> {
  * before the first test and always stopped after the last. `browserTest` gives each test a fresh
  * browser context (no cookies), and keeps screenshots and HTML when it fails.
  */
-export function useShop() {
+export function useShop({ seed = false }: ShopOptions = {}) {
   const databaseUri = uniqueDatabaseUri();
   let server: ShopServer | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
+    if (seed) await seedDemoProducts(databaseUri);
     server = await ShopServer.start(databaseUri);
     browser = await launchChromium();
   });
@@ -76,19 +88,28 @@ export function useShop() {
   ): void {
     it(name, async () => {
       if (!server || !browser) throw new Error('useShop: the server or the browser did not start (see beforeAll)');
-      const context = await browser.newContext({ baseURL: server.url, viewport: VIEWPORT, bypassCSP });
-      context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+      const openBrowser = browser;
+      const baseURL = server.url;
+      const contexts: BrowserContext[] = [];
+      const openContext = async (options: BrowserContextOptions = {}) => {
+        const opened = await openBrowser.newContext({ baseURL, viewport: VIEWPORT, bypassCSP, ...options });
+        opened.setDefaultTimeout(ACTION_TIMEOUT_MS);
+        contexts.push(opened);
+        return opened;
+      };
+      const context = await openContext();
       try {
-        await run({ page: await context.newPage(), context, server });
+        await run({ page: await context.newPage(), context, server, newContext: openContext });
       } catch (err) {
         const testName = expect.getState().currentTestName ?? name;
-        await saveFailureArtifacts(testName, context.pages(), server.log()).then(
+        const pages = contexts.flatMap((opened) => opened.pages());
+        await saveFailureArtifacts(testName, pages, server.log()).then(
           (dir) => console.error(`Screenshots and HTML of the failing pages: ${dir}`),
           (saveError: Error) => console.error(`Could not save the failure artifacts: ${saveError.message}`),
         );
         throw err;
       } finally {
-        await context.close();
+        await Promise.all(contexts.map((opened) => opened.close()));
       }
     });
   }

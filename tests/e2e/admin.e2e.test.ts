@@ -1,0 +1,172 @@
+import type { Page } from 'playwright-core';
+import { fieldAround, pathOf, signUpAndLogIn, toNextPage } from './support/pages';
+import { DEMO } from './support/catalog';
+import { productCards } from './support/shopping';
+import { useShop } from './support/shop';
+
+const { browserTest } = useShop({ seed: true });
+
+const titleField = (page: Page) => page.getByLabel('Title', { exact: true });
+const priceField = (page: Page) => page.getByLabel('Price (USD)', { exact: true });
+const imageField = (page: Page) => page.getByLabel('Image', { exact: true });
+const descriptionField = (page: Page) => page.getByLabel('Description', { exact: true });
+
+interface ProductForm {
+  title: string;
+  price: string;
+  imageUrl: string;
+  description: string;
+}
+
+async function fillProductForm(page: Page, form: ProductForm): Promise<void> {
+  await titleField(page).fill(form.title);
+  await priceField(page).fill(form.price);
+  await imageField(page).fill(form.imageUrl);
+  await descriptionField(page).fill(form.description);
+}
+
+const formValues = async (page: Page): Promise<ProductForm> => ({
+  title: await titleField(page).inputValue(),
+  price: await priceField(page).inputValue(),
+  imageUrl: await imageField(page).inputValue(),
+  description: await descriptionField(page).inputValue(),
+});
+
+/** The products listed on /admin/products, as title and price. */
+async function adminProducts(page: Page): Promise<{ title: string; price: string }[]> {
+  const result: { title: string; price: string }[] = [];
+  for (const item of await page.getByTestId('admin-product').all()) {
+    result.push({
+      title: (await item.getByRole('heading').innerText()).trim(),
+      price: (await item.locator('.admin-item-body p').innerText()).trim(),
+    });
+  }
+  return result;
+}
+
+async function openAdmin(page: Page): Promise<void> {
+  await toNextPage(page, () =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click(),
+  );
+  expect(pathOf(page)).toBe('/admin/products');
+  expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your products');
+}
+
+const TRAY: ProductForm = {
+  title: 'Walnut Serving Tray',
+  price: '39.5',
+  imageUrl: '/images/mug.svg',
+  description: 'A walnut tray with raised edges, oiled by hand.',
+};
+
+describe('managing products in /admin', () => {
+  browserTest(
+    'an owner adds, edits and deletes a product; another user can see it but not change it',
+    async ({ page, newContext }) => {
+      await signUpAndLogIn(page);
+      await openAdmin(page);
+      expect(await page.getByText('You have not added any products yet.').isVisible()).toBe(true);
+
+      await toNextPage(page, () => page.getByRole('link', { name: 'Add a product' }).click());
+      expect(pathOf(page)).toBe('/admin/add-product');
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Add a product');
+      await fillProductForm(page, TRAY);
+      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+
+      expect(pathOf(page)).toBe('/admin/products');
+      expect(await page.getByRole('status').innerText()).toBe(`“${TRAY.title}” is now in the shop.`);
+      expect(await adminProducts(page)).toEqual([{ title: TRAY.title, price: '$39.50' }]);
+      const detailHref = await page.getByRole('link', { name: TRAY.title, exact: true }).getAttribute('href');
+      const productId = detailHref?.split('/').pop() ?? '';
+      expect(detailHref).toBe(`/products/${productId}`);
+
+      // The newest product comes first in the shop.
+      await page.goto('/products');
+      expect((await productCards(page))[0]).toEqual({ title: TRAY.title, price: '$39.50' });
+
+      // Edit: the form holds the current values; the new title and price show everywhere.
+      await openAdmin(page);
+      await toNextPage(page, () => page.getByRole('link', { name: `Edit ${TRAY.title}` }).click());
+      expect(pathOf(page)).toBe(`/admin/edit-product/${productId}`);
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Edit product');
+      expect(await formValues(page)).toEqual({ ...TRAY, price: '39.50' });
+      await titleField(page).fill('Walnut Tray, Large');
+      await priceField(page).fill('44');
+      await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
+
+      expect(pathOf(page)).toBe('/admin/products');
+      expect(await page.getByRole('status').innerText()).toBe('Saved “Walnut Tray, Large”.');
+      expect(await adminProducts(page)).toEqual([{ title: 'Walnut Tray, Large', price: '$44.00' }]);
+      await page.goto('/products');
+      const cards = await productCards(page);
+      expect(cards[0]).toEqual({ title: 'Walnut Tray, Large', price: '$44.00' });
+      expect(cards.map((card) => card.title)).not.toContain(TRAY.title);
+      await page.goto(`/products/${productId}`);
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Walnut Tray, Large');
+      expect(await page.locator('.product-price').innerText()).toBe('$44.00');
+      expect(await page.locator('.product-description').innerText()).toBe(TRAY.description);
+
+      // Another user, in a browser of their own: the product is in the shop but not theirs to change.
+      const other = await (await newContext()).newPage();
+      await signUpAndLogIn(other);
+      await other.goto(`/products/${productId}`);
+      expect(await other.getByRole('heading', { level: 1 }).innerText()).toBe('Walnut Tray, Large');
+      await openAdmin(other);
+      expect(await other.getByTestId('admin-product').count()).toBe(0);
+      expect(await other.getByText('You have not added any products yet.').isVisible()).toBe(true);
+      const refused = await other.goto(`/admin/edit-product/${productId}`);
+      expect(refused?.status()).toBe(403);
+      expect(await other.getByRole('heading', { level: 1 }).innerText()).toBe('Error 403');
+      expect(await other.getByText('Only the person who added this product may change it.').isVisible()).toBe(true);
+      expect(await titleField(other).count()).toBe(0);
+
+      // The owner deletes it: gone from the admin list, the shop and its own address.
+      await openAdmin(page);
+      await toNextPage(page, () => page.getByRole('button', { name: 'Delete Walnut Tray, Large' }).click());
+      expect(pathOf(page)).toBe('/admin/products');
+      expect(await page.getByRole('status').innerText()).toBe('Deleted “Walnut Tray, Large”.');
+      expect(await adminProducts(page)).toEqual([]);
+      await page.goto('/products');
+      const remaining = (await productCards(page)).map((card) => card.title);
+      expect(remaining).not.toContain('Walnut Tray, Large');
+      expect(remaining[0]).toBe(DEMO.mug.title);
+      const gone = await page.goto(`/products/${productId}`);
+      expect(gone?.status()).toBe(404);
+      expect(await page.getByText('Product not found.').isVisible()).toBe(true);
+    },
+  );
+
+  browserTest(
+    'a too-short title and a price of "abc" are refused next to their fields; the rest stays',
+    async ({ page }) => {
+      await signUpAndLogIn(page);
+      await page.goto('/admin/add-product');
+      const typed = { ...TRAY, title: 'ab', price: 'abc' };
+      await fillProductForm(page, typed);
+      const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+
+      expect((await refused).status()).toBe(422);
+      expect(pathOf(page)).toBe('/admin/add-product');
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Add a product');
+      expect(await fieldAround(page, titleField(page)).innerText()).toContain('The title needs 3 to 100 characters.');
+      expect(await fieldAround(page, priceField(page)).innerText()).toContain(
+        'Enter a price such as 12.50: more than 0, at most two decimals.',
+      );
+      expect(await titleField(page).getAttribute('aria-invalid')).toBe('true');
+      expect(await priceField(page).getAttribute('aria-invalid')).toBe('true');
+      // The message is what a screen reader announces with the field.
+      expect(await priceField(page).getAttribute('aria-describedby')).toBe('price-error');
+      expect(await page.locator('#price-error').innerText()).toBe(
+        'Enter a price such as 12.50: more than 0, at most two decimals.',
+      );
+      for (const field of [imageField(page), descriptionField(page)]) {
+        expect(await field.getAttribute('aria-invalid')).toBeNull();
+      }
+      expect(await formValues(page)).toEqual(typed);
+
+      await openAdmin(page);
+      expect(await page.getByTestId('admin-product').count()).toBe(0);
+    },
+  );
+});
