@@ -20,6 +20,12 @@ const SCREENSHOTS_DIR = path.resolve(__dirname, '..', '..', 'docs', 'screenshots
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+  // Product images load lazily: every image in view must be there before the picture is taken.
+  await page.waitForFunction(`Array.from(document.images).every((img) => {
+    const box = img.getBoundingClientRect();
+    const inView = box.bottom > 0 && box.top < window.innerHeight;
+    return !inView || (img.complete && img.naturalWidth > 0);
+  })`);
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
   const png = fs.readFileSync(file);
   expect(png.subarray(1, 4).toString()).toBe('PNG');
