@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { Express } from 'express';
 import mongoose from 'mongoose';
@@ -7,6 +8,7 @@ import { sessionStoreOptions } from './config/session';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedDb';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { createLogger, type Logger } from './lib/logger';
+import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
 import { Product } from './models/Product';
 import { startHousekeeping } from './services/housekeeping';
 import { DEMO_USER, seedDemoData } from './seed/demoData';
@@ -56,6 +58,7 @@ async function connectWithRetry(uri: string, config: Config, logger: Logger, sig
 async function main() {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL);
+  configurePasswordHashing({ threads: config.PASSWORD_HASH_THREADS ?? defaultPasswordThreads() });
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
@@ -77,7 +80,12 @@ async function main() {
 
   // Until MongoDB answers, every request gets a 503 page; then the real shop takes over.
   let handler: Express = createUnavailableApp(config, logger);
-  const server = http.createServer((req, res) => handler(req, res));
+  const server = http.createServer((req, res) => {
+    // While shutting down, close each connection after its response: a keep-alive client (a browser,
+    // a reverse proxy) would otherwise keep sending on it and the server would never finish closing.
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    handler(req, res);
+  });
   server.listen(config.PORT, config.HOST, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -100,9 +108,13 @@ async function main() {
     }, SHUTDOWN_TIMEOUT_MS).unref();
     stopConnecting.abort();
     // Stops accepting connections and resolves once in-flight requests have completed.
+    // Connections left idle by responses sent before the signal are closed as they become idle.
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 100);
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearInterval(closeIdle);
     await open.store?.close().catch((err: unknown) => logger.warn({ err }, 'could not close the session store'));
     await mongoose.disconnect().catch((err: unknown) => logger.warn({ err }, 'could not close mongoose'));
+    await closePasswordHashing();
     await embedded?.stop();
     logger.info('stopped');
     process.exit(0);
@@ -122,4 +134,52 @@ async function main() {
   logger.info('connected to MongoDB: the shop is ready');
 }
 
-void main();
+/** A worker that ran at least this long is replaced when it dies; one failing at start is not. */
+const MIN_WORKER_UPTIME_MS = 10_000;
+
+/**
+ * WEB_CONCURRENCY > 1: this process only forks that many workers, which each run main() and share
+ * the port (node's cluster module) and, through MongoDB, the sessions. It passes SIGINT/SIGTERM on
+ * and exits once every worker has exited.
+ */
+function runPrimary(config: Config) {
+  if (!config.MONGODB_URI) {
+    console.error(
+      `WEB_CONCURRENCY=${config.WEB_CONCURRENCY} needs MONGODB_URI: the embedded database serves one process only. ` +
+        'Set MONGODB_URI (see README.md) or run a single process (WEB_CONCURRENCY=1).',
+    );
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  const startedAt = new Map<number, number>();
+  const fork = () => startedAt.set(cluster.fork().id, Date.now());
+  let stopping = false;
+  let exitCode = 0;
+
+  cluster.on('exit', (worker, code, signal) => {
+    const ranMs = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (code !== 0) exitCode = 1;
+    if (!stopping && ranMs >= MIN_WORKER_UPTIME_MS) {
+      logger.error({ pid: worker.process.pid, code, signal }, 'a worker died: starting another');
+      fork();
+    } else if (!stopping) {
+      logger.error({ pid: worker.process.pid, code, signal }, 'a worker failed at start: not restarting it');
+    }
+    if (startedAt.size === 0) process.exit(exitCode);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS + 2_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  logger.info({ workers: config.WEB_CONCURRENCY }, 'starting worker processes');
+  for (let i = 0; i < config.WEB_CONCURRENCY; i += 1) fork();
+}
+
+// The primary validates the configuration (and creates the development secret) before any fork.
+const primaryConfig = cluster.isPrimary ? configOrExit() : undefined;
+if (primaryConfig && primaryConfig.WEB_CONCURRENCY > 1) runPrimary(primaryConfig);
+else void main();

@@ -13,13 +13,18 @@ export function driverOptions(config: Pick<Config, 'MONGODB_TIMEOUT_MS'>) {
   };
 }
 
-export async function connectMongoose(uri: string, config: Pick<Config, 'MONGODB_TIMEOUT_MS'>) {
+/** `options` adds driver options (the benchmark turns on command monitoring with it). */
+export async function connectMongoose(
+  uri: string,
+  config: Pick<Config, 'MONGODB_TIMEOUT_MS'>,
+  options: mongoose.ConnectOptions = {},
+) {
   mongoose.set('bufferTimeoutMS', config.MONGODB_TIMEOUT_MS);
   // Never `strictQuery: true`: it silently drops unknown filter keys, so a typo would match everything.
   mongoose.set('strictQuery', false);
   // An object where a filter expects a value (an injected `{ $gt: '' }`) becomes a CastError.
   mongoose.set('sanitizeFilter', true);
-  await mongoose.connect(uri, driverOptions(config));
+  await mongoose.connect(uri, { ...driverOptions(config), ...options });
   return mongoose.connection;
 }
 

@@ -54,6 +54,10 @@ const schema = z
     SESSION_ABSOLUTE_TTL: seconds(8 * 60 * 60),
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+    // Unset: one thread fewer than the machine has cores (at least one). 0: on the main thread.
+    PASSWORD_HASH_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+    // Worker processes of `npm start` (node's cluster module); more than 1 needs MONGODB_URI.
+    WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
     SMTP_URL: z
