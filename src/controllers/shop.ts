@@ -5,14 +5,14 @@ import { flash } from '../middleware/flash';
 import { Order, lineTotal } from '../models/Order';
 import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
 import { EmptyCartError, placeOrder } from '../services/checkout';
-import { findProduct, parsePageParam, productPage } from '../services/products';
+import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
 import { saveSession } from '../sessions/lifecycle';
 
 export function shopController({ perPage }: { perPage: number }) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
-    const { items } = await productPage(1, 4);
-    res.render('shop/index', { title: 'Welcome', products: items });
+    // The home page shows no page numbers: no count needed.
+    res.render('shop/index', { title: 'Welcome', products: await newestProducts(4) });
   };
 
   /** @route GET /products?page=N */

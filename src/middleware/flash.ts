@@ -1,10 +1,15 @@
 import type { Request, RequestHandler } from 'express';
 import type { FlashKind } from 'express-session';
 
-/** Queues a one-time message for the next page this visitor sees. */
+/**
+ * Queues a one-time message for the next page this visitor sees. A message already queued is not
+ * queued again: a client that posts without ever viewing a page (a script, a double submit) would
+ * otherwise grow its session, which is rewritten whole on every save, without end.
+ */
 export function flash(req: Request, kind: FlashKind, message: string): void {
   const messages = (req.session.flash ??= {});
-  (messages[kind] ??= []).push(message);
+  const queued = (messages[kind] ??= []);
+  if (!queued.includes(message)) queued.push(message);
 }
 
 /**

@@ -30,8 +30,9 @@ const productSchema = new Schema<ProductFields, ProductModel, ProductMethods>(
   { timestamps: true },
 );
 
-// The shop lists newest first; the admin page lists one owner's products, newest first.
-productSchema.index({ createdAt: -1 });
+// The shop lists newest first (ties broken by _id, so the index gives the whole sort); the admin
+// page lists one owner's products, newest first.
+productSchema.index({ createdAt: -1, _id: -1 });
 productSchema.index({ userId: 1, createdAt: -1 });
 
 productSchema.method('isOwnedBy', function isOwnedBy(userId: Types.ObjectId) {

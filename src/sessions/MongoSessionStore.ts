@@ -421,6 +421,10 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
     .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-user index'));
 
   if (!(await store.hasTtlIndex())) {
+    // Without a TTL index nothing indexes `expires`: the sweeper's query needs one.
+    await store.collection
+      .createIndex({ expires: 1 })
+      .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-expiry index'));
     logger.warn(
       { everyMs: options.sweepIntervalMs },
       'the database has no TTL index for sessions (FerretDB?): the app sweeps expired sessions itself',
