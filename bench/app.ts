@@ -1,0 +1,73 @@
+/**
+ * One benchmarked app, in a process of its own (forked by run.ts, so that the load generator does
+ * not share its event loop): createApp() with the session store named in BENCH_STORE, on the
+ * database BENCH_URI, counting every database command. It answers the parent over IPC:
+ * { type: 'take' } → { type: 'counts', counts } (and starts counting afresh), { type: 'stop' }.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import { createApp } from '../src/app';
+import { connectMongoose, driverOptions } from '../src/config/db';
+import { createLogger } from '../src/lib/logger';
+import { configurePasswordHashing, defaultPasswordThreads } from '../src/lib/passwords';
+import { benchConfig } from './benchConfig';
+import { CommandCounter, type MonitoredClient } from './commands';
+import { openStore, type StoreName } from './stores';
+
+export type ParentMessage = { type: 'take' } | { type: 'stop' };
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'counts'; counts: Record<string, number> }
+  | { type: 'failed'; message: string };
+
+function send(message: ChildMessage) {
+  process.send?.(message);
+}
+
+async function main() {
+  const storeName = process.env.BENCH_STORE as StoreName;
+  const uri = process.env.BENCH_URI;
+  if (!uri || !storeName) throw new Error('BENCH_STORE and BENCH_URI are required (run bench/run.ts)');
+  const threads = process.env.BENCH_PASSWORD_THREADS;
+  configurePasswordHashing({ threads: threads === undefined ? defaultPasswordThreads() : Number(threads) });
+
+  const config = benchConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const counter = new CommandCounter();
+  const clientOptions = { ...driverOptions(config), monitorCommands: true };
+
+  await connectMongoose(uri, config, { monitorCommands: true });
+  counter.watch(mongoose.connection.getClient() as unknown as MonitoredClient);
+  const opened = await openStore(storeName, uri, config, logger, clientOptions);
+  if (opened.client) counter.watch(opened.client);
+
+  const app = createApp({ config, sessionStore: opened.store, logger });
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  counter.take();
+
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'take') send({ type: 'counts', counts: counter.take() });
+    if (message.type === 'stop') {
+      // Requests still in flight finish first; then the databases close.
+      const closeDatabases = () =>
+        void Promise.allSettled([opened.close(), mongoose.disconnect()]).then(() => process.exit(0));
+      server.close(closeDatabases);
+      server.closeIdleConnections();
+      setTimeout(() => {
+        server.closeAllConnections();
+        closeDatabases();
+      }, 5_000).unref();
+    }
+  });
+  // The parent went away: do not linger.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', port: (server.address() as AddressInfo).port });
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});

@@ -1,0 +1,161 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import type { ChildMessage, ParentMessage } from './app';
+import { PROXY_HEADERS, benchEnv } from './benchConfig';
+import type { StoreName } from './stores';
+
+const ROOT = path.resolve(__dirname, '..');
+const TSX = ['--import', 'tsx'];
+
+function onceMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: T | { type: 'failed'; message: string }) => {
+      if (message.type === 'failed' && 'message' in message) {
+        cleanup();
+        reject(new Error(`child failed: ${message.message}`));
+      } else if (message.type === type) {
+        cleanup();
+        resolve(message as T);
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`child exited (${code}) before sending ${type}`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** bench/app.ts in a process of its own: one app with one session store, counting its commands. */
+export class AppProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  static async start(store: StoreName, uri: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
+    const child = fork(path.join(__dirname, 'app.ts'), [], {
+      execArgv: TSX,
+      cwd: ROOT,
+      // Express turns its view cache on from NODE_ENV, as in a real deployment.
+      env: { ...process.env, NODE_ENV: 'production', BENCH_STORE: store, BENCH_URI: uri, ...extraEnv },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const ready = await onceMessage<Extract<ChildMessage, { type: 'ready' }>>(child, 'ready');
+    return new AppProcess(child, ready.port);
+  }
+
+  /** Commands counted since the last call (and a fresh count from now on). */
+  async take(): Promise<Record<string, number>> {
+    const answer = onceMessage<Extract<ChildMessage, { type: 'counts' }>>(this.child, 'counts');
+    this.child.send({ type: 'take' } satisfies ParentMessage);
+    return (await answer).counts;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.send({ type: 'stop' } satisfies ParentMessage);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export interface MemoryReport {
+  store: StoreName;
+  sessions: number;
+  heapBeforeMb: number;
+  heapAfterCreateMb: number;
+  heapAfterServeMb: number;
+  served: number;
+  createSeconds: number;
+}
+
+/** bench/memory.ts with --expose-gc: heap growth of the app holding many logged-in sessions. */
+export async function measureMemory(store: StoreName, uri: string, sessions: number): Promise<MemoryReport> {
+  const child = fork(path.join(__dirname, 'memory.ts'), [], {
+    execArgv: [...TSX, '--expose-gc'],
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      BENCH_STORE: store,
+      BENCH_URI: uri,
+      BENCH_SESSIONS: String(sessions),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const { report } = await onceMessage<{ type: 'memory'; report: MemoryReport }>(child, 'memory');
+  await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
+  return report;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** `node dist/server.js` as `npm start` runs it, with WEB_CONCURRENCY workers. */
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(uri: string, workers: number): Promise<ServerProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...benchEnv({ MONGODB_URI: uri, HOST: '127.0.0.1', PORT: String(port), WEB_CONCURRENCY: String(workers) }),
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const server = new ServerProcess(child, url);
+    // Every worker must be up: wait for a run of healthy answers on fresh connections.
+    const deadline = Date.now() + 60_000;
+    let healthy = 0;
+    while (healthy < workers * 4) {
+      if (child.exitCode !== null) throw new Error(`dist/server.js exited with ${child.exitCode}`);
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error('dist/server.js did not become healthy');
+      }
+      const ok = await fetch(`${url}/healthz`, { headers: { ...PROXY_HEADERS, connection: 'close' } })
+        .then((res) => res.ok)
+        .catch(() => false);
+      healthy = ok ? healthy + 1 : 0;
+      await new Promise((resolve) => setTimeout(resolve, ok ? 50 : 250));
+    }
+    return server;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+}

@@ -1,0 +1,102 @@
+import session, { type Store } from 'express-session';
+import MongoStore from 'connect-mongo';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import type { Config } from '../src/config/env';
+import type { Logger } from '../src/lib/logger';
+import type { UserSession } from '../src/sessions/MongoSessionStore';
+import { openSessionStore } from '../src/sessions/MongoSessionStore';
+import type { ShopSessionStore } from '../src/sessions/control';
+import type { MonitoredClient } from './commands';
+
+export const STORES = ['ours', 'connect-mongo', 'memory'] as const;
+export type StoreName = (typeof STORES)[number];
+
+export const STORE_LABELS: Record<StoreName, string> = {
+  ours: 'ours (connect-mongodb-session + MongoSessionStore)',
+  'connect-mongo': 'connect-mongo',
+  memory: 'express-session MemoryStore',
+};
+
+export interface OpenedStore {
+  store: ShopSessionStore;
+  /** The store's own MongoDB client, if it has one (to count its commands). */
+  client?: MonitoredClient;
+  close(): Promise<void>;
+}
+
+function allSessions(store: Store): Promise<Record<string, session.SessionData>> {
+  return new Promise(
+    (resolve, reject) =>
+      store.all?.((err, sessions) => {
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        // connect-mongo answers an array (without ids) when it was asked for no ids; ours and MemoryStore an object.
+        resolve(Array.isArray(sessions) ? {} : (sessions ?? {}));
+      }) ?? resolve({}),
+  );
+}
+
+/**
+ * What createApp needs beyond express-session's Store (the account pages' listing and sign-out
+ * everywhere), for the comparison stores. The benchmark's scenarios never call it: it walks every
+ * session, which is fine for a comparison and wrong for production.
+ */
+export function withSessionControl(store: Store): ShopSessionStore {
+  const ofUser = async (userId: string) =>
+    Object.entries(await allSessions(store)).filter(([, data]) => data.user?._id === userId);
+  return Object.assign(store, {
+    async sessionsOfUser(userId: string): Promise<UserSession[]> {
+      return (await ofUser(userId)).map(([id, data]) => {
+        const expires = data.cookie?.expires ? new Date(data.cookie.expires) : new Date();
+        return { id, createdAt: expires, lastActive: expires, expires };
+      });
+    },
+    async destroySessionsOfUser(userId: string, { except }: { except?: string } = {}): Promise<number> {
+      const doomed = (await ofUser(userId)).filter(([id]) => id !== except);
+      await Promise.all(doomed.map(([id]) => new Promise<void>((resolve) => store.destroy(id, () => resolve()))));
+      return doomed.length;
+    },
+  });
+}
+
+/** Opens one of the three stores the benchmark compares, on `uri`, the way the app is configured. */
+export async function openStore(
+  name: StoreName,
+  uri: string,
+  config: Config,
+  logger: Logger,
+  clientOptions: MongoClientOptions,
+): Promise<OpenedStore> {
+  if (name === 'ours') {
+    const store = await openSessionStore({
+      uri,
+      maxAgeMs: config.SESSION_MAX_AGE * 1000,
+      touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
+      absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
+      connectionOptions: clientOptions,
+      sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
+      logger,
+    });
+    return { store, client: store.client as unknown as MonitoredClient, close: () => store.close() };
+  }
+  if (name === 'connect-mongo') {
+    const client = await MongoClient.connect(uri, clientOptions);
+    const store = MongoStore.create({
+      client,
+      collectionName: 'sessions_connect_mongo',
+      ttl: config.SESSION_MAX_AGE,
+      // The same lazy touch as ours: an unmodified session is written at most this often.
+      touchAfter: config.SESSION_TOUCH_INTERVAL,
+      // FerretDB has no TTL index; like ours, delete expired sessions now and then.
+      autoRemove: 'interval',
+      autoRemoveInterval: config.SESSION_SWEEP_INTERVAL / 60,
+    });
+    return {
+      store: withSessionControl(store),
+      client,
+      close: async () => {
+        await store.close();
+      },
+    };
+  }
+  return { store: withSessionControl(new session.MemoryStore()), close: async () => {} };
+}

@@ -1,0 +1,110 @@
+import type { CommandCounts } from './commands';
+import type { MemoryReport } from './processes';
+import type { ScenarioId } from './scenarios';
+import type { StoreName } from './stores';
+
+export interface RunMetrics {
+  rps: number;
+  p50: number;
+  p99: number;
+  responses: number;
+  /** Requests sent, including those still unanswered when the run ended. */
+  sent: number;
+  /** 2xx and 3xx (302 is what login and cart posts answer). */
+  ok: number;
+  /** 4xx, 5xx, connection errors and timeouts. */
+  failed: number;
+  statusCodes: Record<string, number>;
+  counts: CommandCounts;
+}
+
+export interface PerRequest {
+  reads: number;
+  writes: number;
+  sessionReads: number;
+  sessionWrites: number;
+  userReads: number;
+  otherReads: number;
+  otherWrites: number;
+  other: number;
+}
+
+export interface ScenarioSummary {
+  scenario: ScenarioId;
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  failed: number;
+  perRequest: PerRequest;
+  runs: RunMetrics[];
+}
+
+export interface Probe {
+  requests: number;
+  setCookies: number;
+  loggedIn: number;
+  perRequest: PerRequest;
+  counts: CommandCounts;
+}
+
+export interface BurstVariant {
+  name: string;
+  passwordThreads: number | 'default';
+  idle: { rps: number; p50: number; p99: number };
+  burst: { rps: number; p50: number; p99: number; loginsPerSecond: number; loginP99: number; loginFailed: number };
+  throughputRatio: number;
+  p99Ratio: number;
+}
+
+export interface ClusterRun {
+  workers: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  failed: number;
+}
+
+export interface StoreResults {
+  probes: { S1: Probe; S2: Probe };
+  scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
+}
+
+export interface Results {
+  env: {
+    date: string;
+    nproc: number;
+    cpu: string;
+    memoryGb: number;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+    node: string;
+    platform: string;
+    database: string;
+    commit: string;
+  };
+  settings: {
+    quick: boolean;
+    runs: number;
+    durationSeconds: number;
+    warmupSeconds: number;
+    connections: number;
+    stores: StoreName[];
+    scenarios: ScenarioId[];
+    skip: string[];
+    memorySessions: number;
+    pipelining: number;
+    bcryptCost: number;
+    touchIntervalSeconds: number;
+    burstLogins: number;
+    otherRuns: number;
+    otherDurationSeconds: number;
+    probeRequests: number;
+    seconds: number;
+  };
+  stores: Partial<Record<StoreName, StoreResults>>;
+  burst: BurstVariant[];
+  memory: MemoryReport[];
+  cluster: ClusterRun[];
+}
