@@ -54,8 +54,14 @@ const UNAVAILABLE_ERRORS = new Set([
   'MongoPoolClearedError',
 ]);
 
+/** Socket errors that the driver passes on unwrapped, e.g. `write ECONNRESET` when a link dies mid-command. */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN']);
+
 /** True for errors that mean "the database cannot be reached", which the app answers with 503. */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // Checked before `instanceof`: node's socket errors may come from another realm (jest's sandbox).
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
   if (!(error instanceof Error)) return false;
   if (UNAVAILABLE_ERRORS.has(error.name)) return true;
   // mongoose: "Operation `users.findOne()` buffering timed out after 3000ms"

@@ -111,8 +111,10 @@ export function authController({ config, throttles, sendMail, sessions, logger }
 
   /** @route POST /logout */
   const postLogout: RequestHandler = async (req, res) => {
-    await destroySession(req);
+    // Cleared first: the browser forgets the session even when the store fails to delete it (the
+    // error page that follows then carries this header too).
     clearSessionCookie(res, config);
+    await destroySession(req);
     res.redirect('/');
   };
 

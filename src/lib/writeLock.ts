@@ -23,6 +23,8 @@ function needsLock(db: mongo.Db): Promise<boolean> {
       .command({ buildInfo: 1 })
       .then((info) => 'ferretdbVersion' in info);
     lacksAtomicUpdates.set(db, answer);
+    // Asked during an outage: ask again next time rather than fail every locked write for good.
+    answer.catch(() => lacksAtomicUpdates.delete(db));
   }
   return answer;
 }

@@ -53,6 +53,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const view = status === 404 ? 'errors/404' : status >= 500 ? 'errors/500' : 'errors/error';
-    res.render(view, { title: status === 503 ? 'Temporarily unavailable' : `Error ${status}`, status, message });
+    // Without a session (a logout whose delete failed) the page shows nobody as logged in.
+    if (!req.session) res.locals.isAuthenticated = false;
+    const locals = { title: status === 503 ? 'Temporarily unavailable' : `Error ${status}`, status, message };
+    res.render(view, locals, (renderError: Error | null, html: string) => {
+      if (!renderError) return void res.send(html);
+      // Never Express's own page, which would show the stack: the message alone, as plain text.
+      logger.error({ err: renderError, url: req.originalUrl }, 'could not render the error page');
+      res.type('text/plain').send(message);
+    });
   };
 }

@@ -1,0 +1,106 @@
+import type { Types } from 'mongoose';
+import { Order } from '../../src/models/Order';
+import { User } from '../../src/models/User';
+import { csrfFrom, loggedInAgent, type Agent } from '../helpers/http';
+import { cartOf, postForm, someProduct } from '../helpers/shop';
+import { leaksIn } from './support/pages';
+import { useProxiedApp } from './support/proxiedApp';
+import { waitFor } from './support/serverProcess';
+
+const shop = useProxiedApp();
+
+afterEach(() => jest.restoreAllMocks());
+
+/** A logged-in user with two of one product and one of another in the cart. */
+async function userWithCart() {
+  const { agent, user } = await loggedInAgent(shop().app);
+  const [mug, tea] = [await someProduct(), await someProduct()];
+  for (const product of [mug, mug, tea]) {
+    expect((await postForm(agent, '/cart', { productId: product.id }, '/products')).status).toBe(302);
+  }
+  const cart = [
+    { productId: mug.id, quantity: 2 },
+    { productId: tea.id, quantity: 1 },
+  ];
+  expect(await cartOf(user._id)).toEqual(cart);
+  return { agent, user, cart };
+}
+
+const ordersOf = (userId: Types.ObjectId) => Order.find({ userId }).lean();
+
+async function submitOrder(agent: Agent) {
+  const _csrf = csrfFrom((await agent.get('/cart')).text);
+  return agent.post('/create-order').type('form').send({ _csrf });
+}
+
+/** Waits until both MongoDB clients answer again after `proxy.restore()`. */
+async function backOnline(agent: Agent) {
+  await waitFor('the cart page after the outage', async () => (await agent.get('/cart')).status === 200);
+}
+
+describe('placing an order while the database fails', () => {
+  it('reports the failure and keeps the cart when the link goes before the order is written', async () => {
+    const { agent, user, cart } = await userWithCart();
+    const _csrf = csrfFrom((await agent.get('/cart')).text);
+    const create = Order.create.bind(Order);
+    jest.spyOn(Order, 'create').mockImplementation(((...args: Parameters<typeof create>) => {
+      shop().proxy.cut();
+      return create(...args);
+    }) as typeof Order.create);
+
+    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    expect(response.status).toBe(503);
+    expect(response.headers.location).toBeUndefined();
+    expect(leaksIn(response.text)).toEqual([]);
+
+    jest.restoreAllMocks();
+    shop().proxy.restore();
+    await backOnline(agent);
+    expect(await ordersOf(user._id)).toHaveLength(0);
+    expect(await cartOf(user._id)).toEqual(cart);
+
+    // The retry goes through: one order with everything, an empty cart.
+    expect((await submitOrder(agent)).headers.location).toBe('/orders');
+    const orders = await ordersOf(user._id);
+    expect(orders.map((order) => order.lines.map((line) => line.quantity))).toEqual([[2, 1]]);
+    expect(await cartOf(user._id)).toEqual([]);
+  }, 60_000);
+
+  it('never empties the cart without an order when the link goes after the order is written', async () => {
+    const { agent, user, cart } = await userWithCart();
+    const _csrf = csrfFrom((await agent.get('/cart')).text);
+    const create = Order.create.bind(Order);
+    jest.spyOn(Order, 'create').mockImplementation((async (...args: Parameters<typeof create>) => {
+      const order = await create(...args);
+      shop().proxy.cut();
+      return order;
+    }) as typeof Order.create);
+
+    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    expect(response.status).toBe(503);
+    expect(leaksIn(response.text)).toEqual([]);
+
+    jest.restoreAllMocks();
+    shop().proxy.restore();
+    await backOnline(agent);
+    // The order exists and the cart still holds its items: nothing was lost.
+    expect(await ordersOf(user._id)).toHaveLength(1);
+    expect(await cartOf(user._id)).toEqual(cart);
+
+    // Submitting again (the user saw an error) orders nothing twice.
+    const retry = await submitOrder(agent);
+    expect(retry.headers.location).toBe('/orders');
+    expect(await ordersOf(user._id)).toHaveLength(1);
+  }, 60_000);
+
+  it('creates one order for two submits of the same cart at once', async () => {
+    const { agent, user } = await userWithCart();
+    const _csrf = csrfFrom((await agent.get('/cart')).text);
+    const submit = () => agent.post('/create-order').type('form').send({ _csrf });
+    const answers = await Promise.all([submit(), submit()]);
+    expect(answers.map((answer) => answer.status)).toEqual([302, 302]);
+    expect(await ordersOf(user._id)).toHaveLength(1);
+    expect(await cartOf(user._id)).toEqual([]);
+    expect((await User.findById(user._id))?.cart.items).toHaveLength(0);
+  });
+});

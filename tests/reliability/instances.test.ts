@@ -1,0 +1,55 @@
+import { Order } from '../../src/models/Order';
+import { User } from '../../src/models/User';
+import { uniqueEmail } from '../helpers/http';
+import { someProduct } from '../helpers/shop';
+import { useTestDatabase } from '../helpers/testApp';
+import { ServerProcess } from './support/serverProcess';
+import { addToCart, logIn, logOut, placeOrder, signUp } from './support/shopFlows';
+import { WebClient } from './support/webClient';
+
+const database = useTestDatabase();
+const servers: ServerProcess[] = [];
+
+afterAll(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+});
+
+describe('two server processes on one database', () => {
+  it('share logins, carts, orders and logouts', async () => {
+    servers.push(...(await Promise.all([1, 2].map(() => ServerProcess.start({ databaseUri: database() })))));
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    await Promise.all([a, b].map((server) => server.waitUntil('is ready', (status) => status === 200)));
+    const product = await someProduct({ title: 'Two-instance tea tin' });
+
+    // One visitor, one cookie jar, whichever instance the balancer picks.
+    const onA = new WebClient(a.url);
+    const onB = onA.at(b.url);
+    const email = uniqueEmail('instances');
+    await signUp(onA, email);
+    await logIn(onA, email);
+    expect((await onB.get('/account')).text).toContain(email);
+
+    expect((await addToCart(onB, product.id as string)).location).toBe('/cart');
+    expect((await onA.get('/cart')).text).toContain('Two-instance tea tin');
+
+    expect((await placeOrder(onA)).location).toBe('/orders');
+    const orders = await onB.get('/orders');
+    expect(orders.status).toBe(200);
+    expect(orders.text).toContain('Two-instance tea tin');
+    const user = await User.findOne({ email });
+    expect(await Order.countDocuments({ userId: user?._id })).toBe(1);
+    expect(user?.cart.items).toHaveLength(0);
+
+    const cookieBeforeLogout = onB.cookieHeader;
+    expect(cookieBeforeLogout).toMatch(/^shop\.sid=s%3A/);
+    const logout = await logOut(onB);
+    expect([logout.status, logout.location]).toEqual([302, '/']);
+    expect(onB.cookie('shop.sid')).toBeUndefined();
+
+    // Someone replaying the old cookie on the other instance is logged out there too.
+    const replay = new WebClient(a.url, { agent: false });
+    replay.cookieHeader = cookieBeforeLogout;
+    const account = await replay.get('/account');
+    expect([account.status, account.location]).toEqual([302, '/login']);
+  }, 90_000);
+});
