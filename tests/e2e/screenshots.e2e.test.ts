@@ -14,9 +14,11 @@ const { browserTest } = useShop({ seed: true });
 const LAPTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const PHONE_UA =
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-const SCREENSHOTS_DIR = path.resolve(__dirname, '..', '..', 'docs', 'screenshots');
+// `npm run screenshots` refreshes the README's pictures in docs/screenshots; an ordinary run writes
+// to test-results so that running the tests leaves the working tree clean.
+const SCREENSHOTS_DIR = path.resolve(__dirname, '..', '..', process.env.SCREENSHOTS_DIR ?? 'test-results/screenshots');
 
-/** Saves what the viewport shows into docs/screenshots/<name>.png and checks the file is a PNG of that size. */
+/** Saves what the viewport shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
@@ -33,7 +35,7 @@ async function saveScreenshot(page: Page, name: string): Promise<void> {
   expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual(VIEWPORT);
 }
 
-describe('screenshots of the current pages for the README (docs/screenshots)', () => {
+describe('screenshots of the current pages (for the README: npm run screenshots)', () => {
   browserTest('home', async ({ page }) => {
     const response = await page.goto('/');
     expect(response?.status()).toBe(200);
