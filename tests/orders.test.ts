@@ -110,6 +110,26 @@ describe('orders', () => {
     );
   });
 
+  it('never buys twice what an order that failed half-way already bought', async () => {
+    const { agent, user } = await loggedInAgent(app());
+    const first = await someProduct({ title: 'Bought Once' });
+    const second = await someProduct({ title: 'Added Later' });
+    await user.mergeCart([{ productId: first._id, quantity: 1 }]);
+    // The order is written, then the database fails before the cart is emptied.
+    const fresh = (await User.findById(user._id))!;
+    jest.spyOn(fresh, 'removeOrdered').mockRejectedValueOnce(new Error('connection reset'));
+    await expect(placeOrder(fresh)).rejects.toThrow('connection reset');
+    expect(await cartOf(user._id)).toEqual([{ productId: first.id, quantity: 1 }]);
+
+    // The shopper changes the cart and orders again.
+    await postForm(agent, '/cart', { productId: second.id }, '/cart');
+    await postForm(agent, '/create-order', {}, '/cart');
+
+    const orders = await Order.find({ userId: user._id }).sort({ createdAt: 1 }).lean();
+    expect(orders.map((order) => order.lines.map((line) => line.title))).toEqual([['Bought Once'], ['Added Later']]);
+    expect(await cartOf(user._id)).toEqual([]);
+  });
+
   it('keeps the cart when writing the order fails', async () => {
     const { agent, user } = await loggedInAgent(app());
     const product = await someProduct();

@@ -20,6 +20,8 @@ export interface OrderFields {
    * the same cart creates no second order.
    */
   cartVersion: number;
+  /** Whether the ordered items have been taken out of the cart (see services/checkout.ts). */
+  cartSettled: boolean;
   createdAt: Date;
 }
 
@@ -40,6 +42,7 @@ const orderSchema = new Schema<OrderFields>(
     lines: { type: [orderLineSchema], required: true },
     totalCents: { type: Number, required: true },
     cartVersion: { type: Number, required: true },
+    cartSettled: { type: Boolean, default: false },
   },
   { timestamps: { createdAt: true, updatedAt: false } },
 );

@@ -1,5 +1,6 @@
-import { trusted } from 'mongoose';
+import mongoose, { trusted } from 'mongoose';
 import { HttpError } from '../lib/HttpError';
+import { withWriteLock } from '../lib/writeLock';
 import type { CartItem } from '../models/cartItems';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
@@ -12,12 +13,48 @@ export class EmptyCartError extends HttpError {
 }
 
 /**
+ * Takes an order's items out of its user's cart, once. The order is claimed first (cartSettled
+ * false → true), so two requests never both subtract; if the subtraction then fails, the claim is
+ * released and a later attempt settles it.
+ */
+async function settleOrder(order: OrderDocument, user: UserDocument): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('not connected to the database');
+  await withWriteLock(db, `settle:${order.id as string}`, async () => {
+    const claim = await Order.updateOne({ _id: order._id, cartSettled: false }, { cartSettled: true });
+    if (claim.modifiedCount !== 1) return;
+    try {
+      await user.removeOrdered(order.lines.map(({ productId, quantity }) => ({ productId, quantity })));
+    } catch (err) {
+      await Order.updateOne({ _id: order._id }, { cartSettled: false }).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Settles the user's orders whose items never left the cart (the database failed in between).
+ * Returns the one made from the cart as it is now, if any: this submission repeats it.
+ */
+async function settlePendingOrders(user: UserDocument): Promise<OrderDocument | undefined> {
+  const pending = await Order.find({ userId: user._id, cartSettled: false });
+  if (pending.length === 0) return undefined;
+  const cartNow = await User.findById(user._id).select('cart.version');
+  for (const order of pending) await settleOrder(order, user);
+  return pending.find((order) => order.cartVersion === cartNow?.cart.version);
+}
+
+/**
  * Turns the user's cart into an order. Without transactions (FerretDB has none) the order is
  * written first and only then are exactly the ordered items taken out of the cart: a failure in
- * between leaves the items in the cart, never an emptied cart without an order. The order is
- * unique per cart version, so a retried submission does not order twice.
+ * between leaves the items in the cart, never an emptied cart without an order. Such an order is
+ * settled before the next one is placed, so its items are never bought twice. The order is unique
+ * per cart version, so a retried submission does not order twice.
  */
 export async function placeOrder(user: UserDocument): Promise<OrderDocument> {
+  const retried = await settlePendingOrders(user);
+  if (retried) return retried;
+
   const current = await User.findById(user._id).select('email cart');
   const items: CartItem[] = current?.cart.items ?? [];
   if (!current || items.length === 0) throw new EmptyCartError();
@@ -46,8 +83,9 @@ export async function placeOrder(user: UserDocument): Promise<OrderDocument> {
     // The same cart was already ordered (a double submit): that order is the answer.
     const existing = await Order.findOne({ userId: current._id, cartVersion: version });
     if (!existing) throw err;
+    await settleOrder(existing, user);
     return existing;
   }
-  await user.removeOrdered(lines.map(({ productId, quantity }) => ({ productId, quantity })));
+  await settleOrder(order, user);
   return order;
 }
