@@ -55,6 +55,8 @@ export function withSessionControl(store: Store): ShopSessionStore {
       await Promise.all(doomed.map(([id]) => new Promise<void>((resolve) => store.destroy(id, () => resolve()))));
       return doomed.length;
     },
+    // /healthz of the comparison stores checks mongoose alone; the benchmark's S0 measures it as is.
+    ping: async () => true,
   });
 }
 

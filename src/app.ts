@@ -77,7 +77,7 @@ function baseApp(config: Config, logger: Logger): Express {
  */
 export function createApp({ config, sessionStore, logger, sendMail }: AppDependencies): Express {
   const app = baseApp(config, logger);
-  app.get('/healthz', getHealth);
+  app.get('/healthz', getHealth(sessionStore));
   app.use(requireDatabase);
 
   // Flat parsing: `email[$ne]=x` stays a plain key. JSON can still carry objects, which the

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createUnavailableApp } from '../src/app';
 import { connectMongoose } from '../src/config/db';
 import { createLogger } from '../src/lib/logger';
-import { testConfig, useTestApp } from './helpers/testApp';
+import { buildApp, testConfig, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 
@@ -29,6 +29,14 @@ describe('health and availability', () => {
       await connectMongoose(testApp().uri, testConfig());
     }
     expect((await request(testApp().app).get('/healthz')).status).toBe(200);
+  });
+
+  it("answers /healthz with 503 when the session store's own client cannot reach MongoDB", async () => {
+    const instance = await buildApp(testApp().uri);
+    await instance.store.close();
+    const health = await request(instance.app).get('/healthz');
+    expect(health.status).toBe(503);
+    expect(health.body).toEqual({ status: 'unavailable' });
   });
 
   it('answers 503 from the placeholder app the server runs until MongoDB is reachable', async () => {

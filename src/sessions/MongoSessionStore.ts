@@ -367,6 +367,16 @@ export class MongoSessionStore extends MongoDBStore {
   }
 
   /** Stops sweeping and closes the store's own MongoDB client. */
+  /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.db().admin().ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     this.stopSweeping();
     await this.client.close();

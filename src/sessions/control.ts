@@ -2,6 +2,6 @@ import type { Store } from 'express-session';
 import type { MongoSessionStore } from './MongoSessionStore';
 
 /** What the account pages need of the session store beyond express-session's Store. */
-export type SessionControl = Pick<MongoSessionStore, 'sessionsOfUser' | 'destroySessionsOfUser'>;
+export type SessionControl = Pick<MongoSessionStore, 'sessionsOfUser' | 'destroySessionsOfUser' | 'ping'>;
 
 export type ShopSessionStore = Store & SessionControl;
