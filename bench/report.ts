@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { SCENARIOS, type ScenarioId } from './scenarios';
 import { STORE_LABELS, type StoreName } from './stores';
 import type { Results } from './types';
@@ -256,7 +257,8 @@ export function svgChart(r: Results): string {
     );
     const bmax = Math.max(1, ...r.burst.flatMap((b) => [b.idle.rps, b.burst.rps]));
     const rowHeight = burstHeight / (r.burst.length * 2);
-    const barMax = width - left - 340;
+    // Room on the right for the label after the longest bar.
+    const barMax = width - left - 480;
     r.burst.forEach((b, i) => {
       [
         ['idle', b.idle.rps, b.idle.p99, '#9db8a8'],
@@ -276,15 +278,22 @@ export function svgChart(r: Results): string {
   return out.join('\n') + '\n';
 }
 
+/** Formatted as the project's Prettier settings say, so that `prettier --check` passes on results. */
+async function formatted(text: string, file: string): Promise<string> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...options, filepath: file });
+}
+
 /** Writes <name>.json, <name>.md and <name>.svg into `dir`; returns their paths. */
-export function writeReports(dir: string, name: string, results: Results): string[] {
+export async function writeReports(dir: string, name: string, results: Results): Promise<string[]> {
   const files = {
     json: path.join(dir, `${name}.json`),
     md: path.join(dir, `${name}.md`),
     svg: path.join(dir, `${name}.svg`),
   };
-  fs.writeFileSync(files.json, JSON.stringify({ ...results, targets: evaluateTargets(results) }, null, 2) + '\n');
+  const json = JSON.stringify({ ...results, targets: evaluateTargets(results) }, null, 2);
+  fs.writeFileSync(files.json, await formatted(json, files.json));
   fs.writeFileSync(files.svg, svgChart(results));
-  fs.writeFileSync(files.md, markdown(results, `${name}.svg`));
+  fs.writeFileSync(files.md, await formatted(markdown(results, `${name}.svg`), files.md));
   return Object.values(files);
 }

@@ -56,6 +56,8 @@ const { values: flags } = parseArgs({
     scenarios: { type: 'string' },
     skip: { type: 'string' },
     sessions: { type: 'string' },
+    /** Writes the .md and .svg of a recorded .json again (after a change to the report), runs nothing. */
+    report: { type: 'string' },
   },
 });
 
@@ -447,12 +449,18 @@ async function main() {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
   const name = `${new Date().toISOString().slice(0, 10)}${settings.quick ? '-quick' : ''}`;
-  const written = writeReports(dir, name, results);
+  const written = await writeReports(dir, name, results);
   log(`done in ${Math.round((Date.now() - started) / 1000)} s: ${written.join(', ')}`);
   process.exit(0);
 }
 
-main().catch((err: unknown) => {
+async function rewriteReports(file: string) {
+  const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
+  const written = await writeReports(path.dirname(file), path.basename(file, '.json'), results);
+  log(`rewrote ${written.join(', ')}`);
+}
+
+(flags.report ? rewriteReports(flags.report) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
