@@ -42,8 +42,6 @@ import type {
 const PASSWORD = 'bench password, long enough';
 const PRODUCTS = 40;
 const BURST_LOGINS = 10;
-const SETTLE_MS = 300;
-const MIN_LOGIN_SECONDS = 2;
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,11 +59,14 @@ const { values: flags } = parseArgs({
   },
 });
 
+const SETTLE_MS = flags.quick ? 150 : 300;
+const MIN_LOGIN_SECONDS = flags.quick ? 1 : 2;
+
 const settings = {
   quick: flags.quick ?? false,
   runs: Number(flags.runs ?? 3),
-  durationSeconds: Number(flags.duration ?? (flags.quick ? 1 : 6)),
-  warmupSeconds: Number(flags.warmup ?? (flags.quick ? 0.5 : 2)),
+  durationSeconds: Number(flags.duration ?? (flags.quick ? 0.5 : 6)),
+  warmupSeconds: Number(flags.warmup ?? (flags.quick ? 0 : 2)),
   connections: Number(flags.connections ?? 10),
   stores: (flags.stores?.split(',') ?? [...STORES]) as StoreName[],
   scenarios: (flags.scenarios?.split(',') ?? Object.keys(SCENARIOS)) as ScenarioId[],
@@ -73,7 +74,7 @@ const settings = {
   skip: new Set((flags.skip ?? (flags.quick ? 'cluster' : '')).split(',').filter(Boolean)),
   // FerretDB 1.x updates scan the whole collection, so creating sessions one by one through the
   // store takes time that grows with their square: 10 000 take minutes there.
-  memorySessions: Number(flags.sessions ?? (flags.quick ? 1_000 : 10_000)),
+  memorySessions: Number(flags.sessions ?? (flags.quick ? 500 : 10_000)),
   pipelining: 1,
   bcryptCost: benchConfig().BCRYPT_COST,
   touchIntervalSeconds: benchConfig().SESSION_TOUCH_INTERVAL,
@@ -119,24 +120,31 @@ function log(message: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
+/** autocannon samples (and stops) once per this many ms: once a second, or more often for short runs. */
+const sampleIntervalMs = (durationSeconds: number) => Math.min(1000, durationSeconds * 1000);
+
 function cannon(base: string, options: Options, durationSeconds: number, connections: number) {
   const { path: target = '/', ...rest } = options;
   const url = new URL(target, base).toString();
+  if (durationSeconds <= 0) return Promise.resolve(undefined);
+  const sampleInt = sampleIntervalMs(durationSeconds);
   return new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(
-      { url, connections, pipelining: settings.pipelining, duration: durationSeconds, timeout: 30, ...rest },
+      { url, connections, pipelining: settings.pipelining, duration: durationSeconds, sampleInt, timeout: 30, ...rest },
       (err, result) => (err ? reject(err) : resolve(result)),
     );
   });
 }
 
-function metricsOf(result: autocannon.Result, counts: CommandCounts): RunMetrics {
+function metricsOf(result: autocannon.Result | undefined, counts: CommandCounts): RunMetrics {
+  if (!result) throw new Error('a measured run needs a duration');
   const statusCodes: Record<string, number> = {};
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
   const ok = result['2xx'] + result['3xx'];
   const bad = result['4xx'] + result['5xx'];
   return {
-    rps: result.requests.average,
+    // requests.average is per sample: per second unless the run was shorter than one.
+    rps: (result.requests.average * 1000) / sampleIntervalMs(result.duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
     responses: ok + bad,
@@ -248,12 +256,20 @@ async function benchStores(uri: string, credentials: Credentials[]) {
   await clearSessions();
   const apps = new Map<StoreName, StoreApp>();
   try {
-    for (const store of settings.stores) {
-      log(`store ${store}: starting, logging ${settings.connections} connections in`);
-      const app = await AppProcess.start(store, uri);
-      const mine = credentials.slice(0, settings.connections);
-      apps.set(store, { app, input: { logins: await logInAll(app.url, mine), credentials: mine } });
-    }
+    log(`stores ${settings.stores.join(', ')}: starting, logging ${settings.connections} connections in to each`);
+    const mine = credentials.slice(0, settings.connections);
+    const started = await Promise.allSettled(settings.stores.map((store) => AppProcess.start(store, uri)));
+    started.forEach((result, i) => {
+      if (result.status === 'fulfilled')
+        apps.set(settings.stores[i]!, { app: result.value, input: { logins: [], credentials: mine } });
+    });
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    await Promise.all(
+      [...apps.values()].map(async (entry) => {
+        entry.input.logins = await logInAll(entry.app.url, mine);
+      }),
+    );
     const results: Partial<Record<StoreName, StoreResults>> = {};
     for (const [store, { app, input }] of apps) {
       results[store] = {
