@@ -97,9 +97,10 @@ describe('password reset', () => {
     } finally {
       await instance.close();
     }
+    // Generous bounds for a busy 2-core machine: awaiting the mail would give about 0.2.
     const ratio = median(forUnknown) / median(forKnown);
-    expect(ratio).toBeGreaterThan(0.6);
-    expect(ratio).toBeLessThan(1.6);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
   });
 
   it('refuses an expired link with the friendly page', async () => {
