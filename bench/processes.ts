@@ -1,9 +1,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import type { ChildMessage, ParentMessage } from './app';
 import { PROXY_HEADERS, benchEnv } from './benchConfig';
 import type { StoreName } from './stores';
+import { freePort } from '../src/lib/freePort';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = ['--import', 'tsx'];
@@ -99,17 +99,6 @@ export async function measureMemory(store: StoreName, uri: string, sessions: num
   const { report } = await onceMessage<{ type: 'memory'; report: MemoryReport }>(child, 'memory');
   await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
   return report;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `node dist/server.js` as `npm start` runs it, with WEB_CONCURRENCY workers. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { MongoMemoryServer } from 'mongodb-memory-server';
 import type { Logger } from '../lib/logger';
+import { freePort } from '../lib/freePort';
 
 /** A database the app starts itself when MONGODB_URI is not set. */
 export interface EmbeddedDatabase {
@@ -19,17 +20,6 @@ export const NO_DATABASE_HELP =
   'No MongoDB to use. Set MONGODB_URI in .env (for example mongodb://127.0.0.1:27017/shop or an ' +
   'Atlas mongodb+srv:// string), or let the app start one: it needs either internet access once ' +
   '(mongodb-memory-server downloads MongoDB) or Go (scripts/test-db.sh builds FerretDB). See README.md.';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -7,11 +7,11 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createUser, csrfFrom, PASSWORD, uniqueEmail } from '../helpers/http';
 import { TEST_SECRET, useTestDatabase } from '../helpers/testApp';
+import { freePort } from '../../src/lib/freePort';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REQUESTS = 24;
@@ -45,17 +45,6 @@ beforeAll(() => {
 afterAll(() => {
   if (buildRoot) fs.rmSync(buildRoot, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Answer {
   status: number;

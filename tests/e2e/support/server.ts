@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../../src/lib/freePort';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SERVER_JS = path.join(ROOT, 'dist', 'server.js');
@@ -16,17 +16,6 @@ export const OUTBOX_DIR = path.join(os.tmpdir(), `shop-e2e-outbox-${process.pid}
 // Whatever happens to the test run (a crash, a forced exit), no server outlives it.
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

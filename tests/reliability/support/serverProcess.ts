@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../../../src/lib/freePort';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** 40 characters, as production requires at least 32. */
@@ -14,17 +14,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `check` until it returns something truthy; throws with `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 20_000, everyMs = 200) {
