@@ -21,7 +21,7 @@ import {
   uniqueEmail,
   type Agent,
 } from './helpers/http';
-import { buildApp, testConfig, uniqueDatabaseUri, useTestDatabase, type TestApp } from './helpers/testApp';
+import { testConfig, uniqueDatabaseUri, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
 const sessions = () => mongoose.connection.collection<SessionDocument>('sessions');
@@ -32,21 +32,6 @@ const sidOf = (agent: Agent): string => {
   return sid;
 };
 const sleepUntil = (time: number) => sleep(Math.max(0, time - Date.now()));
-
-/** One app instance on this file's database, with its own session settings. */
-function useApp(env: Record<string, string>): () => TestApp {
-  let instance: TestApp | undefined;
-  beforeAll(async () => {
-    instance = await buildApp(database(), env);
-  });
-  afterAll(async () => {
-    await instance?.close();
-  });
-  return () => {
-    if (!instance) throw new Error('useApp: the app is built in beforeAll');
-    return instance;
-  };
-}
 
 /** The store's callback API as promises. */
 function promised(store: MongoSessionStore) {
@@ -110,7 +95,7 @@ describe('configuration of the session lifetimes', () => {
 });
 
 describe('idle timeout with lazy touch', () => {
-  const testApp = useApp({ SESSION_MAX_AGE: '60', SESSION_TOUCH_INTERVAL: '2' });
+  const testApp = useAppOn(database, { SESSION_MAX_AGE: '60', SESSION_TOUCH_INTERVAL: '2' });
 
   it("moves an active session's expiry forward, writing at most once per touch interval", async () => {
     const { app, store } = testApp();
@@ -148,7 +133,7 @@ describe('idle timeout with lazy touch', () => {
 });
 
 describe('an idle session', () => {
-  const testApp = useApp({ SESSION_MAX_AGE: '3', SESSION_TOUCH_INTERVAL: '1' });
+  const testApp = useAppOn(database, { SESSION_MAX_AGE: '3', SESSION_TOUCH_INTERVAL: '1' });
 
   it('lasts while the user is active and ends once idle for longer than SESSION_MAX_AGE', async () => {
     const { app, store } = testApp();
@@ -172,7 +157,7 @@ describe('an idle session', () => {
 });
 
 describe('the absolute lifetime', () => {
-  const testApp = useApp({ SESSION_ABSOLUTE_TTL: '3', SESSION_MAX_AGE: '60', SESSION_TOUCH_INTERVAL: '1' });
+  const testApp = useAppOn(database, { SESSION_ABSOLUTE_TTL: '3', SESSION_MAX_AGE: '60', SESSION_TOUCH_INTERVAL: '1' });
 
   it('ends a session however active the user is, and writes never move its creation time', async () => {
     const { app, store } = testApp();
@@ -200,7 +185,7 @@ describe('the absolute lifetime', () => {
 });
 
 describe('a logout racing a request that modifies the session', () => {
-  const testApp = useApp({});
+  const testApp = useAppOn(database);
 
   /** Holds the next session save until released, and says when it started. */
   function holdNextSave(store: MongoSessionStore) {

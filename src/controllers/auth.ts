@@ -35,10 +35,28 @@ function renderLogin(res: Response, status: number, email = '', errors: FieldErr
   res.status(status).render('auth/login', { title: 'Log in', email, errors });
 }
 
-/** Answers 429 on the form itself, saying when to try again. */
-function tooMany(res: Response, err: TooManyAttemptsError, render: (status: number) => void) {
-  res.set('Retry-After', String(err.retryAfterSeconds));
-  render(429);
+function renderReset(res: Response, status: number, email = '', errors: FieldErrors = {}) {
+  res.status(status).render('auth/reset', { title: 'Reset your password', email, errors });
+}
+
+/**
+ * Runs a throttle check. When it refuses, answers 429 on the form itself (with Retry-After and
+ * when to try again) and resolves to false.
+ */
+async function withinLimit(
+  res: Response,
+  check: () => Promise<void>,
+  renderForm: (status: number, errors: FieldErrors) => void,
+): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (err) {
+    if (!(err instanceof TooManyAttemptsError)) throw err;
+    res.set('Retry-After', String(err.retryAfterSeconds));
+    renderForm(429, { form: err.message });
+    return false;
+  }
 }
 
 const ignoreLimit = (err: unknown) => {
@@ -52,12 +70,12 @@ export function authController({ config, throttles, sendMail, sessions, logger }
   /** @route POST /signup */
   const postSignup: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
-    try {
-      await throttles.signupByIp.count(req.ip ?? '');
-    } catch (err) {
-      if (!(err instanceof TooManyAttemptsError)) throw err;
-      return tooMany(res, err, (status) => renderSignup(res, status, typedEmail, { form: err.message }));
-    }
+    const allowed = await withinLimit(
+      res,
+      () => throttles.signupByIp.count(req.ip ?? ''),
+      (status, errors) => renderSignup(res, status, typedEmail, errors),
+    );
+    if (!allowed) return;
     const errors = fieldErrors(req);
     if (errors) return renderSignup(res, 422, typedEmail, errors);
 
@@ -85,13 +103,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
     const ip = req.ip ?? '';
-    try {
-      await throttles.loginByIp.check(ip);
-      await throttles.loginByEmail.check(email);
-    } catch (err) {
-      if (!(err instanceof TooManyAttemptsError)) throw err;
-      return tooMany(res, err, (status) => renderLogin(res, status, email, { form: err.message }));
-    }
+    const allowed = await withinLimit(
+      res,
+      async () => {
+        await throttles.loginByIp.check(ip);
+        await throttles.loginByEmail.check(email);
+      },
+      (status, errors) => renderLogin(res, status, email, errors),
+    );
+    if (!allowed) return;
 
     const user = await User.findOne({ email }).select('+password');
     const valid = user
@@ -119,8 +139,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
   };
 
   /** @route GET /reset */
-  const getReset: RequestHandler = (_req, res) =>
-    res.render('auth/reset', { title: 'Reset your password', email: '', errors: {} });
+  const getReset: RequestHandler = (_req, res) => renderReset(res, 200);
 
   /**
    * @route POST /reset — the same answer, as fast, whether or not the email has an account: the
@@ -128,19 +147,14 @@ export function authController({ config, throttles, sendMail, sessions, logger }
    */
   const postReset: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
-    try {
-      await throttles.resetByIp.count(req.ip ?? '');
-    } catch (err) {
-      if (!(err instanceof TooManyAttemptsError)) throw err;
-      return tooMany(res, err, (status) =>
-        res
-          .status(status)
-          .render('auth/reset', { title: 'Reset your password', email: typedEmail, errors: { form: err.message } }),
-      );
-    }
+    const allowed = await withinLimit(
+      res,
+      () => throttles.resetByIp.count(req.ip ?? ''),
+      (status, errors) => renderReset(res, status, typedEmail, errors),
+    );
+    if (!allowed) return;
     const errors = fieldErrors(req);
-    if (errors)
-      return res.status(422).render('auth/reset', { title: 'Reset your password', email: typedEmail, errors });
+    if (errors) return renderReset(res, 422, typedEmail, errors);
 
     const { email } = matchedData<{ email: string }>(req);
     sendResetLink(email, config, sendMail).catch((err: unknown) =>

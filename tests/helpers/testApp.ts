@@ -89,9 +89,8 @@ export function useTestDatabase(): () => string {
   return () => uri;
 }
 
-/** One app instance for the whole file, on the file's database. */
-export function useTestApp(env: Record<string, string> = {}): () => TestApp {
-  const database = useTestDatabase();
+/** One app instance for the whole file (or describe block), on the given database. */
+export function useAppOn(database: () => string, env: Record<string, string> = {}): () => TestApp {
   let instance: TestApp | undefined;
   beforeAll(async () => {
     instance = await buildApp(database(), env);
@@ -100,7 +99,12 @@ export function useTestApp(env: Record<string, string> = {}): () => TestApp {
     await instance?.close();
   });
   return () => {
-    if (!instance) throw new Error('useTestApp: the app is built in beforeAll');
+    if (!instance) throw new Error('the test app is built in beforeAll');
     return instance;
   };
+}
+
+/** One app instance for the whole file, on the file's own database. */
+export function useTestApp(env: Record<string, string> = {}): () => TestApp {
+  return useAppOn(useTestDatabase(), env);
 }
