@@ -17,7 +17,11 @@ bin="$root/.tools/bin/ferretdb"
 run_dir="$root/.tools/run"
 
 install() {
-  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then
+  # The version output is captured first and tested after: piped into `grep -q`, which exits at the
+  # first match, ferretdb could die of SIGPIPE and pipefail then failed the check (and rebuilt) at random.
+  local have_version=""
+  if [ -x "$bin" ]; then have_version="$("$bin" --version 2>/dev/null || true)"; fi
+  if [[ "$have_version" == *"$FERRETDB_VERSION"* ]]; then
     return 0
   fi
   command -v go >/dev/null || { echo "test-db: Go is needed to build FerretDB (apt-get install golang, or https://go.dev/dl)" >&2; exit 1; }
