@@ -7,6 +7,7 @@ module.exports = {
   testPathIgnorePatterns: ['/node_modules/', '/tests/e2e/'],
   globalSetup: '<rootDir>/tests/setup/globalSetup.ts',
   globalTeardown: '<rootDir>/tests/setup/globalTeardown.ts',
+  setupFiles: ['<rootDir>/tests/setup/capabilities.ts'],
   testTimeout: 30_000,
   reporters: ['default', '<rootDir>/tests/setup/summaryReporter.js'],
   // Two cores here: two test files at a time, each with its own database.

@@ -8,11 +8,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app';
-import { connectMongoose, driverOptions } from '../src/config/db';
+import { connectMongoose, driverOptions } from '../src/db';
 import { createLogger } from '../src/lib/logger';
 import { configurePasswordHashing, defaultPasswordThreads } from '../src/lib/passwords';
 import { benchConfig } from './benchConfig';
-import { CommandCounter, type MonitoredClient } from './commands';
+import { CommandCounter, type MonitoredClient } from '../support/commandCounter';
 import { openStore, type StoreName } from './stores';
 
 export type ParentMessage = { type: 'take' } | { type: 'stop' };

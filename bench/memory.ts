@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { SessionData, Store } from 'express-session';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app';
-import { connectMongoose, driverOptions } from '../src/config/db';
+import { connectMongoose, driverOptions } from '../src/db';
 import { createLogger } from '../src/lib/logger';
 import { User } from '../src/models/User';
 import { BENCH_SECRET, PROXY_HEADERS, benchConfig } from './benchConfig';

@@ -10,13 +10,13 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
-import { connectMongoose } from '../src/config/db';
+import { connectMongoose } from '../src/db';
 import { hashPassword } from '../src/lib/passwords';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
 import { benchConfig } from './benchConfig';
 import { logIn, request, type Login } from './client';
-import { SESSION_COLLECTIONS, sum, type CommandCounts } from './commands';
+import { SESSION_COLLECTIONS, sum, type CommandCounts } from '../support/commandCounter';
 import { AppProcess, ServerProcess, measureMemory, type MemoryReport } from './processes';
 import { writeReports } from './report';
 import {

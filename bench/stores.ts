@@ -2,11 +2,12 @@ import session, { type Store } from 'express-session';
 import MongoStore from 'connect-mongo';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { Config } from '../src/config/env';
+import { sessionStoreOptions } from '../src/config/session';
 import type { Logger } from '../src/lib/logger';
 import type { UserSession } from '../src/sessions/MongoSessionStore';
 import { openSessionStore } from '../src/sessions/MongoSessionStore';
 import type { ShopSessionStore } from '../src/sessions/control';
-import type { MonitoredClient } from './commands';
+import type { MonitoredClient } from '../support/commandCounter';
 
 export const STORES = ['ours', 'connect-mongo', 'memory'] as const;
 export type StoreName = (typeof STORES)[number];
@@ -69,14 +70,10 @@ export async function openStore(
   clientOptions: MongoClientOptions,
 ): Promise<OpenedStore> {
   if (name === 'ours') {
+    // The app's options, with the benchmark's monitored client options.
     const store = await openSessionStore({
-      uri,
-      maxAgeMs: config.SESSION_MAX_AGE * 1000,
-      touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
-      absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
+      ...sessionStoreOptions(config, uri, logger),
       connectionOptions: clientOptions,
-      sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
-      logger,
     });
     return { store, client: store.client as unknown as MonitoredClient, close: () => store.close() };
   }

@@ -1,4 +1,4 @@
-import type { CommandCounts } from './commands';
+import type { CommandCounts } from '../support/commandCounter';
 import type { MemoryReport } from './processes';
 import type { ScenarioId } from './scenarios';
 import type { StoreName } from './stores';

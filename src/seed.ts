@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { connectMongoose } from './config/db';
+import { connectMongoose } from './db';
 import { ConfigError, loadConfig } from './config/env';
 import { DEMO_USER, seedDemoData } from './seed/demoData';
 

@@ -3,14 +3,14 @@ import http from 'node:http';
 import type { Express } from 'express';
 import mongoose from 'mongoose';
 import { createApp, createUnavailableApp } from './app';
-import { connectMongoose } from './config/db';
 import { sessionStoreOptions } from './config/session';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from './config/embeddedDb';
+import { connectMongoose, startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { createLogger, type Logger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
+import { dropReplacedOrderIndex } from './models/Order';
 import { Product } from './models/Product';
-import { startHousekeeping } from './services/housekeeping';
+import { expireLeftovers } from './services/housekeeping';
 import { DEMO_USER, seedDemoData } from './seed/demoData';
 import { openSessionStore, type MongoSessionStore } from './sessions/MongoSessionStore';
 
@@ -128,8 +128,12 @@ async function main() {
     const added = await seedDemoData(config.BCRYPT_COST);
     logger.info({ added, demoLogin: DEMO_USER }, 'seeded the empty embedded database with demo data');
   }
-  // Works on MongoDB and FerretDB alike, TTL indexes or not.
-  startHousekeeping(config.SESSION_ABSOLUTE_TTL * 1000, config.SESSION_SWEEP_INTERVAL * 1000, logger);
+  await dropReplacedOrderIndex().catch((err: unknown) => logger.warn({ err }, 'could not drop an old order index'));
+  await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
+    logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
+  );
+  // Deletes expired documents where the server's TTL indexes do not (it has nothing to do where they do).
+  startExpirySweeper(config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: open.store, logger });
   logger.info('connected to MongoDB: the shop is ready');
 }

@@ -158,6 +158,25 @@ describe('deleting the account', () => {
     expect((await devices[0]!.get('/')).text).toContain('Your account is deleted');
     expect(await GuestCart.countDocuments()).toBe(0);
   });
+
+  it('deletes accounts whose orders were made from carts of the same version', async () => {
+    const product = await createProduct(await createUser());
+    const accounts = [await userOnDevices([FIREFOX]), await userOnDevices([FIREFOX])];
+    for (const { user, devices } of accounts) {
+      await user.mergeCart([{ productId: product._id, quantity: 1 }]);
+      await postForm(devices[0]!, '/create-order', {}, '/cart');
+    }
+    const orders = await Promise.all(accounts.map(({ user }) => Order.findOne({ userId: user._id }).lean()));
+    const versions = new Set(orders.map((order) => order?.cartVersion));
+    expect(versions.size).toBe(1);
+
+    for (const { devices } of accounts) {
+      const response = await postForm(devices[0]!, '/account/delete', { password: PASSWORD }, '/account');
+      expect(response.headers.location).toBe('/');
+    }
+    for (const { user } of accounts) expect(await User.findById(user._id)).toBeNull();
+    expect(await Order.countDocuments({ userId: null, 'lines.productId': product._id })).toBe(2);
+  });
 });
 
 describe('return-to after login', () => {

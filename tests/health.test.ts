@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createUnavailableApp } from '../src/app';
-import { connectMongoose } from '../src/config/db';
+import { connectMongoose } from '../src/db';
 import { createLogger } from '../src/lib/logger';
 import { buildApp, testConfig, useTestApp } from './helpers/testApp';
 

@@ -48,6 +48,21 @@ describe('password reset', () => {
     expect((await setNewPassword(link, 'yet another password 99')).status).toBe(410);
   });
 
+  it('sets the password exactly once when one link is used 10 times at once', async () => {
+    const email = uniqueEmail();
+    await createUser(email);
+    await requestReset(email);
+    const link = resetPathIn(await waitForMail(email));
+    const passwords = Array.from({ length: 10 }, (_, i) => `racing new password ${i}`);
+
+    const responses = await Promise.all(passwords.map((password) => setNewPassword(link, password)));
+
+    const accepted = passwords.filter((_, i) => responses[i]!.headers.location === '/login');
+    expect(accepted).toHaveLength(1);
+    expect(responses.filter((response) => response.status === 410)).toHaveLength(9);
+    expect((await logIn(request.agent(app()), email, accepted[0])).status).toBe(302);
+  });
+
   it('stores only a hash of the token', async () => {
     const email = uniqueEmail();
     const user = await createUser(email);

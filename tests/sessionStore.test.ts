@@ -3,7 +3,7 @@ import { Cookie, type Session, type SessionData } from 'express-session';
 import type { Collection } from 'mongodb';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { driverOptions } from '../src/config/db';
+import { driverOptions, expireDocuments, sweepExpiredDocuments } from '../src/db';
 import { ConfigError } from '../src/config/env';
 import { createLogger, hashSessionId } from '../src/lib/logger';
 import {
@@ -21,6 +21,7 @@ import {
   uniqueEmail,
   type Agent,
 } from './helpers/http';
+import { itWhereServerLacks } from './helpers/server';
 import { testConfig, uniqueDatabaseUri, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
@@ -271,7 +272,7 @@ describe('the store', () => {
       touchIntervalMs: 1000,
       absoluteTtlMs: ABSOLUTE_TTL_MS,
       connectionOptions: driverOptions(testConfig()),
-      sweepIntervalMs: 60 * 60 * 1000,
+      expireSessions: (collection) => expireDocuments(collection, 'expires'),
       logger: createLogger('silent'),
     });
     api = promised(store);
@@ -475,7 +476,7 @@ describe('the store', () => {
     expect(await api.get(sid)).not.toBeNull();
   });
 
-  it('sweeps expired sessions (where there is no TTL index) and keeps live ones', async () => {
+  itWhereServerLacks('ttlDeletes', 'its TTL index deletes')('sweeps expired sessions and keeps live ones', async () => {
     const live = newSid();
     await api.set(live, sessionData({ isLoggedIn: true }));
     const expired = newSid();
@@ -488,7 +489,8 @@ describe('the store', () => {
       lastModified: new Date(),
     });
 
-    expect(await store.sweepExpired()).toBe(2);
+    const deleted = await sweepExpiredDocuments();
+    expect(deleted[`${store.collection.dbName}.sessions.expires`]).toBe(2);
     expect(await raw().distinct('_id')).toEqual([live]);
   });
 

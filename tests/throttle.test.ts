@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
-import { createLogger } from '../src/lib/logger';
-import { TooManyAttemptsError, createThrottles } from '../src/services/throttle';
-import { buildApp, testConfig, useTestApp, type TestApp } from './helpers/testApp';
+import mongoose from 'mongoose';
+import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
 
 // TRUST_PROXY lets a test pose as different clients with X-Forwarded-For.
 const LIMITS = { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '6', TRUST_PROXY: 'true' };
@@ -70,13 +69,39 @@ describe('login throttling', () => {
     }
   });
 
-  it('loses no count when failures arrive at once', async () => {
-    const { loginByEmail } = createThrottles(testConfig({ LOGIN_MAX_FAILURES: '10' }), createLogger('silent'));
-    const key = uniqueEmail();
-    // Blocked only if all ten counted: FerretDB drops simultaneous $inc without the write lock.
-    await Promise.all(Array.from({ length: 10 }, () => loginByEmail.count(key).catch(() => undefined)));
-    await expect(loginByEmail.check(key)).rejects.toThrow(TooManyAttemptsError);
+  it('counts every one of 20 failed logins that arrive at once', async () => {
+    const many = await buildApp(testApp().uri, { LOGIN_MAX_FAILURES: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' });
+    try {
+      const email = uniqueEmail();
+      await createUser(email);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => attempt(many.app, email, 'wrong password!', '198.51.100.99')),
+      );
+      expect(responses.map((response) => response.status)).toEqual(Array(20).fill(422));
+      // A server whose `$inc` is not atomic would have lost most of these without `serialized`.
+      const counter = await mongoose.connection
+        .collection('throttle_login_email')
+        .findOne({ key: `login_email:${email}` });
+      expect(counter?.points).toBe(20);
+    } finally {
+      await many.close();
+    }
   });
+
+  it('never compares the password once the limit is reached, even for guesses sent at once', async () => {
+    const email = uniqueEmail();
+    // A slow hash (cost 12) keeps every guess in flight while the others arrive.
+    await createUser(email, PASSWORD, 12);
+    const wrong = Array.from({ length: 29 }, () => attempt(testApp().app, email, 'wrong password!', '203.0.113.30'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const right = attempt(testApp().app, email, PASSWORD, '203.0.113.30');
+    const statuses = (await Promise.all([...wrong, right])).map((response) => response.status);
+
+    // LOGIN_MAX_FAILURES is 3: at most three guesses were evaluated, the others refused unheard.
+    expect(statuses.filter((status) => status !== 429).length).toBeLessThanOrEqual(3);
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses).not.toContain(302);
+  }, 60_000);
 });
 
 describe('signup and reset limits', () => {

@@ -2,7 +2,7 @@ import type { CookieOptions, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
 import type { Logger } from '../lib/logger';
 import type { SessionStoreOptions } from '../sessions/MongoSessionStore';
-import { driverOptions } from './db';
+import { driverOptions, expireDocuments } from '../db';
 import type { Config } from './env';
 
 type SessionConfig = Pick<Config, 'sessionCookieName' | 'SESSION_SECRET' | 'SESSION_MAX_AGE' | 'isProduction'>;
@@ -49,7 +49,7 @@ export function sessionStoreOptions(config: Config, uri: string, logger: Logger)
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
     absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
     connectionOptions: driverOptions(config),
-    sweepIntervalMs: config.SESSION_SWEEP_INTERVAL * 1000,
+    expireSessions: (collection) => expireDocuments(collection, 'expires'),
     logger,
   };
 }

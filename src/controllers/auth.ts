@@ -59,10 +59,6 @@ async function withinLimit(
   }
 }
 
-const ignoreLimit = (err: unknown) => {
-  if (!(err instanceof TooManyAttemptsError)) throw err;
-};
-
 export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
   /** @route GET /signup */
   const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
@@ -72,7 +68,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const typedEmail = formValue(req.body?.email);
     const allowed = await withinLimit(
       res,
-      () => throttles.signupByIp.count(req.ip ?? ''),
+      () => throttles.signupByIp.take(req.ip ?? ''),
       (status, errors) => renderSignup(res, status, typedEmail, errors),
     );
     if (!allowed) return;
@@ -103,12 +99,11 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
     const ip = req.ip ?? '';
+    // Every attempt is counted before the password is compared, so that simultaneous guesses
+    // cannot all be evaluated; a success returns its attempt and clears the account's count.
     const allowed = await withinLimit(
       res,
-      async () => {
-        await throttles.loginByIp.check(ip);
-        await throttles.loginByEmail.check(email);
-      },
+      async () => void (await Promise.all([throttles.loginByIp.take(ip), throttles.loginByEmail.take(email)])),
       (status, errors) => renderLogin(res, status, email, errors),
     );
     if (!allowed) return;
@@ -117,11 +112,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const valid = user
       ? await verifyPassword(password, user.password)
       : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
-    if (!user || !valid) {
-      await Promise.all([throttles.loginByEmail.count(email), throttles.loginByIp.count(ip)]).catch(ignoreLimit);
-      return renderLogin(res, 422, email, { form: LOGIN_FAILED });
-    }
-    await throttles.loginByEmail.reset(email);
+    if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    await Promise.all([throttles.loginByEmail.reset(email), throttles.loginByIp.giveBack(ip)]);
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
@@ -149,7 +141,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const typedEmail = formValue(req.body?.email);
     const allowed = await withinLimit(
       res,
-      () => throttles.resetByIp.count(req.ip ?? ''),
+      () => throttles.resetByIp.take(req.ip ?? ''),
       (status, errors) => renderReset(res, status, typedEmail, errors),
     );
     if (!allowed) return;

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { pingDatabase } from '../config/db';
+import { pingDatabase } from '../db';
 import type { SessionControl } from '../sessions/control';
 
 /**

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { pingDatabase } from '../config/db';
+import { pingDatabase } from '../db';
 
 /** @route GET /account */
 export const getAccount: RequestHandler = (req, res) =>

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { isDatabaseConnected } from '../config/db';
+import { isDatabaseConnected } from '../db';
 import { HttpError } from '../lib/HttpError';
 
 /** Answers 503 at once while MongoDB is unreachable, instead of waiting for a driver timeout. */

@@ -1,12 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import mongoose from 'mongoose';
-import { isDatabaseUnavailable } from '../config/db';
-import { HttpError, notFound } from '../lib/HttpError';
+import { RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db';
+import { notFound } from '../lib/HttpError';
 import type { Logger } from '../lib/logger';
-import { TooManyAttemptsError } from '../services/throttle';
-import { SessionStoreError } from '../sessions/MongoSessionStore';
-
-const RETRY_AFTER_SECONDS = 5;
 
 const MESSAGES: Record<number, string> = {
   400: 'The request could not be understood.',
@@ -19,17 +15,28 @@ const MESSAGES: Record<number, string> = {
   503: 'The shop is temporarily unavailable. Please try again in a moment.',
 };
 
+/**
+ * What the handler reads of an error, whoever threw it: a `status` set on purpose (HttpError,
+ * the services' and the database module's errors, http-errors from body-parser and csrf-sync),
+ * `userFacing` when its message is meant for the user, and `retryAfterSeconds` for a 429 or 503.
+ */
+interface ErrorContract {
+  status?: unknown;
+  statusCode?: unknown;
+  userFacing?: unknown;
+  retryAfterSeconds?: unknown;
+  message?: unknown;
+}
+
+const contractOf = (err: unknown): ErrorContract => (typeof err === 'object' && err !== null ? err : {});
+
 /** What status an error means: a client's mistake (4xx), an outage (503), or a bug (500). */
 function statusOf(err: unknown): number {
-  if (err instanceof HttpError || err instanceof SessionStoreError) return err.status;
+  const { status = contractOf(err).statusCode } = contractOf(err);
+  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 503)) return status;
   if (isDatabaseUnavailable(err)) return 503;
   // A malformed id or an injected operator that reached a query.
   if (err instanceof mongoose.Error.CastError) return 404;
-  // body-parser, csrf-sync and other http-errors: a status set on purpose for client errors.
-  if (typeof err === 'object' && err !== null) {
-    const status = 'status' in err ? err.status : 'statusCode' in err ? err.statusCode : undefined;
-    if (typeof status === 'number' && status >= 400 && status < 500) return status;
-  }
   return 500;
 }
 
@@ -44,9 +51,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status >= 500) logger.error({ err, url: req.originalUrl }, 'request failed');
     else logger.debug({ err: { message: (err as Error)?.message }, url: req.originalUrl }, 'request refused');
 
-    const message = err instanceof HttpError ? err.message : (MESSAGES[status] ?? 'Something went wrong on our side.');
-    if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    if (err instanceof TooManyAttemptsError) res.set('Retry-After', String(err.retryAfterSeconds));
+    const { userFacing, message: ownMessage, retryAfterSeconds } = contractOf(err);
+    const message =
+      userFacing === true && typeof ownMessage === 'string'
+        ? ownMessage
+        : (MESSAGES[status] ?? 'Something went wrong on our side.');
+    if (typeof retryAfterSeconds === 'number') res.set('Retry-After', String(retryAfterSeconds));
+    else if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status);
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ error: message });

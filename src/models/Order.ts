@@ -17,13 +17,17 @@ export interface OrderFields {
   totalCents: Cents;
   /**
    * The cart version the order was made from. Unique per user, so a submission retried against
-   * the same cart creates no second order.
+   * the same cart creates no second order. Removed, with `userId`, when the account is deleted.
    */
-  cartVersion: number;
+  cartVersion?: number;
   /** Whether the ordered items have been taken out of the cart (see services/checkout.ts). */
   cartSettled: boolean;
   createdAt: Date;
 }
+
+const ONE_ORDER_PER_CART_VERSION = 'one_order_per_cart_version';
+/** The index of that name before it was sparse, dropped by `dropReplacedOrderIndex`. */
+const REPLACED_INDEX = 'userId_1_cartVersion_1';
 
 const orderLineSchema = new Schema<OrderLine>(
   {
@@ -41,17 +45,26 @@ const orderSchema = new Schema<OrderFields>(
     email: { type: String, default: null },
     lines: { type: [orderLineSchema], required: true },
     totalCents: { type: Number, required: true },
-    cartVersion: { type: Number, required: true },
+    cartVersion: { type: Number },
     cartSettled: { type: Boolean, default: false },
   },
   { timestamps: { createdAt: true, updatedAt: false } },
 );
 
-// A user's orders, newest first; and at most one order per cart version.
+// A user's orders, newest first; and at most one order per cart version. Sparse, so that the
+// orders of deleted accounts (without either field) do not collide.
 orderSchema.index({ userId: 1, createdAt: -1 });
-orderSchema.index({ userId: 1, cartVersion: 1 }, { unique: true });
+orderSchema.index({ userId: 1, cartVersion: 1 }, { unique: true, sparse: true, name: ONE_ORDER_PER_CART_VERSION });
 
 export const lineTotal = (line: OrderLine): Cents => line.priceCents * line.quantity;
 
 export const Order = model<OrderFields>('Order', orderSchema);
 export type OrderDocument = HydratedDocument<OrderFields>;
+
+/** Drops the index that `one_order_per_cart_version` replaced, where an older version made it. */
+export async function dropReplacedOrderIndex(): Promise<boolean> {
+  const indexes = await Order.collection.indexes().catch(() => []);
+  if (!indexes.some((index) => index.name === REPLACED_INDEX)) return false;
+  await Order.collection.dropIndex(REPLACED_INDEX);
+  return true;
+}

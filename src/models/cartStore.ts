@@ -1,6 +1,6 @@
 import { mongo, type Collection } from 'mongoose';
 import type { CartChange, CartItem } from './cartItems';
-import { withWriteLock } from '../lib/writeLock';
+import { serialized } from '../db';
 
 interface StoredCart {
   items?: CartItem[];
@@ -18,8 +18,11 @@ interface CartHolder {
 
 const MAX_ATTEMPTS = 100;
 
+/** The cart changed under us too often to get a turn: "try again" (503), not a bug. */
 export class CartConflictError extends Error {
   override name = 'CartConflictError';
+  readonly status = 503;
+  readonly userFacing = true;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -28,14 +31,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Applies `change` to a cart atomically. Concurrent requests on one cart each read it, compute
  * their change and write it only if nobody wrote in between (compare-and-swap on a version
  * counter), retrying otherwise, so no add is ever lost. This needs no positional operators or
- * array filters, which FerretDB 1.x lacks, nor transactions. FerretDB does not apply even this
- * conditional update atomically, so there the change also runs under a lock (see writeLock.ts).
+ * array filters, which not every MongoDB-wire server has, nor transactions. `serialized` makes it
+ * safe on a server that does not apply even a conditional update atomically.
  */
 export function updateCart(holder: CartHolder, change: CartChange): Promise<CartItem[]> {
-  const key = `${holder.collection.collectionName}:${String(holder.id)}`;
-  const db = holder.collection.conn.db;
-  if (!db) throw new Error('not connected to the database');
-  return withWriteLock(db, key, () => compareAndSwap(holder, change));
+  const key = `cart:${holder.collection.collectionName}:${String(holder.id)}`;
+  return serialized(key, () => compareAndSwap(holder, change), { db: holder.collection.conn.db });
 }
 
 async function compareAndSwap({ collection, id, upsert = false }: CartHolder, change: CartChange): Promise<CartItem[]> {
@@ -50,7 +51,8 @@ async function compareAndSwap({ collection, id, upsert = false }: CartHolder, ch
     try {
       const result = await collection.updateOne(
         { ...byId, 'cart.version': version === 0 ? { $in: [0, null] } : version },
-        { $set: { 'cart.items': items, 'cart.version': version + 1 } },
+        // `updatedAt` by hand: this is the driver, not mongoose, and abandoned guest carts expire by it.
+        { $set: { 'cart.items': items, 'cart.version': version + 1, updatedAt: new Date() } },
         { upsert: upsert && !doc },
       );
       if (result.matchedCount === 1 || result.upsertedCount === 1) return items;

@@ -10,8 +10,10 @@ import { deleteProduct } from './catalog';
  * is the caller's part (the store is not a model).
  */
 export async function deleteAccount(user: UserDocument): Promise<void> {
+  // Each step can be repeated: if one fails, the account is still there and deleting it again
+  // finishes the job.
+  await Order.updateMany({ userId: user._id }, { $set: { email: null }, $unset: { userId: 1, cartVersion: 1 } });
   for (const product of await Product.find({ userId: user._id })) await deleteProduct(product);
-  await Order.updateMany({ userId: user._id }, { $set: { userId: null, email: null } });
   await PasswordReset.deleteMany({ userId: user._id });
   await user.deleteOne();
 }

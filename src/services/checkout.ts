@@ -1,6 +1,6 @@
-import mongoose, { trusted } from 'mongoose';
+import { trusted } from 'mongoose';
 import { HttpError } from '../lib/HttpError';
-import { withWriteLock } from '../lib/writeLock';
+import { serialized } from '../db';
 import type { CartItem } from '../models/cartItems';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
@@ -18,9 +18,7 @@ export class EmptyCartError extends HttpError {
  * released and a later attempt settles it.
  */
 async function settleOrder(order: OrderDocument, user: UserDocument): Promise<void> {
-  const db = mongoose.connection.db;
-  if (!db) throw new Error('not connected to the database');
-  await withWriteLock(db, `settle:${order.id as string}`, async () => {
+  await serialized(`settle:${order.id as string}`, async () => {
     const claim = await Order.updateOne({ _id: order._id, cartSettled: false }, { cartSettled: true });
     if (claim.modifiedCount !== 1) return;
     try {

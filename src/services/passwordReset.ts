@@ -1,8 +1,8 @@
-import mongoose, { trusted } from 'mongoose';
+import { trusted } from 'mongoose';
 import type { Config } from '../config/env';
 import { hashPassword } from '../lib/passwords';
 import type { SendMail } from '../lib/mailer';
-import { withWriteLock } from '../lib/writeLock';
+import { serialized } from '../db';
 import { PasswordReset, RESET_TOKEN_LIFETIME_MS, hashToken, newToken } from '../models/PasswordReset';
 import { User } from '../models/User';
 
@@ -29,23 +29,38 @@ export async function sendResetLink(email: string, config: Config, sendMail: Sen
   });
 }
 
+/** A token as `newToken` makes them: 32 bytes, base64url. Anything else is not looked up. */
+const isTokenShaped = (token: unknown): token is string => typeof token === 'string' && /^[\w-]{43}$/.test(token);
+
 /** The pending reset for a link's token, or null when it is unknown, used or expired. */
 export async function findUsableReset(token: unknown) {
-  if (typeof token !== 'string' || !/^[\w-]{43}$/.test(token)) return null;
+  if (!isTokenShaped(token)) return null;
   return PasswordReset.findOne({ tokenHash: hashToken(token), usedAt: null, expiresAt: trusted({ $gt: new Date() }) });
 }
 
 /**
- * Sets the new password and burns the token; resolves to the user's id, or null when the token is
- * no longer usable. The lock makes two concurrent uses of one link impossible even on FerretDB.
+ * Burns the token and sets the new password; resolves to the user's id, or null when the token is
+ * no longer usable. Claiming the token is one conditional update (`usedAt: null` → now) whose
+ * result decides, so of any number of simultaneous uses of one link exactly one sets a password.
  */
 export async function completeReset(token: unknown, password: string, bcryptCost: number) {
+  if (!isTokenShaped(token)) return null;
   const hash = await hashPassword(password, bcryptCost);
-  return withWriteLock(mongoose.connection.db!, `reset:${String(token)}`, async () => {
-    const reset = await findUsableReset(token);
-    if (!reset) return null;
-    await PasswordReset.updateOne({ _id: reset._id }, { usedAt: new Date() });
-    await User.updateOne({ _id: reset.userId }, { password: hash });
-    return reset.userId.toString();
-  });
+  const tokenHash = hashToken(token);
+  const usedAt = new Date();
+  const claimed = await serialized(`reset:${tokenHash}`, () =>
+    PasswordReset.findOneAndUpdate(
+      { tokenHash, usedAt: null, expiresAt: trusted({ $gt: usedAt }) },
+      { $set: { usedAt } },
+    ),
+  );
+  if (!claimed) return null;
+  try {
+    await User.updateOne({ _id: claimed.userId }, { password: hash });
+  } catch (err) {
+    // The password was not changed: the link stays usable for another try.
+    await PasswordReset.updateOne({ _id: claimed._id, usedAt }, { $set: { usedAt: null } }).catch(() => undefined);
+    throw err;
+  }
+  return claimed.userId.toString();
 }

@@ -2,12 +2,13 @@ import mongoose from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/env';
 import type { Logger } from '../lib/logger';
-import { withWriteLock } from '../lib/writeLock';
+import { expireDocuments, serialized } from '../db';
 
 /** Refused because of too many attempts; `retryAfterSeconds` says when to try again. */
 export class TooManyAttemptsError extends Error {
   override name = 'TooManyAttemptsError';
   readonly status = 429;
+  readonly userFacing = true;
 
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many attempts. Please try again in ${describeWait(retryAfterSeconds)}.`);
@@ -22,8 +23,9 @@ function describeWait(seconds: number): string {
 const toRetryAfter = (res: RateLimiterRes) => Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 
 /**
- * Counts in MongoDB (rate-limiter-flexible's Mongo store), so limits hold across every instance.
- * FerretDB loses concurrent `$inc`s, so there each count runs under a write lock.
+ * Counts in MongoDB (rate-limiter-flexible's Mongo store, an atomic `$inc`), so limits hold across
+ * every instance and concurrent attempts are all counted. `serialized` keeps the count exact on a
+ * server whose updates are not atomic.
  */
 function limiter(keyPrefix: string, points: number, durationSeconds: number, logger: Logger) {
   const tableName = `throttle_${keyPrefix}`;
@@ -33,42 +35,38 @@ function limiter(keyPrefix: string, points: number, durationSeconds: number, log
     tableName,
     points,
     duration: durationSeconds,
-    // The library creates its TTL index first; on FerretDB that fails and its unique index on
-    // `key` is then never made. We create them ourselves, the essential one first.
+    // The library would create a TTL index, which not every server has; the database module
+    // expires the counters its own way. The unique index on `key` is essential.
     disableIndexesCreation: true,
   });
   void createIndexes(tableName).catch((err: unknown) => logger.warn({ err, tableName }, 'could not index a throttle'));
-  const locked = <T>(key: string, work: () => Promise<T>) => {
-    const db = mongoose.connection.db;
-    if (!db) throw new Error('not connected to the database');
-    return withWriteLock(db, `throttle:${keyPrefix}:${key}`, work);
-  };
+  const inTurn = <T>(key: string, work: () => Promise<T>) => serialized(`throttle:${keyPrefix}:${key}`, work);
 
   return {
-    /** Throws TooManyAttemptsError when the key has used up its points. */
-    async check(key: string): Promise<void> {
-      const res = await store.get(key);
-      if (res && res.consumedPoints >= points) throw new TooManyAttemptsError(toRetryAfter(res));
-    },
-    /** Counts one attempt; throws TooManyAttemptsError when this one is over the limit. */
-    async count(key: string): Promise<void> {
+    /**
+     * Takes one attempt from the key's budget before the attempt is made; throws
+     * TooManyAttemptsError, and the attempt must not be made, when the budget is spent. Taking
+     * and checking are one atomic step, so simultaneous attempts cannot all pass.
+     */
+    async take(key: string): Promise<void> {
       try {
-        await locked(key, () => store.consume(key));
+        await inTurn(key, () => store.consume(key));
       } catch (err) {
         if (err instanceof RateLimiterRes) throw new TooManyAttemptsError(toRetryAfter(err));
         throw err;
       }
     },
-    reset: (key: string) => locked(key, () => store.delete(key)).then(() => undefined),
+    /** Returns an attempt taken by `take` (it turned out to be a success). */
+    giveBack: (key: string) => inTurn(key, () => store.reward(key, 1)).then(() => undefined),
+    reset: (key: string) => inTurn(key, () => store.delete(key)).then(() => undefined),
   };
 }
 
 async function createIndexes(tableName: string) {
   const collection = mongoose.connection.collection(tableName);
   await collection.createIndex({ key: 1 }, { unique: true });
-  // FerretDB has no TTL indexes: there expired counters stay until reused, which the limiter
-  // handles (it reads their `expire`).
-  await collection.createIndex({ expire: -1 }, { expireAfterSeconds: 0 }).catch(() => undefined);
+  // A counter's window ends at `expire`; the limiter ignores an ended one until it is deleted.
+  await expireDocuments(collection, 'expire');
 }
 
 export type Throttles = ReturnType<typeof createThrottles>;

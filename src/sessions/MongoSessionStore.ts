@@ -119,14 +119,14 @@ export interface MongoSessionStoreOptions extends connectMongoDBSession.MongoDBS
 /**
  * connect-mongodb-session's MongoDBStore with what it lacks: a lazy `touch` (a rolling idle
  * timeout), an absolute lifetime, logouts that in-flight requests cannot undo, working `all` and
- * `length`, per-user listing and revocation, errors without session ids, sweeping where TTL
- * indexes are missing, and `close()`. It reuses the library's connection and TTL index only:
+ * `length`, per-user listing and revocation, errors without session ids, and `close()`. It reuses the library's connection and TTL index only:
  * every read and write is its own.
  */
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
-  private sweepTimer: NodeJS.Timeout | undefined;
+  /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
+  stopExpiring: () => void = () => undefined;
 
   constructor(options: MongoSessionStoreOptions, callback?: (error?: Error) => void) {
     const { touchIntervalMs = DEFAULT_TOUCH_INTERVAL_MS, absoluteTtlMs = DEFAULT_ABSOLUTE_TTL_MS, ...rest } = options;
@@ -332,41 +332,6 @@ export class MongoSessionStore extends MongoDBStore {
     }
   }
 
-  /** Whether the collection has an index that expires sessions (MongoDB: yes; FerretDB 1.x: no). */
-  async hasTtlIndex(): Promise<boolean> {
-    try {
-      const indexes = await this.collection.indexes();
-      return indexes.some((index) => typeof index.expireAfterSeconds === 'number');
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * Deletes sessions whose expiry has passed; returns how many. `expires` is never later than the
-   * absolute deadline, so this covers both lifetimes.
-   */
-  async sweepExpired(now = new Date()): Promise<number> {
-    const result = await this.sessions.deleteMany({ expires: { $lt: now } });
-    return result.deletedCount;
-  }
-
-  startSweeping(intervalMs: number, logger: Logger): void {
-    this.stopSweeping();
-    this.sweepTimer = setInterval(() => {
-      this.sweepExpired().catch((err: unknown) =>
-        logger.warn({ err: scrubStoreError(err) }, 'could not sweep expired sessions'),
-      );
-    }, intervalMs);
-    this.sweepTimer.unref();
-  }
-
-  stopSweeping(): void {
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
-  }
-
-  /** Stops sweeping and closes the store's own MongoDB client. */
   /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
   async ping(): Promise<boolean> {
     try {
@@ -377,8 +342,9 @@ export class MongoSessionStore extends MongoDBStore {
     }
   }
 
+  /** Stops the expiry of its documents (see SessionStoreOptions) and closes its own MongoDB client. */
   async close(): Promise<void> {
-    this.stopSweeping();
+    this.stopExpiring();
     await this.client.close();
   }
 }
@@ -392,8 +358,11 @@ export interface SessionStoreOptions {
   /** A session ends this long after it was created, however active (SESSION_ABSOLUTE_TTL). */
   absoluteTtlMs: number;
   connectionOptions: MongoClientOptions;
-  /** How often expired sessions are deleted where the database has no TTL index (FerretDB). */
-  sweepIntervalMs: number;
+  /**
+   * Has the collection's documents deleted once their `expires` has passed, however the server
+   * allows (the app's database module); resolves to a function that stops it.
+   */
+  expireSessions: (collection: Collection) => Promise<() => void>;
   logger: Logger;
 }
 
@@ -430,16 +399,7 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
     .createIndex({ 'session.user._id': 1 })
     .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-user index'));
 
-  if (!(await store.hasTtlIndex())) {
-    // Without a TTL index nothing indexes `expires`: the sweeper's query needs one.
-    await store.collection
-      .createIndex({ expires: 1 })
-      .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-expiry index'));
-    logger.warn(
-      { everyMs: options.sweepIntervalMs },
-      'the database has no TTL index for sessions (FerretDB?): the app sweeps expired sessions itself',
-    );
-    store.startSweeping(options.sweepIntervalMs, logger);
-  }
+  // The library made a TTL index on `expires`; not every server acts on one.
+  store.stopExpiring = await options.expireSessions(store.collection);
   return store;
 }

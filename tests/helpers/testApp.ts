@@ -5,7 +5,7 @@ import type { Express } from 'express';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
 import { createApp, type AppDependencies } from '../../src/app';
-import { connectMongoose } from '../../src/config/db';
+import { connectMongoose } from '../../src/db';
 import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
 import { createLogger, type Logger } from '../../src/lib/logger';

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/config/embeddedDb';
+import { mongo } from 'mongoose';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db';
+import { detectCapabilities } from '../../src/db/capabilities';
 import { createLogger } from '../../src/lib/logger';
 
 declare global {
@@ -9,13 +11,23 @@ declare global {
 }
 
 /**
- * Tests talk to a real server over the wire: MONGODB_URI when set (CI starts FerretDB with
- * scripts/test-db.sh), otherwise a throwaway one started here.
+ * Tests talk to a real server over the wire: MONGODB_URI when set (CI starts FerretDB and
+ * mongo-java-server, see scripts/), otherwise a throwaway one started here. What that server can
+ * do is detected once and handed to the test files in TEST_DB_CAPABILITIES (tests/helpers/server.ts).
  */
 export default async function globalSetup(): Promise<void> {
-  if (process.env.MONGODB_URI) return;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-test-db-'));
-  const database = await startEmbeddedDatabase(dataDir, createLogger('warn'));
-  process.env.MONGODB_URI = database.uri;
-  globalThis.__embeddedTestDatabase = { database, dataDir };
+  if (!process.env.MONGODB_URI) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shop-test-db-'));
+    const database = await startEmbeddedDatabase(dataDir, createLogger('warn'));
+    process.env.MONGODB_URI = database.uri;
+    globalThis.__embeddedTestDatabase = { database, dataDir };
+  }
+  const client = await mongo.MongoClient.connect(process.env.MONGODB_URI, { serverSelectionTimeoutMS: 5000 });
+  try {
+    const capabilities = await detectCapabilities(client.db('shop_test_capabilities'));
+    process.env.TEST_DB_CAPABILITIES = JSON.stringify(capabilities);
+    console.log(`\nTest database: ${process.env.MONGODB_URI} is ${JSON.stringify(capabilities)}`);
+  } finally {
+    await client.close();
+  }
 }

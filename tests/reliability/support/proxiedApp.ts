@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { connectMongoose } from '../../../src/config/db';
+import { connectMongoose } from '../../../src/db';
 import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from '../../helpers/testApp';
 import { TcpProxy, databaseServer, throughProxy } from './tcpProxy';
 

@@ -3,8 +3,12 @@ import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
 import { MongoMemoryServer } from 'mongodb-memory-server';
-import type { Logger } from '../lib/logger';
 import { freePort } from '../lib/freePort';
+
+interface Logger {
+  info(message: string): void;
+  warn(details: object, message: string): void;
+}
 
 /** A database the app starts itself when MONGODB_URI is not set. */
 export interface EmbeddedDatabase {

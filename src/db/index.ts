@@ -1,0 +1,11 @@
+/**
+ * Everything that depends on which MongoDB-wire server the app talks to lives in this folder:
+ * connecting, the embedded database of `npm start`, the server's capabilities, and the two
+ * primitives the rest of the app uses instead of asking which server it is.
+ */
+export { type ServerCapabilities, serverCapabilities } from './capabilities';
+export { connectMongoose, driverOptions, isDatabaseConnected, pingDatabase, type DatabaseSettings } from './connection';
+export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
+export { DatabaseBusyError, RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './errors';
+export { expireDocuments, startExpirySweeper, sweepExpiredDocuments, type ExpiringCollection } from './expiry';
+export { serialized } from './serialized';

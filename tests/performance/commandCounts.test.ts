@@ -1,0 +1,115 @@
+/**
+ * The database commands of typical requests, counted with the driver's command monitoring on both
+ * clients the app uses (mongoose's and the session store's own). Deterministic, no timing: a
+ * change that adds a round trip to one of these requests fails here. docs/database.md explains
+ * each count.
+ */
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { sessionStoreOptions } from '../../src/config/session';
+import { connectMongoose, driverOptions } from '../../src/db';
+import { createLogger } from '../../src/lib/logger';
+import { openSessionStore, type MongoSessionStore } from '../../src/sessions/MongoSessionStore';
+import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
+import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
+import { testServer } from '../helpers/server';
+import { someProduct } from '../helpers/shop';
+import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
+
+const uri = uniqueDatabaseUri();
+const config = testConfig();
+const counter = new CommandCounter();
+let store: MongoSessionStore;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  await connectMongoose(uri, config, { monitorCommands: true });
+  await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
+  counter.watch(mongoose.connection.getClient() as unknown as MonitoredClient);
+  const monitored = { ...driverOptions(config), monitorCommands: true };
+  store = await openSessionStore({
+    ...sessionStoreOptions(config, uri, createLogger('silent')),
+    connectionOptions: monitored,
+  });
+  counter.watch(store.client as unknown as MonitoredClient);
+  app = createApp({ config, sessionStore: store, logger: createLogger('silent') });
+});
+
+afterAll(async () => {
+  await store.close();
+  await mongoose.connection.dropDatabase();
+  await mongoose.disconnect();
+});
+
+/** The commands `send` caused, by "kind:collection", without the ones of other collections' setup. */
+async function countsOf(send: () => Promise<unknown>) {
+  counter.take();
+  await send();
+  return counter.take();
+}
+
+async function loggedInAgent(): Promise<Agent> {
+  const user = await createUser();
+  const agent = request.agent(app);
+  const page = await agent.get('/login');
+  await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), email: user.email, password: PASSWORD });
+  return agent;
+}
+
+/** What `changes` serialized changes add where the server's updates are not atomic: taking and releasing a lock each. */
+const lockWrites = (changes: number) => (testServer.atomicUpdates ? {} : { 'write:write_locks': 2 * changes });
+
+it('an anonymous product page reads the product and nothing of sessions', async () => {
+  const product = await someProduct();
+  const counts = await countsOf(() => request(app).get(`/products/${product.id}`).expect(200));
+  expect(counts).toEqual({ 'read:products': 1 });
+});
+
+it('a logged-in page is 1 session read + 1 user read + its own queries, and writes nothing', async () => {
+  await someProduct();
+  const agent = await loggedInAgent();
+  await agent.get('/products').expect(200);
+  // Within the touch interval (60 s) an unchanged session is not written again.
+  const counts = await countsOf(() => agent.get('/products').expect(200));
+  expect(counts).toEqual({ 'read:sessions': 1, 'read:users': 1, 'read:products': 2 });
+});
+
+it('adding to the cart reads the cart once and writes it once, and the session once for its message', async () => {
+  const product = await someProduct();
+  const agent = await loggedInAgent();
+  const _csrf = csrfFrom((await agent.get('/products')).text);
+  const counts = await countsOf(() =>
+    agent.post('/cart').type('form').send({ _csrf, productId: product.id }).expect(302),
+  );
+  expect(counts).toEqual({
+    'read:sessions': 1,
+    'read:users': 2,
+    'read:products': 1,
+    'write:users': 1,
+    'write:sessions': 1,
+    ...lockWrites(1),
+  });
+});
+
+it('a login reads the account once and writes a bounded, known set', async () => {
+  // Two throttle counts taken before the password is compared, one cleared and one given back after
+  // it matched; the pre-login session deleted and the new one stored.
+  const user = await createUser();
+  const agent = request.agent(app);
+  const _csrf = csrfFrom((await agent.get('/login')).text);
+  const counts = await countsOf(() =>
+    agent.post('/login').type('form').send({ _csrf, email: user.email, password: PASSWORD }).expect(302),
+  );
+  expect(counts).toEqual({
+    'read:sessions': 1,
+    'read:users': 1,
+    'write:throttle_login_email': 2,
+    'write:throttle_login_ip': 2,
+    'write:sessions': 3,
+    ...lockWrites(4),
+  });
+});
