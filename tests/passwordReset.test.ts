@@ -1,7 +1,8 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
+import * as passwords from '../src/lib/passwords';
 import { PasswordReset } from '../src/models/PasswordReset';
-import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, uniqueEmail } from './helpers/http';
+import { PASSWORD, createUser, csrfFrom, csrfToken, logIn, loggedInAgent, uniqueEmail } from './helpers/http';
 import { mailsTo, resetPathIn, waitForMail } from './helpers/outbox';
 import { buildApp, useTestApp } from './helpers/testApp';
 
@@ -21,6 +22,20 @@ async function setNewPassword(path: string, password = NEW_PASSWORD, confirmPass
   const token = path.split('/').pop();
   const _csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? (await csrfToken(agent, '/reset'));
   return agent.post('/new-password').type('form').send({ _csrf, passwordToken: token, password, confirmPassword });
+}
+
+/** Makes `hashPassword` answer only once `count` hashes are ready, all at once. */
+function together(count: number) {
+  const hash = passwords.hashPassword;
+  const waiting: Array<() => void> = [];
+  return jest.spyOn(passwords, 'hashPassword').mockImplementation(async (password, cost) => {
+    const hashed = await hash(password, cost);
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length === count) for (const release of waiting) release();
+    });
+    return hashed;
+  });
 }
 
 describe('password reset', () => {
@@ -54,13 +69,32 @@ describe('password reset', () => {
     await requestReset(email);
     const link = resetPathIn(await waitForMail(email));
     const passwords = Array.from({ length: 10 }, (_, i) => `racing new password ${i}`);
-
-    const responses = await Promise.all(passwords.map((password) => setNewPassword(link, password)));
+    // Ten browsers with the form open, submitting at the same moment.
+    const forms = await Promise.all(
+      passwords.map(async () => {
+        const agent = request.agent(app());
+        const _csrf = csrfFrom((await agent.get(link)).text);
+        return { agent, _csrf };
+      }),
+    );
+    const passwordToken = link.split('/').pop();
+    // Hashing runs one at a time on this machine's single worker thread, which would stagger the
+    // ten requests; held until all ten have a hash, they reach the token at the same moment.
+    const hashes = together(passwords.length);
+    const responses = await Promise.all(
+      forms.map(({ agent, _csrf }, i) =>
+        agent
+          .post('/new-password')
+          .type('form')
+          .send({ _csrf, passwordToken, password: passwords[i], confirmPassword: passwords[i] }),
+      ),
+    );
 
     const accepted = passwords.filter((_, i) => responses[i]!.headers.location === '/login');
     expect(accepted).toHaveLength(1);
     expect(responses.filter((response) => response.status === 410)).toHaveLength(9);
     expect((await logIn(request.agent(app()), email, accepted[0])).status).toBe(302);
+    hashes.mockRestore();
   });
 
   it('stores only a hash of the token', async () => {
