@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
-import { MongoMemoryServer } from 'mongodb-memory-server';
+import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 import { freePort } from '../lib/freePort';
 
 interface Logger {
@@ -39,6 +39,9 @@ function accepts(port: number): Promise<boolean> {
 }
 
 async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedDatabase> {
+  // Finds (or downloads) the binary first: where that fails (offline), MongoMemoryServer.create
+  // would print the download's whole stack on the console before failing the same way.
+  await MongoBinary.getPath();
   const dbPath = path.join(dataDir, 'mongodb');
   fs.mkdirSync(dbPath, { recursive: true });
   const server = await MongoMemoryServer.create({
@@ -60,6 +63,9 @@ async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedD
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // However this process ends (short of SIGKILL), its database does not outlive it.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
 
   const deadline = Date.now() + FERRETDB_START_TIMEOUT_MS;
   let announced = false;
@@ -78,25 +84,62 @@ async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedD
     uri: `mongodb://127.0.0.1:${port}/shop`,
     kind: 'ferretdb',
     stop: async () => {
+      process.removeListener('exit', killChild);
       child.kill('SIGTERM');
       await exited;
     },
   };
 }
 
+/** Another process (a second `npm start` in the same folder) already runs the database on these files. */
+function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockFile = path.join(dataDir, 'embedded-database.pid');
+  const holder = Number(fs.existsSync(lockFile) ? fs.readFileSync(lockFile, 'utf8') : NaN);
+  if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+    throw new Error(
+      `The embedded database in ${dataDir} is in use by another process (pid ${holder}), probably another ` +
+        '`npm start`: stop that one, or set MONGODB_URI to share a database.',
+    );
+  }
+  fs.writeFileSync(lockFile, String(process.pid));
+  return () => fs.rmSync(lockFile, { force: true });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Starts a local database with its files under `dataDir`: a real MongoDB through
- * mongodb-memory-server, or, where its binary cannot be downloaded (offline), FerretDB.
+ * mongodb-memory-server, or, where its binary cannot be downloaded (offline), FerretDB. Only one
+ * process at a time may use a `dataDir`.
  */
 export async function startEmbeddedDatabase(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+  const unlock = lockDataDir(dataDir);
+  process.once('exit', unlock);
+  const unlocking = (database: EmbeddedDatabase): EmbeddedDatabase => ({
+    ...database,
+    stop: async () => {
+      await database.stop();
+      unlock();
+    },
+  });
   try {
-    return await startMongoMemoryServer(dataDir);
+    return unlocking(await startMongoMemoryServer(dataDir));
   } catch (err) {
-    logger.warn({ reason: (err as Error).message.split('\n')[0] }, 'MongoDB could not be started; trying FerretDB');
+    const reason = (err as Error).message.split('\n')[0];
+    logger.info(`MongoDB cannot be started here (${reason}): using FerretDB instead`);
   }
   try {
-    return await startFerretDb(dataDir, logger);
+    return unlocking(await startFerretDb(dataDir, logger));
   } catch (err) {
+    unlock();
     throw new Error(`${NO_DATABASE_HELP}\n(${(err as Error).message})`, { cause: err });
   }
 }

@@ -6,7 +6,7 @@ import { User } from '../models/User';
 
 /**
  * Deletes a product and takes it out of every cart, users' and guests' alike. Carts change one
- * by one through the same compare-and-swap as any cart edit (FerretDB cannot `$pull` by a
+ * by one through the same compare-and-swap as any cart edit (not every server can `$pull` by a
  * condition), so an add racing with the deletion is not lost either.
  */
 export async function deleteProduct(product: ProductDocument): Promise<void> {

@@ -149,15 +149,15 @@ export class ServerProcess {
 
   /** Polls /healthz until `accept(status)`; fails at once if the process exits. */
   async waitUntil(what: string, accept: (status: number) => boolean, timeoutMs = 30_000): Promise<void> {
-    await waitFor(
-      `the server ${what}`,
-      async () => {
-        if (!this.isRunning) throw new Error(`the server exited:\n${this.output}`);
-        return accept(await this.health());
-      },
-      timeoutMs,
-      100,
-    ).catch((err: Error) => {
+    // A server that exits (a taken port, a bad setting) ends the wait at once.
+    const exited = this.exited.then(() => {
+      throw new Error(`the server exited before ${what}`);
+    });
+    exited.catch(() => undefined); // also when it exits later, after the wait is over
+    await Promise.race([
+      exited,
+      waitFor(`the server ${what}`, async () => accept(await this.health()), timeoutMs, 100),
+    ]).catch((err: Error) => {
       throw new Error(`${err.message}\n--- server output ---\n${this.output}`);
     });
   }

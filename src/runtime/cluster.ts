@@ -1,0 +1,49 @@
+import cluster from 'node:cluster';
+import type { Config } from '../config/env';
+import { createLogger } from '../lib/logger';
+import { SHUTDOWN_TIMEOUT_MS } from './shutdown';
+
+/** A worker that ran at least this long is replaced when it dies; one failing at start is not. */
+const MIN_WORKER_UPTIME_MS = 10_000;
+
+/**
+ * WEB_CONCURRENCY > 1: this process only forks that many workers, which each run main() and share
+ * the port (node's cluster module) and, through MongoDB, the sessions. It passes SIGINT/SIGTERM on
+ * and exits once every worker has exited.
+ */
+export function runPrimary(config: Config) {
+  if (!config.MONGODB_URI) {
+    console.error(
+      `WEB_CONCURRENCY=${config.WEB_CONCURRENCY} needs MONGODB_URI: the embedded database serves one process only. ` +
+        'Set MONGODB_URI (see README.md) or run a single process (WEB_CONCURRENCY=1).',
+    );
+    process.exit(1);
+  }
+  const logger = createLogger(config.LOG_LEVEL, undefined, { readable: config.NODE_ENV === 'development' });
+  const startedAt = new Map<number, number>();
+  const fork = () => startedAt.set(cluster.fork().id, Date.now());
+  let stopping = false;
+  let exitCode = 0;
+
+  cluster.on('exit', (worker, code, signal) => {
+    const ranMs = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    if (code !== 0) exitCode = 1;
+    if (!stopping && ranMs >= MIN_WORKER_UPTIME_MS) {
+      logger.error({ pid: worker.process.pid, code, signal }, 'a worker died: starting another');
+      fork();
+    } else if (!stopping) {
+      logger.error({ pid: worker.process.pid, code, signal }, 'a worker failed at start: not restarting it');
+    }
+    if (startedAt.size === 0) process.exit(exitCode);
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS + 2_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  logger.info({ workers: config.WEB_CONCURRENCY }, 'starting worker processes');
+  for (let i = 0; i < config.WEB_CONCURRENCY; i += 1) fork();
+}

@@ -1,0 +1,45 @@
+import mongoose from 'mongoose';
+import type { Config } from '../config/env';
+import { sessionStoreOptions } from '../config/session';
+import { connectMongoose } from '../db';
+import type { Logger } from '../lib/logger';
+import { openSessionStore, type MongoSessionStore } from '../sessions/MongoSessionStore';
+
+const FIRST_RETRY_DELAY_MS = 500;
+const MAX_RETRY_DELAY_MS = 10_000;
+
+/**
+ * Connects mongoose, then the session store, retrying each with backoff (0.5 s doubling to 10 s)
+ * until MongoDB answers. The store is created only then: a connect-mongodb-session store whose
+ * first connect failed stays closed for good. Resolves to undefined if `signal` aborts first.
+ */
+export async function connectWithRetry(
+  uri: string,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<MongoSessionStore | undefined> {
+  let delay = FIRST_RETRY_DELAY_MS;
+  const waitBeforeRetrying = async (what: string, err: unknown) => {
+    logger.warn({ reason: (err as Error).message, retryInMs: delay }, `${what} is not reachable yet`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
+  };
+  while (!signal.aborted) {
+    try {
+      await connectMongoose(uri, config);
+      break;
+    } catch (err) {
+      await mongoose.disconnect().catch(() => {});
+      await waitBeforeRetrying('MongoDB', err);
+    }
+  }
+  while (!signal.aborted) {
+    try {
+      return await openSessionStore(sessionStoreOptions(config, uri, logger));
+    } catch (err) {
+      await waitBeforeRetrying('the session store', err);
+    }
+  }
+  return undefined;
+}
