@@ -1,11 +1,10 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { amountText, parseAmount } from '../lib/money';
-import { flash } from '../middleware/flash';
+import { redirectWith } from '../middleware/flash';
+import { signedInUser } from '../middleware/requireAuth';
 import { Product, type ProductDocument } from '../models/Product';
-import { deleteProduct } from '../services/catalog';
-import { findOwnProduct } from '../services/products';
-import { saveSession } from '../sessions/lifecycle';
+import { deleteProduct, findOwnProduct } from '../services/products';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
 interface ProductForm {
@@ -55,7 +54,7 @@ function submitted(req: Request): ProductForm {
 
 /** @route GET /admin/products — the products this user created. */
 export const getProducts: RequestHandler = async (req, res) => {
-  const products = await Product.find({ userId: req.user!._id }).sort({ createdAt: -1 });
+  const products = await Product.find({ userId: signedInUser(req)._id }).sort({ createdAt: -1 });
   res.render('admin/products', { title: 'Your products', products });
 };
 
@@ -66,35 +65,29 @@ export const getAddProduct: RequestHandler = (_req, res) => renderForm(res, 200,
 export const postAddProduct: RequestHandler = async (req, res) => {
   const errors = fieldErrors(req);
   if (errors) return renderForm(res, 422, { form: submitted(req), errors });
-  const product = await Product.create({ ...fieldsFrom(req), userId: req.user!._id });
-  flash(req, 'success', `“${product.title}” is now in the shop.`);
-  await saveSession(req);
-  res.redirect('/admin/products');
+  const product = await Product.create({ ...fieldsFrom(req), userId: signedInUser(req)._id });
+  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `“${product.title}” is now in the shop.` });
 };
 
 /** @route GET /admin/edit-product/:productId */
 export const getEditProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.params.productId, req.user!);
-  renderForm(res, 200, { form: formOf(product), productId: product.id as string });
+  const product = await findOwnProduct(req.params.productId, signedInUser(req));
+  renderForm(res, 200, { form: formOf(product), productId: product._id.toString() });
 };
 
 /** @route POST /admin/edit-product */
 export const postEditProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.body?.productId, req.user!);
+  const product = await findOwnProduct(req.body?.productId, signedInUser(req));
   const errors = fieldErrors(req);
-  if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product.id as string });
+  if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
   product.set(fieldsFrom(req));
   await product.save();
-  flash(req, 'success', `Saved “${product.title}”.`);
-  await saveSession(req);
-  res.redirect('/admin/products');
+  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
 };
 
 /** @route POST /admin/delete-product */
 export const postDeleteProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.body?.productId, req.user!);
+  const product = await findOwnProduct(req.body?.productId, signedInUser(req));
   await deleteProduct(product);
-  flash(req, 'success', `Deleted “${product.title}”.`);
-  await saveSession(req);
-  res.redirect('/admin/products');
+  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Deleted “${product.title}”.` });
 };

@@ -63,11 +63,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.json({ error: message });
       return;
     }
-    const view = status === 404 ? 'errors/404' : status >= 500 ? 'errors/500' : 'errors/error';
     // Without a session (a logout whose delete failed) the page shows nobody as logged in.
     if (!req.session) res.locals.isAuthenticated = false;
     const locals = { title: status === 503 ? 'Temporarily unavailable' : `Error ${status}`, status, message };
-    res.render(view, locals, (renderError: Error | null, html: string) => {
+    res.render('errors/error', locals, (renderError: Error | null, html: string) => {
       if (!renderError) return void res.send(html);
       // Never Express's own page, which would show the stack: the message alone, as plain text.
       logger.error({ err: renderError, url: req.originalUrl }, 'could not render the error page');

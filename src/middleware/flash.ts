@@ -1,5 +1,6 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { FlashKind } from 'express-session';
+import { saveSession } from '../sessions/lifecycle';
 
 /**
  * Queues a one-time message for the next page this visitor sees. A message already queued is not
@@ -28,3 +29,18 @@ export const exposeFlash: RequestHandler = (req, res, next) => {
   });
   next();
 };
+
+/**
+ * Redirects once the session (with `message`, if any, queued for the next page) is stored: a
+ * redirect sent earlier could reach the next page before the store has the message.
+ */
+export async function redirectWith(
+  req: Request,
+  res: Response,
+  to: string,
+  message?: { kind: FlashKind; text: string },
+): Promise<void> {
+  if (message) flash(req, message.kind, message.text);
+  await saveSession(req);
+  res.redirect(to);
+}

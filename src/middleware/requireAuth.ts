@@ -1,4 +1,5 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import type { UserDocument } from '../models/User';
 import { saveSession } from '../sessions/lifecycle';
 
 /** Only a same-site path may be a return-to target: "//evil.example", "https://…", "/\evil" are not. */
@@ -20,3 +21,9 @@ export const requireAuth: RequestHandler = async (req, res, next) => {
   }
   res.redirect('/login');
 };
+
+/** The signed-in user of a request that passed `requireAuth` (anything else is a routing bug: 500). */
+export function signedInUser(req: Request): UserDocument {
+  if (!req.user) throw new Error(`${req.method} ${req.path} needs requireAuth before its handler`);
+  return req.user;
+}

@@ -18,7 +18,6 @@ interface UserMethods {
   mergeCart(items: CartItem[]): Promise<CartItem[]>;
   /** Removes exactly what an order bought; items added meanwhile stay. */
   removeOrdered(items: CartItem[]): Promise<CartItem[]>;
-  clearCart(): Promise<CartItem[]>;
 }
 
 type UserModel = Model<UserFields, object, UserMethods>;
@@ -55,9 +54,6 @@ userSchema.method('mergeCart', function mergeCart(items: CartItem[]) {
 });
 userSchema.method('removeOrdered', function removeOrdered(items: CartItem[]) {
   return changeCart(this, subtractAll(items));
-});
-userSchema.method('clearCart', function clearCart() {
-  return changeCart(this, () => []);
 });
 
 // Finds the carts holding a product that is being deleted.

@@ -2,7 +2,7 @@ import { Order } from '../models/Order';
 import { PasswordReset } from '../models/PasswordReset';
 import { Product } from '../models/Product';
 import type { UserDocument } from '../models/User';
-import { deleteProduct } from './catalog';
+import { deleteProduct } from './products';
 
 /**
  * Deletes an account: its products leave the shop (and every cart), its cart goes with the user
