@@ -63,6 +63,7 @@ function baseApp(config: Config, logger: Logger): Express {
   app.use((_req, res, next) => {
     // Defaults for every view, including error pages rendered before the session is read.
     res.locals.isAuthenticated = false;
+    res.locals.isAdmin = false;
     res.locals.cartCount = 0;
     res.locals.flash = {};
     res.locals.csrfToken = () => '';

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { connectMongoose } from './db';
 import { ConfigError, loadConfig } from './config/env';
-import { DEMO_USER, seedDemoData } from './seed/demoData';
+import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
 
 /** `npm run seed`: adds the demo user and products to the database named by MONGODB_URI. */
 async function main() {
@@ -13,7 +13,10 @@ async function main() {
   await connectMongoose(config.MONGODB_URI, config);
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   const added = await seedDemoData(config.BCRYPT_COST);
-  console.log(`Seeded ${added} products. Demo login: ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  console.log(
+    `Seeded ${added} products. Demo logins: ${DEMO_USER.email} / ${DEMO_USER.password} (customer), ` +
+      `${DEMO_ADMIN.email} / ${DEMO_ADMIN.password} (admin)`,
+  );
   await mongoose.disconnect();
 }
 

@@ -7,14 +7,14 @@ import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
-import { dropReplacedOrderIndex } from './models/Order';
+import { dropReplacedIndexes } from './models/migrations';
 import { Product } from './models/Product';
 import { runPrimary } from './runtime/cluster';
 import { connectWithRetry } from './runtime/connect';
 import { ensurePortIsFree } from './runtime/port';
 import { gracefulShutdown } from './runtime/shutdown';
 import { expireLeftovers } from './services/housekeeping';
-import { DEMO_USER, seedDemoData } from './seed/demoData';
+import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
 import type { MongoSessionStore } from './sessions/MongoSessionStore';
 
 /**
@@ -105,7 +105,7 @@ async function main() {
     const added = await seedDemoData(config.BCRYPT_COST);
     logger.info({ added }, 'stocked the empty embedded database with demo data');
   }
-  await dropReplacedOrderIndex().catch((err: unknown) => logger.warn({ err }, 'could not drop an old order index'));
+  await dropReplacedIndexes().catch((err: unknown) => logger.warn({ err }, 'could not drop replaced indexes'));
   await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
     logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
   );
@@ -113,7 +113,9 @@ async function main() {
   startExpirySweeper(config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: store, logger });
   const database = embedded ? `embedded ${EMBEDDED_NAMES[embedded.kind]} in ${DATA_DIR}` : redactedUri(uri);
-  const demo = embedded ? `; demo login ${DEMO_USER.email} / ${DEMO_USER.password}` : '';
+  const demo = embedded
+    ? `; demo logins ${DEMO_USER.email} / ${DEMO_USER.password}, admin ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`
+    : '';
   logger.info(`Fernhill Goods is ready at ${shopUrl} (database: ${database}${demo})`);
 }
 

@@ -134,7 +134,7 @@ describe('deleting the account', () => {
     expect(await User.findById(user._id)).not.toBeNull();
   });
 
-  it('removes the user, their sessions, cart and products, and keeps orders without personal data', async () => {
+  it('removes the user, their sessions and cart, keeps the products they added and their orders without personal data', async () => {
     const { devices, user, email } = await userOnDevices([FIREFOX, SAFARI]);
     const own = await createProduct(user, { title: 'Leaving Soon' });
     const other = await createProduct(await createUser());
@@ -149,8 +149,9 @@ describe('deleting the account', () => {
     expect(response.headers.location).toBe('/');
     expect(await User.findById(user._id)).toBeNull();
     expect(await sessions().countDocuments({ 'session.user._id': user.id })).toBe(0);
-    expect(await Product.findById(own._id)).toBeNull();
-    expect((await User.findById(shopper._id))?.cart.items).toHaveLength(0);
+    // Products are the shop's, whoever added them.
+    expect(await Product.findById(own._id)).not.toBeNull();
+    expect((await User.findById(shopper._id))?.cart.items).toHaveLength(1);
     const orders = await Order.find({ email }).lean();
     expect(orders).toHaveLength(0);
     expect(await Order.countDocuments({ userId: null, 'lines.productId': other._id })).toBe(1);

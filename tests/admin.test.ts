@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Product } from '../src/models/Product';
-import { loggedInAgent } from './helpers/http';
+import { createUser, loggedInAdmin, loggedInAgent } from './helpers/http';
 import { cartOf, createProduct, postForm } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
@@ -15,8 +15,8 @@ const validProduct = {
 };
 
 describe('admin product management', () => {
-  it('adds a product that appears in the shop and on the owner’s list, priced exactly', async () => {
-    const { agent, user } = await loggedInAgent(app());
+  it('adds a product that appears in the shop and on the admin list, priced exactly', async () => {
+    const { agent, user } = await loggedInAdmin(app());
     const response = await postForm(agent, '/admin/add-product', validProduct, '/admin/add-product');
     expect(response.headers.location).toBe('/admin/products');
 
@@ -27,15 +27,23 @@ describe('admin product management', () => {
     expect((await request(app()).get(`/products/${product?.id}`)).text).toContain('$42.50');
   });
 
-  it('lists only the products this user created', async () => {
-    const alice = await loggedInAgent(app());
-    const bob = await loggedInAgent(app());
-    await createProduct(alice.user, { title: 'Alice Lamp' });
+  it('lists every product, with who added it and who changed it last', async () => {
+    const alice = await loggedInAdmin(app());
+    const bob = await loggedInAdmin(app());
+    const lamp = await createProduct(alice.user, { title: 'Alice Lamp' });
     await createProduct(bob.user, { title: 'Bob Chair' });
+    await postForm(
+      bob.agent,
+      '/admin/edit-product',
+      { ...validProduct, productId: lamp.id, title: 'Alice Lamp, rewired' },
+      `/admin/edit-product/${lamp.id}`,
+    );
 
     const page = (await alice.agent.get('/admin/products')).text;
-    expect(page).toContain('Alice Lamp');
-    expect(page).not.toContain('Bob Chair');
+    expect(page).toContain('Bob Chair');
+    expect(page).toMatch(
+      new RegExp(`Alice Lamp, rewired[\\s\\S]*Added by ${alice.email}[\\s\\S]*last changed by ${bob.email}`),
+    );
   });
 
   it.each([
@@ -52,7 +60,7 @@ describe('admin product management', () => {
     ['a short description', { description: 'tiny' }, 'description', 'The description needs 5 to 1000 characters.'],
     ['a description over 1000 characters', { description: 'x'.repeat(1001) }, 'description', '5 to 1000'],
   ])('refuses %s with 422, the error next to its field, and the values kept', async (_, override, field, message) => {
-    const { agent } = await loggedInAgent(app());
+    const { agent } = await loggedInAdmin(app());
     const fields = { ...validProduct, title: `Kept Title ${field}`, ...override };
     const response = await postForm(agent, '/admin/add-product', fields, '/admin/add-product');
 
@@ -64,9 +72,9 @@ describe('admin product management', () => {
     expect(await Product.countDocuments({ title: fields.title })).toBe(0);
   });
 
-  it('lets the owner edit a product, with the form filled in', async () => {
-    const { agent, user } = await loggedInAgent(app());
-    const product = await createProduct(user, { title: 'Old Title', priceCents: 1000 });
+  it('lets any admin edit any product, with the form filled in', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const product = await createProduct(await createUser(), { title: 'Old Title', priceCents: 1000 });
     const form = await agent.get(`/admin/edit-product/${product.id}`);
     expect(form.text).toContain('value="Old Title"');
     expect(form.text).toContain('value="10.00"');
@@ -83,28 +91,39 @@ describe('admin product management', () => {
     expect(saved?.priceCents).toBe(1100);
   });
 
-  it('refuses with 403 to let anyone else edit or delete a product, changing nothing', async () => {
-    const owner = await loggedInAgent(app());
-    const other = await loggedInAgent(app());
-    const product = await createProduct(owner.user, { title: 'Not Yours' });
+  it.each(['/admin/products', '/admin/add-product'])(
+    'answers a customer 403 on %s, with a friendly page',
+    async (path) => {
+      const customer = await loggedInAgent(app());
+      const response = await customer.agent.get(path);
+      expect(response.status).toBe(403);
+      expect(response.text).toContain('for its staff only');
+      expect(response.text).not.toContain('href="/admin/products"');
+    },
+  );
 
-    expect((await other.agent.get(`/admin/edit-product/${product.id}`)).status).toBe(403);
-    const edit = await postForm(
-      other.agent,
-      '/admin/edit-product',
-      { ...validProduct, productId: product.id, title: 'Hijacked' },
-      '/admin/add-product',
-    );
-    expect(edit.status).toBe(403);
-    const remove = await postForm(other.agent, '/admin/delete-product', { productId: product.id }, '/admin/products');
+  it('refuses with 403 to let a customer add, edit or delete a product, changing nothing', async () => {
+    const customer = await loggedInAgent(app());
+    const product = await createProduct(await createUser(), { title: 'Not Yours' });
+
+    expect((await customer.agent.get(`/admin/edit-product/${product.id}`)).status).toBe(403);
+    const fields = { ...validProduct, productId: product.id, title: 'Hijacked' };
+    expect((await postForm(customer.agent, '/admin/edit-product', fields, '/products')).status).toBe(403);
+    expect((await postForm(customer.agent, '/admin/add-product', fields, '/products')).status).toBe(403);
+    const remove = await postForm(customer.agent, '/admin/delete-product', { productId: product.id }, '/products');
     expect(remove.status).toBe(403);
 
-    const unchanged = await Product.findById(product._id);
-    expect(unchanged?.title).toBe('Not Yours');
+    expect((await Product.findById(product._id))?.title).toBe('Not Yours');
+    expect(await Product.countDocuments({ title: 'Hijacked' })).toBe(0);
+  });
+
+  it('shows the Admin link to admins only', async () => {
+    expect((await (await loggedInAdmin(app())).agent.get('/')).text).toContain('href="/admin/products"');
+    expect((await (await loggedInAgent(app())).agent.get('/')).text).not.toContain('href="/admin/products"');
   });
 
   it('deletes a product and takes it out of every cart', async () => {
-    const owner = await loggedInAgent(app());
+    const owner = await loggedInAdmin(app());
     const shopper = await loggedInAgent(app());
     const doomed = await createProduct(owner.user, { title: 'Doomed' });
     const kept = await createProduct(owner.user, { title: 'Kept' });
@@ -130,7 +149,7 @@ describe('admin product management', () => {
   );
 
   it.each(['not-an-id', '507f1f77bcf86cd799439011'])('answers 404 for the edit page of %s', async (id) => {
-    const { agent } = await loggedInAgent(app());
+    const { agent } = await loggedInAdmin(app());
     expect((await agent.get(`/admin/edit-product/${id}`)).status).toBe(404);
   });
 });

@@ -4,7 +4,7 @@ import { amountText, parseAmount } from '../lib/money';
 import { redirectWith } from '../middleware/flash';
 import { signedInUser } from '../middleware/requireAuth';
 import { Product, type ProductDocument } from '../models/Product';
-import { deleteProduct, findOwnProduct } from '../services/products';
+import { adminProductPage, deleteProduct, findProduct, parsePageParam } from '../services/products';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
 interface ProductForm {
@@ -52,10 +52,20 @@ function submitted(req: Request): ProductForm {
   };
 }
 
-/** @route GET /admin/products — the products this user created. */
+const ADMIN_PRODUCTS_PER_PAGE = 20;
+
+/** @route GET /admin/products — every product, newest first, with who added and last changed it. */
 export const getProducts: RequestHandler = async (req, res) => {
-  const products = await Product.find({ userId: signedInUser(req)._id }).sort({ createdAt: -1 });
-  res.render('admin/products', { title: 'Your products', products });
+  const page = parsePageParam(req.query.page);
+  if (page === undefined) return res.redirect('/admin/products');
+  const products = await adminProductPage(page, ADMIN_PRODUCTS_PER_PAGE);
+  if (page > products.pageCount) return res.redirect(`/admin/products?page=${products.pageCount}`);
+  res.render('admin/products', {
+    title: 'Products',
+    entries: products.items,
+    pagination: products,
+    pageHref: (n: number) => `/admin/products?page=${n}`,
+  });
 };
 
 /** @route GET /admin/add-product */
@@ -65,29 +75,30 @@ export const getAddProduct: RequestHandler = (_req, res) => renderForm(res, 200,
 export const postAddProduct: RequestHandler = async (req, res) => {
   const errors = fieldErrors(req);
   if (errors) return renderForm(res, 422, { form: submitted(req), errors });
-  const product = await Product.create({ ...fieldsFrom(req), userId: signedInUser(req)._id });
+  const admin = signedInUser(req)._id;
+  const product = await Product.create({ ...fieldsFrom(req), userId: admin, updatedBy: admin });
   await redirectWith(req, res, '/admin/products', { kind: 'success', text: `“${product.title}” is now in the shop.` });
 };
 
 /** @route GET /admin/edit-product/:productId */
 export const getEditProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.params.productId, signedInUser(req));
+  const product = await findProduct(req.params.productId);
   renderForm(res, 200, { form: formOf(product), productId: product._id.toString() });
 };
 
 /** @route POST /admin/edit-product */
 export const postEditProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.body?.productId, signedInUser(req));
+  const product = await findProduct(req.body?.productId);
   const errors = fieldErrors(req);
   if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
-  product.set(fieldsFrom(req));
+  product.set({ ...fieldsFrom(req), updatedBy: signedInUser(req)._id });
   await product.save();
   await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
 };
 
 /** @route POST /admin/delete-product */
 export const postDeleteProduct: RequestHandler = async (req, res) => {
-  const product = await findOwnProduct(req.body?.productId, signedInUser(req));
+  const product = await findProduct(req.body?.productId);
   await deleteProduct(product);
   await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Deleted “${product.title}”.` });
 };

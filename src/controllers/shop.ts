@@ -21,7 +21,12 @@ export function shopController({ perPage }: { perPage: number }) {
     if (page === undefined) return res.redirect('/products');
     const result = await productPage(page, perPage);
     if (page > result.pageCount) return res.redirect(`/products?page=${result.pageCount}`);
-    res.render('shop/products', { title: 'All products', products: result.items, pagination: result });
+    res.render('shop/products', {
+      title: 'All products',
+      products: result.items,
+      pagination: result,
+      pageHref: (n: number) => `/products?page=${n}`,
+    });
   };
 
   /** @route GET /products/:productId */

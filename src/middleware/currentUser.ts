@@ -21,6 +21,7 @@ export const loadCurrentUser: RequestHandler = async (req, res, next) => {
   }
   res.locals.isAuthenticated = Boolean(req.user);
   res.locals.currentUserEmail = req.user?.email;
+  res.locals.isAdmin = req.user?.role === 'admin';
   res.locals.currentPath = req.path;
   next();
 };

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import { HttpError } from '../lib/HttpError';
 import type { UserDocument } from '../models/User';
 import { saveSession } from '../sessions/lifecycle';
 
@@ -27,3 +28,9 @@ export function signedInUser(req: Request): UserDocument {
   if (!req.user) throw new Error(`${req.method} ${req.path} needs requireAuth before its handler`);
   return req.user;
 }
+
+/** After requireAuth: the shop's staff only. A customer gets a friendly 403 page. */
+export const requireAdmin: RequestHandler = (req, _res, next) => {
+  if (signedInUser(req).role !== 'admin') throw new HttpError(403, 'This part of the shop is for its staff only.');
+  next();
+};

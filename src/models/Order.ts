@@ -26,8 +26,6 @@ export interface OrderFields {
 }
 
 const ONE_ORDER_PER_CART_VERSION = 'one_order_per_cart_version';
-/** The index of that name before it was sparse, dropped by `dropReplacedOrderIndex`. */
-const REPLACED_INDEX = 'userId_1_cartVersion_1';
 
 const orderLineSchema = new Schema<OrderLine>(
   {
@@ -60,11 +58,3 @@ export const lineTotal = (line: OrderLine): Cents => line.priceCents * line.quan
 
 export const Order = model<OrderFields>('Order', orderSchema);
 export type OrderDocument = HydratedDocument<OrderFields>;
-
-/** Drops the index that `one_order_per_cart_version` replaced, where an older version made it. */
-export async function dropReplacedOrderIndex(): Promise<boolean> {
-  const indexes = await Order.collection.indexes().catch(() => []);
-  if (!indexes.some((index) => index.name === REPLACED_INDEX)) return false;
-  await Order.collection.dropIndex(REPLACED_INDEX);
-  return true;
-}

@@ -2,9 +2,14 @@ import { Schema, model, type HydratedDocument, type Model, type Types } from 'mo
 import { addAll, addItem, cartItemSchema, removeItem, subtractAll, type CartItem } from './cartItems';
 import { updateCart } from './cartStore';
 
+/** Customers shop; admins also run the shop (products, orders). Every signup is a customer. */
+export const ROLES = ['customer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface UserFields {
   email: string;
   password: string;
+  role: Role;
   /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
   cart: { items: CartItem[]; version: number };
   createdAt: Date;
@@ -28,6 +33,7 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     email: { type: String, required: true, unique: true, lowercase: true, trim: true },
     // A bcrypt hash; `select: false` keeps it out of every query that does not ask for it.
     password: { type: String, required: true, select: false },
+    role: { type: String, enum: ROLES, default: 'customer' },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

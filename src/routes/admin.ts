@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import * as admin from '../controllers/admin';
-import { requireAuth } from '../middleware/requireAuth';
+import { requireAdmin, requireAuth } from '../middleware/requireAuth';
 import { productRules } from '../validation/product';
 
 export function adminRoutes(): Router {
   const router = Router();
-  router.use(requireAuth);
+  // Anonymous visitors go to the login page; customers get 403.
+  router.use(requireAuth, requireAdmin);
   router.get('/products', admin.getProducts);
   router.get('/add-product', admin.getAddProduct);
   router.post('/add-product', productRules, admin.postAddProduct);

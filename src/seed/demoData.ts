@@ -1,9 +1,11 @@
 import { hashPassword } from '../lib/passwords';
 import { Product } from '../models/Product';
-import { User } from '../models/User';
+import { User, type Role } from '../models/User';
 
-/** Demo data only: a public login that anyone reading the README knows. Never seed it in production. */
+/** Demo data only: public logins that anyone reading the README knows. Never seed them in production. */
 export const DEMO_USER = { email: 'demo@fernhill.example', password: 'demo-password-fernhill' };
+/** The demo shop's staff account: it may manage products and orders. */
+export const DEMO_ADMIN = { email: 'admin@fernhill.example', password: 'admin-password-fernhill' };
 
 const DEMO_PRODUCTS = [
   ['Stoneware Mug', 1800, 'mug', 'A hand-thrown stoneware mug with a speckled glaze. Holds a generous 350 ml.'],
@@ -30,20 +32,36 @@ const DEMO_PRODUCTS = [
   ['Knitted Beanie', 2400, 'beanie', 'Merino wool beanie with a turned-up cuff and a pompom.'],
 ] as const;
 
+/** The account with this email, created with `role` if it does not exist (an existing one is left as it is). */
+async function demoAccount(login: { email: string; password: string }, role: Role, bcryptCost: number) {
+  const existing = await User.findOne({ email: login.email });
+  return (
+    existing ?? User.create({ email: login.email, password: await hashPassword(login.password, bcryptCost), role })
+  );
+}
+
 /**
- * Adds the demo user and a dozen products. Idempotent: running it again changes nothing.
- * Returns how many products it added.
+ * Adds the demo customer, the demo admin and a dozen products (added by the admin). Idempotent:
+ * running it again changes nothing. Returns how many products it added.
  */
 export async function seedDemoData(bcryptCost: number): Promise<number> {
-  let demo = await User.findOne({ email: DEMO_USER.email });
-  demo ??= await User.create({ email: DEMO_USER.email, password: await hashPassword(DEMO_USER.password, bcryptCost) });
+  await demoAccount(DEMO_USER, 'customer', bcryptCost);
+  const admin = await demoAccount(DEMO_ADMIN, 'admin', bcryptCost);
 
   let added = 0;
   // One at a time and oldest first, so that "newest first" lists them in the order above.
   for (const [title, priceCents, image, description] of [...DEMO_PRODUCTS].reverse()) {
     const result = await Product.updateOne(
-      { userId: demo._id, title },
-      { $setOnInsert: { priceCents, description, imageUrl: `/images/${image}.svg` } },
+      { title },
+      {
+        $setOnInsert: {
+          priceCents,
+          description,
+          imageUrl: `/images/${image}.svg`,
+          userId: admin._id,
+          updatedBy: admin._id,
+        },
+      },
       { upsert: true },
     );
     added += result.upsertedCount;

@@ -1,19 +1,16 @@
 import { Order } from '../models/Order';
 import { PasswordReset } from '../models/PasswordReset';
-import { Product } from '../models/Product';
 import type { UserDocument } from '../models/User';
-import { deleteProduct } from './products';
 
 /**
- * Deletes an account: its products leave the shop (and every cart), its cart goes with the user
- * document, and its past orders stay for the record without personal data. Ending its sessions
+ * Deletes an account: its cart goes with the user document, and its past orders stay for the
+ * record without personal data. Products an admin added are the shop's and stay. Ending its sessions
  * is the caller's part (the store is not a model).
  */
 export async function deleteAccount(user: UserDocument): Promise<void> {
   // Each step can be repeated: if one fails, the account is still there and deleting it again
   // finishes the job.
   await Order.updateMany({ userId: user._id }, { $set: { email: null }, $unset: { userId: 1, cartVersion: 1 } });
-  for (const product of await Product.find({ userId: user._id })) await deleteProduct(product);
   await PasswordReset.deleteMany({ userId: user._id });
   await user.deleteOne();
 }

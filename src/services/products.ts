@@ -1,5 +1,5 @@
-import { isObjectIdOrHexString } from 'mongoose';
-import { HttpError, notFound } from '../lib/HttpError';
+import { isObjectIdOrHexString, trusted } from 'mongoose';
+import { notFound } from '../lib/HttpError';
 import { removeItem } from '../models/cartItems';
 import { updateCart } from '../models/cartStore';
 import { GuestCart } from '../models/GuestCart';
@@ -14,13 +14,6 @@ export async function findProduct(id: unknown): Promise<ProductDocument> {
   return product;
 }
 
-/** The product, if this user created it: anyone else gets 403 and changes nothing. */
-export async function findOwnProduct(id: unknown, user: { _id: ProductDocument['userId'] }): Promise<ProductDocument> {
-  const product = await findProduct(id);
-  if (!product.isOwnedBy(user._id)) throw new HttpError(403, 'Only the person who added this product may change it.');
-  return product;
-}
-
 export interface Page<T> {
   items: T[];
   page: number;
@@ -30,6 +23,23 @@ export interface Page<T> {
 /** The newest products, newest first (one query on the `createdAt, _id` index). */
 export function newestProducts(limit: number, skip = 0): Promise<ProductDocument[]> {
   return Product.find().sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).exec();
+}
+
+/** One page of the shop's products for its admins, with who added and who last changed each one. */
+export async function adminProductPage(page: number, perPage: number) {
+  const products = await productPage(page, perPage);
+  const peopleIds = products.items.flatMap((product) => [product.userId, product.updatedBy ?? product.userId]);
+  const people = await User.find({ _id: trusted({ $in: peopleIds }) }).select('email');
+  const emailOf = (id: unknown) =>
+    people.find((person) => person._id.equals(id as string))?.email ?? 'a deleted account';
+  return {
+    ...products,
+    items: products.items.map((product) => ({
+      product,
+      addedBy: emailOf(product.userId),
+      changedBy: emailOf(product.updatedBy ?? product.userId),
+    })),
+  };
 }
 
 /**

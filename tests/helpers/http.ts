@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { User } from '../../src/models/User';
+import { User, type Role } from '../../src/models/User';
 import { hashPassword } from '../../src/lib/passwords';
 
 export type Agent = TestAgent;
@@ -27,20 +27,23 @@ export async function csrfToken(agent: Agent, path = '/login'): Promise<string> 
   return csrfFrom(page.text);
 }
 
-/** Creates a user directly in the database (faster than the signup form). */
-export async function createUser(email = uniqueEmail(), password = PASSWORD, cost = 4) {
-  return User.create({ email, password: await hashPassword(password, cost) });
+/** Creates a user directly in the database (faster than the signup form): a customer unless said. */
+export async function createUser(email = uniqueEmail(), password = PASSWORD, cost = 4, role: Role = 'customer') {
+  return User.create({ email, password: await hashPassword(password, cost), role });
 }
+
+/** A fresh agent logged in as a newly created admin. */
+export const loggedInAdmin = (app: Express) => loggedInAgent(app, uniqueEmail('admin'), 'admin');
 
 export async function logIn(agent: Agent, email: string, password = PASSWORD) {
   const _csrf = await csrfToken(agent, '/login');
   return agent.post('/login').type('form').send({ _csrf, email, password });
 }
 
-/** A fresh agent (its own cookie jar) that is logged in as a newly created user. */
-export async function loggedInAgent(app: Express, email = uniqueEmail()) {
+/** A fresh agent (its own cookie jar) that is logged in as a newly created user (a customer unless said). */
+export async function loggedInAgent(app: Express, email = uniqueEmail(), role: Role = 'customer') {
   const agent = request.agent(app);
-  const user = await createUser(email);
+  const user = await createUser(email, PASSWORD, 4, role);
   const response = await logIn(agent, email);
   if (response.status !== 302) throw new Error(`login failed with ${response.status}`);
   return { agent, user, email };

@@ -42,13 +42,6 @@ const QUERIES: IndexedQuery[] = [
     key: { createdAt: -1, _id: -1 },
   },
   {
-    name: "admin: one owner's products, newest first",
-    collection: () => Product.collection,
-    filter: { userId: oid() },
-    sort: { createdAt: -1 },
-    key: { userId: 1, createdAt: -1 },
-  },
-  {
     name: "orders: a user's orders, newest first",
     collection: () => Order.collection,
     filter: { userId: oid() },

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Product } from '../../src/models/Product';
+import type { Role } from '../../src/models/User';
 import { PASSWORD, createUser, uniqueEmail } from '../helpers/http';
 import { cartOf, someProduct } from '../helpers/shop';
 import { useTestApp } from '../helpers/testApp';
@@ -19,9 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-async function loggedInClient() {
+async function loggedInClient(role: Role = 'customer') {
   const email = uniqueEmail();
-  const user = await createUser(email);
+  const user = await createUser(email, PASSWORD, 4, role);
   const client = new WebClient(baseUrl, { agent: false });
   await client.refreshCsrf('/login');
   const login = await client.post('/login', { email, password: PASSWORD });
@@ -138,7 +139,7 @@ describe('unicode and long fields', () => {
   });
 
   it('refuses a 10 000-character product title with 422 and stores a short unicode one as typed', async () => {
-    const { client, user } = await loggedInClient();
+    const { client, user } = await loggedInClient('admin');
     const product = { price: '12.50', imageUrl: '/images/mug.svg', description: 'Handmade, ünïcödé 🍵' };
     const tooLong = await client.post('/admin/add-product', { ...product, title: long });
     expect(tooLong.status).toBe(422);

@@ -1,0 +1,28 @@
+import type { Collection } from 'mongoose';
+import { Order } from './Order';
+import { Product } from './Product';
+
+/** Indexes an earlier version made that nothing uses any more (or that now get in the way). */
+const REPLACED_INDEXES: Array<[{ collection: Collection; createIndexes(): Promise<unknown> }, string]> = [
+  // Replaced by the sparse `one_order_per_cart_version`, which lets deleted accounts' orders be.
+  [Order, 'userId_1_cartVersion_1'],
+  // Products were listed per owner before admins managed every product.
+  [Product, 'userId_1_createdAt_-1'],
+];
+
+/**
+ * Drops the replaced indexes that exist and builds the model's current ones (an index with the
+ * same keys but other options could not be built beside the old one); resolves to the names it
+ * dropped. Run at start.
+ */
+export async function dropReplacedIndexes(): Promise<string[]> {
+  const dropped: string[] = [];
+  for (const [model, name] of REPLACED_INDEXES) {
+    const indexes = await model.collection.indexes().catch(() => []);
+    if (!indexes.some((index) => index.name === name)) continue;
+    await model.collection.dropIndex(name);
+    await model.createIndexes();
+    dropped.push(`${model.collection.collectionName}.${name}`);
+  }
+  return dropped;
+}
