@@ -43,6 +43,7 @@ function baseApp(config: Config, logger: Logger): Express {
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
   app.locals.formatPrice = formatPrice;
+  app.locals.categories = config.PRODUCT_CATEGORIES;
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
   app.use(
@@ -97,8 +98,8 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
   app.use(exposeCsrfToken);
   app.use(csrfProtection);
 
-  app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE }));
-  app.use('/admin', adminRoutes());
+  app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
+  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
   app.use('/account', accountRoutes({ config, sessions: sessionStore }));
   app.use(
     authRoutes({

@@ -7,7 +7,7 @@ import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
-import { dropReplacedIndexes } from './models/migrations';
+import { dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
 import { Product } from './models/Product';
 import { runPrimary } from './runtime/cluster';
 import { connectWithRetry } from './runtime/connect';
@@ -106,6 +106,7 @@ async function main() {
     logger.info({ added }, 'stocked the empty embedded database with demo data');
   }
   await dropReplacedIndexes().catch((err: unknown) => logger.warn({ err }, 'could not drop replaced indexes'));
+  await indexProductsForSearch().catch((err: unknown) => logger.warn({ err }, 'could not index products for search'));
   await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
     logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
   );

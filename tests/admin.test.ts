@@ -12,6 +12,7 @@ const validProduct = {
   price: '42.50',
   imageUrl: '/images/board.svg',
   description: 'Turned from a single piece of walnut.',
+  category: 'kitchen',
 };
 
 describe('admin product management', () => {

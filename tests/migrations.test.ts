@@ -1,6 +1,7 @@
+import { Types } from 'mongoose';
 import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
-import { dropReplacedIndexes } from '../src/models/migrations';
+import { dropReplacedIndexes, indexProductsForSearch } from '../src/models/migrations';
 import { useTestDatabase } from './helpers/testApp';
 
 useTestDatabase();
@@ -19,4 +20,17 @@ it('drops the indexes an earlier version made, once', async () => {
   const names = (await Order.collection.indexes()).map((index) => index.name);
   expect(names).toContain('one_order_per_cart_version');
   expect(names).not.toContain('userId_1_cartVersion_1');
+});
+
+it('gives products stored before search existed their search terms, once', async () => {
+  const { insertedId } = await Product.collection.insertOne({
+    title: 'Old Lantern',
+    description: 'From before search.',
+    priceCents: 100,
+    imageUrl: '/images/lamp.svg',
+    userId: new Types.ObjectId(),
+  });
+  expect(await indexProductsForSearch()).toBe(1);
+  expect(await indexProductsForSearch()).toBe(0);
+  expect(await Product.countDocuments({ _id: insertedId, searchTerms: 'lantern' })).toBe(1);
 });

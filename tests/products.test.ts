@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Product } from '../src/models/Product';
-import { createUser } from './helpers/http';
-import { createProduct } from './helpers/shop';
+import { createUser, loggedInAdmin } from './helpers/http';
+import { createProduct, postForm } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 // Three per page, so that seven products make three pages.
@@ -70,5 +70,84 @@ describe('browsing the shop', () => {
     const page = await request(app()).get(`/products/${product.id}`);
     expect(page.text).not.toContain('<script>alert(1)</script>');
     expect(page.text).toContain('&lt;script&gt;');
+  });
+});
+
+describe('finding products', () => {
+  // A catalogue of its own, on the same database: searches below match only these.
+  beforeAll(async () => {
+    const owner = await createUser();
+    const add = (title: string, description: string, category: string, day: number) =>
+      createProduct(owner, { title, description, category, createdAt: new Date(2026, 1, day) });
+    await add('Crème Brûlée Dish', 'A shallow porcelain ramekin for desserts.', 'kitchen', 1);
+    await add('Porcelain Teacup', 'Fine porcelain with a gold rim.', 'kitchen', 2);
+    await add('Porcelain Vase', 'A tall porcelain vase for a single stem.', 'home', 3);
+    await add('Garden Trowel', 'Forged steel with an ash handle (porcelain-free).', 'garden', 4);
+    for (let day = 5; day <= 8; day += 1)
+      await add(`Stoneware Bowl ${day}`, 'Stoneware for porcelain lovers.', 'kitchen', day);
+  });
+
+  const titlesOf = (html: string) => [...html.matchAll(/product-title">([^<]+)/g)].map((m) => m[1]);
+
+  it('searches titles and descriptions, whatever the case, accents or word endings', async () => {
+    expect(titlesOf((await request(app()).get('/products?q=CREME%20brulee')).text)).toEqual(['Crème Brûlée Dish']);
+    // "teac" is the start of a word; "gold" is in a description.
+    expect(titlesOf((await request(app()).get('/products?q=teac')).text)).toEqual(['Porcelain Teacup']);
+    expect(titlesOf((await request(app()).get('/products?q=gold')).text)).toEqual(['Porcelain Teacup']);
+  });
+
+  it('narrows by category, and combines it with a search and with pages whose links keep both', async () => {
+    const kitchen = await request(app()).get('/products?category=kitchen&q=porcelain');
+    // Newest first, three a page: four stoneware bowls and two porcelain pieces match.
+    expect(titlesOf(kitchen.text)).toEqual(['Stoneware Bowl 8', 'Stoneware Bowl 7', 'Stoneware Bowl 6']);
+    expect(kitchen.text).toContain('href="/products?q=porcelain&amp;category=kitchen&amp;page=2"');
+    const second = await request(app()).get('/products?q=porcelain&category=kitchen&page=2');
+    expect(titlesOf(second.text)).toEqual(['Stoneware Bowl 5', 'Porcelain Teacup', 'Crème Brûlée Dish']);
+    expect(titlesOf((await request(app()).get('/products?category=home')).text)).toEqual(['Porcelain Vase']);
+  });
+
+  it('says when nothing matches, with a way back to every product', async () => {
+    const page = await request(app()).get('/products?q=unicorn&category=garden');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/No products match “unicorn” in Garden\.\s*<a href="\/products">Show all products<\/a>/);
+  });
+
+  it.each([
+    ['an operator', '?q[$ne]=x', 200],
+    ['a repeated key', '?q=a&q=b', 400],
+    ['an over-long search', `?q=${'a'.repeat(101)}`, 400],
+    ['an unknown category', '?category=weapons', 404],
+    ['an operator for a category', '?category[$ne]=x', 200],
+  ])('answers %s safely, matching nothing it should not', async (_, query, status) => {
+    const page = await request(app()).get(`/products${query}`);
+    expect(page.status).toBe(status);
+    if (status === 200) expect(titlesOf(page.text).length).toBeLessThanOrEqual(3);
+  });
+
+  it('treats regular-expression characters as text: ".*" matches nothing, "(a+)+$" only the word "a"', async () => {
+    expect((await request(app()).get('/products?q=.*')).text).toContain('No products match “.*”');
+    const pattern = await request(app()).get(`/products?q=${encodeURIComponent('(a+)+$')}`);
+    expect(titlesOf(pattern.text)).toEqual(titlesOf((await request(app()).get('/products?q=a')).text));
+  });
+
+  it('offers the category on the product form and refuses one that is not on the list', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const form = await agent.get('/admin/add-product');
+    expect(form.text).toMatch(/<option value="garden">Garden<\/option>/);
+    const fields = {
+      title: 'Odd Thing',
+      price: '5',
+      imageUrl: '/images/mug.svg',
+      description: 'Odd.',
+      category: 'weapons',
+    };
+    const refused = await postForm(
+      agent,
+      '/admin/add-product',
+      { ...fields, description: 'An odd thing.' },
+      '/admin/add-product',
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('Choose one of the categories.');
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { parseCategories } from '../lib/categories';
 
 /** Where the app keeps local state in development: the embedded database and the generated secret. */
 export const DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
@@ -59,6 +60,16 @@ const schema = z
     // Worker processes of `npm start` (node's cluster module); more than 1 needs MONGODB_URI.
     WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
+    // The shop's fixed list of categories, by name; each gets a URL-safe slug.
+    PRODUCT_CATEGORIES: z
+      .string()
+      .default('Kitchen, Home, Garden, Stationery, Clothing & bags')
+      .transform(parseCategories)
+      .refine(
+        (list) => list.length > 0 && list.every((category) => category.slug !== ''),
+        'a comma-separated list of names',
+      )
+      .refine((list) => new Set(list.map((category) => category.slug)).size === list.length, 'names that differ'),
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
     SMTP_URL: z
       .string()

@@ -12,19 +12,20 @@ interface ProductForm {
   price: string;
   imageUrl: string;
   description: string;
+  category: string;
 }
 
-const emptyForm: ProductForm = { title: '', price: '', imageUrl: '', description: '' };
+const emptyForm: ProductForm = { title: '', price: '', imageUrl: '', description: '', category: '' };
 
 function formOf(product: ProductDocument): ProductForm {
-  const { title, imageUrl, description } = product;
-  return { title, imageUrl, description, price: amountText(product.priceCents) };
+  const { title, imageUrl, description, category = '' } = product;
+  return { title, imageUrl, description, category, price: amountText(product.priceCents) };
 }
 
 /** Only these fields reach the model (no mass assignment); the price becomes whole cents. */
 function fieldsFrom(req: Request) {
-  const { title, price, imageUrl, description } = matchedData<ProductForm>(req);
-  return { title, imageUrl, description, priceCents: parseAmount(price)! };
+  const { title, price, imageUrl, description, category } = matchedData<ProductForm>(req);
+  return { title, imageUrl, description, category, priceCents: parseAmount(price)! };
 }
 
 function renderForm(
@@ -49,6 +50,7 @@ function submitted(req: Request): ProductForm {
     price: formValue(body.price),
     imageUrl: formValue(body.imageUrl),
     description: formValue(body.description),
+    category: formValue(body.category),
   };
 }
 

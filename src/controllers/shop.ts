@@ -1,31 +1,70 @@
 import type { RequestHandler } from 'express';
 import { isObjectIdOrHexString } from 'mongoose';
-import { notFound } from '../lib/HttpError';
+import type { Category } from '../lib/categories';
+import { HttpError, notFound } from '../lib/HttpError';
 import { flash } from '../middleware/flash';
 import { Order, lineTotal } from '../models/Order';
 import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
 import { EmptyCartError, placeOrder } from '../services/checkout';
+import { queryTermsOf } from '../models/searchTerms';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
 import { saveSession } from '../sessions/lifecycle';
 
-export function shopController({ perPage }: { perPage: number }) {
+const MAX_QUERY_LENGTH = 100;
+
+/**
+ * The search and the category of a product listing, from the query string. A repeated key (an
+ * array), an over-long search or an unknown category is a 4xx page, never a query.
+ */
+function listingOf(query: Record<string, unknown>, categories: Category[]): { q: string; category?: Category } {
+  const { q = '', category: slug } = query;
+  if (typeof q !== 'string') throw new HttpError(400, 'Search for some words, once.');
+  if (q.length > MAX_QUERY_LENGTH)
+    throw new HttpError(400, `A search can be at most ${MAX_QUERY_LENGTH} characters long.`);
+  if (slug === undefined || slug === '') return { q: q.trim() };
+  const category = categories.find((known) => known.slug === slug);
+  if (!category) throw new HttpError(404, 'There is no such category.');
+  return { q: q.trim(), category };
+}
+
+/** The address of a listing: only the parameters in use, so that plain links stay plain. */
+function productsHref({ q, category, page }: { q: string; category?: string; page: number }): string {
+  const params = new URLSearchParams();
+  if (q) params.set('q', q);
+  if (category) params.set('category', category);
+  if (page > 1) params.set('page', String(page));
+  const search = params.toString();
+  return search ? `/products?${search}` : '/products';
+}
+
+export function shopController({ perPage, categories }: { perPage: number; categories: Category[] }) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
     // The home page shows no page numbers: no count needed.
     res.render('shop/index', { title: 'Welcome', products: await newestProducts(4) });
   };
 
-  /** @route GET /products?page=N */
+  /** @route GET /products?q=…&category=…&page=N — all filters optional, each kept by the others' links. */
   const getProducts: RequestHandler = async (req, res) => {
+    const { q, category } = listingOf(req.query, categories);
+    const href = (page: number) => productsHref({ q, category: category?.slug, page });
     const page = parsePageParam(req.query.page);
-    if (page === undefined) return res.redirect('/products');
-    const result = await productPage(page, perPage);
-    if (page > result.pageCount) return res.redirect(`/products?page=${result.pageCount}`);
+    if (page === undefined) return res.redirect(href(1));
+    const terms = queryTermsOf(q);
+    // A search of punctuation alone has no words to look for: it matches nothing, not everything.
+    const result =
+      q && terms.length === 0
+        ? { items: [], page: 1, pageCount: 1 }
+        : await productPage(page, perPage, { terms, category: category?.slug });
+    if (page > result.pageCount) return res.redirect(href(result.pageCount));
     res.render('shop/products', {
-      title: 'All products',
+      title: q ? `Search: ${q}` : (category?.name ?? 'All products'),
       products: result.items,
       pagination: result,
-      pageHref: (n: number) => `/products?page=${n}`,
+      pageHref: href,
+      q,
+      category,
+      categories,
     });
   };
 

@@ -1,6 +1,7 @@
-import type { Collection } from 'mongoose';
+import { trusted, type Collection } from 'mongoose';
 import { Order } from './Order';
 import { Product } from './Product';
+import { searchTermsOf } from './searchTerms';
 
 /** Indexes an earlier version made that nothing uses any more (or that now get in the way). */
 const REPLACED_INDEXES: Array<[{ collection: Collection; createIndexes(): Promise<unknown> }, string]> = [
@@ -25,4 +26,16 @@ export async function dropReplacedIndexes(): Promise<string[]> {
     dropped.push(`${model.collection.collectionName}.${name}`);
   }
   return dropped;
+}
+
+/** Gives products stored before search existed their search terms; resolves to how many. */
+export async function indexProductsForSearch(): Promise<number> {
+  const unindexed = await Product.find({ searchTerms: trusted({ $exists: false }) }).select('title description');
+  for (const product of unindexed) {
+    await Product.updateOne(
+      { _id: product._id },
+      { $set: { searchTerms: searchTermsOf(product.title, product.description) } },
+    );
+  }
+  return unindexed.length;
 }

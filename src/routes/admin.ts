@@ -1,17 +1,19 @@
 import { Router } from 'express';
 import * as admin from '../controllers/admin';
 import { requireAdmin, requireAuth } from '../middleware/requireAuth';
+import type { Category } from '../lib/categories';
 import { productRules } from '../validation/product';
 
-export function adminRoutes(): Router {
+export function adminRoutes({ categories }: { categories: Category[] }): Router {
   const router = Router();
+  const rules = productRules(categories);
   // Anonymous visitors go to the login page; customers get 403.
   router.use(requireAuth, requireAdmin);
   router.get('/products', admin.getProducts);
   router.get('/add-product', admin.getAddProduct);
-  router.post('/add-product', productRules, admin.postAddProduct);
+  router.post('/add-product', rules, admin.postAddProduct);
   router.get('/edit-product/:productId', admin.getEditProduct);
-  router.post('/edit-product', productRules, admin.postEditProduct);
+  router.post('/edit-product', rules, admin.postEditProduct);
   router.post('/delete-product', admin.postDeleteProduct);
   return router;
 }

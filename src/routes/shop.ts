@@ -2,8 +2,8 @@ import { Router } from 'express';
 import { shopController } from '../controllers/shop';
 import { requireAuth } from '../middleware/requireAuth';
 
-export function shopRoutes({ perPage }: { perPage: number }): Router {
-  const shop = shopController({ perPage });
+export function shopRoutes(options: Parameters<typeof shopController>[0]): Router {
+  const shop = shopController(options);
   const router = Router();
   router.get('/', shop.getIndex);
   router.get('/products', shop.getProducts);

@@ -42,15 +42,38 @@ export async function adminProductPage(page: number, perPage: number) {
   };
 }
 
+/** What a list of products is narrowed to: the terms of a search, a category (by slug). */
+export interface ProductFilter {
+  terms?: string[];
+  category?: string;
+}
+
+function queryOf({ terms = [], category }: ProductFilter) {
+  return {
+    ...(terms.length > 0 ? { searchTerms: trusted({ $all: terms }) } : {}),
+    ...(category ? { category } : {}),
+  };
+}
+
 /**
- * One page of the shop's products, newest first. The count comes from the collection's metadata
+ * One page of products, newest first. Unfiltered, the count comes from the collection's metadata
  * (estimatedDocumentCount: no scan, unlike countDocuments, which reads every product to count
- * them); it runs beside the page's query rather than before it.
+ * them); filtered, it is counted on the filter's index. It runs beside the page's query.
  */
-export async function productPage(page: number, perPage: number): Promise<Page<ProductDocument>> {
+export async function productPage(
+  page: number,
+  perPage: number,
+  filter: ProductFilter = {},
+): Promise<Page<ProductDocument>> {
+  const query = queryOf(filter);
+  const filtered = Object.keys(query).length > 0;
   const [total, items] = await Promise.all([
-    Product.estimatedDocumentCount(),
-    newestProducts(perPage, (page - 1) * perPage),
+    filtered ? Product.countDocuments(query) : Product.estimatedDocumentCount(),
+    Product.find(query)
+      .sort({ createdAt: -1, _id: -1 })
+      .skip((page - 1) * perPage)
+      .limit(perPage)
+      .exec(),
   ]);
   const pageCount = Math.max(1, Math.ceil(total / perPage));
   return { items, page, pageCount };

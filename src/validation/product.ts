@@ -1,4 +1,5 @@
 import { body } from 'express-validator';
+import type { Category } from '../lib/categories';
 import { MAX_PRICE_CENTS, parseAmount } from '../lib/money';
 
 const text = (field: string, label: string, min: number, max: number) =>
@@ -21,7 +22,8 @@ function isImageLocation(value: string): boolean {
   }
 }
 
-export const productRules = [
+/** The product form's rules; `categories` is the shop's configured list. */
+export const productRules = (categories: Category[]) => [
   text('title', 'title', 3, 100),
   body('price')
     .isString()
@@ -43,4 +45,10 @@ export const productRules = [
     .custom(isImageLocation)
     .withMessage('Use a web address (https://…) or a path under /images/.'),
   text('description', 'description', 5, 1000),
+  body('category')
+    .isString()
+    .withMessage('Choose a category.')
+    .bail()
+    .isIn(categories.map((category) => category.slug))
+    .withMessage('Choose one of the categories.'),
 ];

@@ -7,7 +7,14 @@ let counter = 0;
 
 export async function createProduct(
   owner: { _id: Types.ObjectId },
-  fields: Partial<{ title: string; priceCents: number; description: string; imageUrl: string; createdAt: Date }> = {},
+  fields: Partial<{
+    title: string;
+    priceCents: number;
+    description: string;
+    imageUrl: string;
+    category: string;
+    createdAt: Date;
+  }> = {},
 ) {
   counter += 1;
   return Product.create({

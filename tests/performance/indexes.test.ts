@@ -42,6 +42,19 @@ const QUERIES: IndexedQuery[] = [
     key: { createdAt: -1, _id: -1 },
   },
   {
+    name: 'shop: one category, newest first',
+    collection: () => Product.collection,
+    filter: { category: 'kitchen' },
+    sort: { createdAt: -1, _id: -1 },
+    key: { category: 1, createdAt: -1, _id: -1 },
+  },
+  {
+    name: 'shop: a search for two words',
+    collection: () => Product.collection,
+    filter: { searchTerms: { $all: ['stone', 'mug'] } },
+    key: { searchTerms: 1 },
+  },
+  {
     name: "orders: a user's orders, newest first",
     collection: () => Order.collection,
     filter: { userId: oid() },

@@ -140,7 +140,12 @@ describe('unicode and long fields', () => {
 
   it('refuses a 10 000-character product title with 422 and stores a short unicode one as typed', async () => {
     const { client, user } = await loggedInClient('admin');
-    const product = { price: '12.50', imageUrl: '/images/mug.svg', description: 'Handmade, ünïcödé 🍵' };
+    const product = {
+      price: '12.50',
+      imageUrl: '/images/mug.svg',
+      description: 'Handmade, ünïcödé 🍵',
+      category: 'kitchen',
+    };
     const tooLong = await client.post('/admin/add-product', { ...product, title: long });
     expect(tooLong.status).toBe(422);
     expect(tooLong.text).toContain('title needs');
