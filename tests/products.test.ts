@@ -151,3 +151,16 @@ describe('finding products', () => {
     expect(refused.text).toContain('Choose one of the categories.');
   });
 });
+
+describe('the shop front', () => {
+  it('speaks to customers: what the shop sells, its categories, new arrivals, a footer and a favicon', async () => {
+    const home = await request(app()).get('/');
+    expect(home.text).toContain('Small things, well made');
+    expect(home.text).not.toMatch(/MongoDB|session/i);
+    expect(home.text).toContain('href="/products?category=kitchen"');
+    expect(home.text).toContain('New arrivals');
+    expect(home.text).toMatch(/<footer[\s\S]*href="\/reset"[\s\S]*<\/footer>/);
+    expect(home.text).toContain('<link rel="icon" href="/favicon.svg"');
+    await request(app()).get('/favicon.svg').expect(200).expect('Content-Type', /svg/);
+  });
+});
