@@ -71,6 +71,9 @@ const schema = z
       )
       .refine((list) => new Set(list.map((category) => category.slug)).size === list.length, 'names that differ'),
     APP_URL: z.url({ protocol: /^https?$/ }).optional(),
+    // Who sells, as printed on invoices.
+    SHOP_NAME: z.string().trim().min(1).max(100).default('Fernhill Goods'),
+    SHOP_ADDRESS: z.string().trim().min(1).max(300).default('12 Fernhill Lane, Bristol BS1 4AB, United Kingdom'),
     SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL, e.g. smtps://user:password@smtp.example.com')

@@ -1,5 +1,6 @@
 import { Schema, model, type HydratedDocument, type Types } from 'mongoose';
 import type { Cents } from '../lib/money';
+import { nextValue } from './Counter';
 
 /** What was bought, copied at the time of the order: later edits or deletions change nothing. */
 export interface OrderLine {
@@ -9,7 +10,25 @@ export interface OrderLine {
   quantity: number;
 }
 
+/**
+ * An order's life: `placed` → `shipped` → `delivered`, or `cancelled` (by its customer while
+ * placed, by an admin while placed or shipped). See services/orderStatus.ts.
+ */
+export const ORDER_STATUSES = ['placed', 'shipped', 'delivered', 'cancelled'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** One change of status: to what, when, and by whom (as they were then). */
+export interface StatusChange {
+  status: OrderStatus;
+  at: Date;
+  by: { userId: Types.ObjectId | null; email: string | null; role: 'customer' | 'admin' };
+}
+
 export interface OrderFields {
+  /** Shown to people (FG-00042): a sequence across all instances, never reused. */
+  number: number;
+  status: OrderStatus;
+  history: StatusChange[];
   userId: Types.ObjectId | null;
   /** The email at the time of the order; removed (with userId) if the account is deleted. */
   email: string | null;
@@ -37,8 +56,24 @@ const orderLineSchema = new Schema<OrderLine>(
   { _id: false },
 );
 
+const statusChangeSchema = new Schema<StatusChange>(
+  {
+    status: { type: String, enum: ORDER_STATUSES, required: true },
+    at: { type: Date, required: true },
+    by: {
+      userId: { type: Schema.Types.ObjectId, default: null },
+      email: { type: String, default: null },
+      role: { type: String, enum: ['customer', 'admin'], required: true },
+    },
+  },
+  { _id: false },
+);
+
 const orderSchema = new Schema<OrderFields>(
   {
+    number: { type: Number },
+    status: { type: String, enum: ORDER_STATUSES, default: 'placed' },
+    history: { type: [statusChangeSchema], default: [] },
     userId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     email: { type: String, default: null },
     lines: { type: [orderLineSchema], required: true },
@@ -53,6 +88,24 @@ const orderSchema = new Schema<OrderFields>(
 // orders of deleted accounts (without either field) do not collide.
 orderSchema.index({ userId: 1, createdAt: -1 });
 orderSchema.index({ userId: 1, cartVersion: 1 }, { unique: true, sparse: true, name: ONE_ORDER_PER_CART_VERSION });
+// The admins' list: all orders or those of one status, newest first; the number finds one.
+orderSchema.index({ createdAt: -1, _id: -1 });
+orderSchema.index({ status: 1, createdAt: -1, _id: -1 });
+orderSchema.index({ number: 1 }, { unique: true, sparse: true });
+
+// A new order takes the next number. A submission that turns out to be a double (the unique
+// index refuses it) leaves a gap in the numbers, never a duplicate.
+orderSchema.pre('save', async function numberNewOrder() {
+  if (!this.isNew) return;
+  if (this.number === undefined) this.number = await nextValue('orders');
+  if (this.history.length === 0) {
+    const by = { userId: this.userId, email: this.email, role: 'customer' as const };
+    this.history.push({ status: 'placed', at: new Date(), by });
+  }
+});
+
+/** "FG-00042". */
+export const orderNumber = (order: Pick<OrderFields, 'number'>) => `FG-${String(order.number ?? 0).padStart(5, '0')}`;
 
 export const lineTotal = (line: OrderLine): Cents => line.priceCents * line.quantity;
 

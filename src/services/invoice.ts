@@ -1,0 +1,55 @@
+import PDFDocument from 'pdfkit';
+import { formatPrice } from '../lib/money';
+import { lineTotal, orderNumber, type OrderDocument } from '../models/Order';
+
+export interface Seller {
+  name: string;
+  address: string;
+}
+
+const MARGIN = 56;
+const COLUMNS = { item: MARGIN, quantity: 330, unit: 390, total: 470 };
+
+/** The order's invoice as a PDF (A4): seller, number, date, customer, every line, the total. */
+export function invoicePdf(order: OrderDocument, seller: Seller): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: `Invoice ${orderNumber(order)}` } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+
+  doc.font('Helvetica-Bold').fontSize(18).text(seller.name);
+  doc.font('Helvetica').fontSize(10).text(seller.address);
+  doc.moveDown(2);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(14)
+    .text(`Invoice ${orderNumber(order)}`);
+  doc.font('Helvetica').fontSize(10);
+  doc.text(`Date: ${order.createdAt.toISOString().slice(0, 10)}`);
+  doc.text(`Customer: ${order.email ?? '(account deleted)'}`);
+  doc.text(`Status: ${order.status}`);
+  doc.moveDown(1.5);
+
+  const row = (item: string, quantity: string, unit: string, total: string, bold = false) => {
+    const y = doc.y;
+    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica');
+    doc.text(item, COLUMNS.item, y, { width: COLUMNS.quantity - COLUMNS.item - 10 });
+    const itemBottom = doc.y;
+    doc.text(quantity, COLUMNS.quantity, y, { width: 50, align: 'right' });
+    doc.text(unit, COLUMNS.unit, y, { width: 70, align: 'right' });
+    doc.text(total, COLUMNS.total, y, { width: 70, align: 'right' });
+    doc.x = MARGIN;
+    doc.y = Math.max(itemBottom, doc.y) + 4;
+  };
+  row('Item', 'Qty', 'Unit price', 'Total', true);
+  for (const line of order.lines) {
+    row(line.title, String(line.quantity), formatPrice(line.priceCents), formatPrice(lineTotal(line)));
+  }
+  doc.moveDown(0.5);
+  row('Order total', '', '', formatPrice(order.totalCents), true);
+  doc.end();
+  return done;
+}
