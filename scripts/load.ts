@@ -18,10 +18,10 @@ import mongoose from 'mongoose';
 import * as prettier from 'prettier';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
-import { ServerProcess } from '../tests/reliability/support/serverProcess';
-import { logIn, signUp } from '../tests/reliability/support/shopFlows';
-import { Shopper, reconcile } from '../tests/reliability/support/shopper';
-import { WebClient, type Page } from '../tests/reliability/support/webClient';
+import { ShopProcess } from '../support/shopProcess';
+import { logIn, signUp } from '../support/shopFlows';
+import { Shopper, reconcile } from '../support/shopper';
+import { WebClient, type Page } from '../support/webClient';
 
 const ROOT = path.resolve(__dirname, '..');
 const PRODUCTS = 24;
@@ -140,7 +140,7 @@ async function main() {
   uri.pathname = `/shop_load_${randomBytes(4).toString('hex')}`;
   const databaseUri = uri.toString();
   await mongoose.connect(databaseUri, { serverSelectionTimeoutMS: 5000 });
-  const servers: ServerProcess[] = [];
+  const servers: ShopProcess[] = [];
   try {
     const seller = await User.create({ email: 'load-seller@example.com', password: 'not-a-login' });
     const products = await Product.insertMany(
@@ -158,7 +158,7 @@ async function main() {
     const env = { MONGODB_TIMEOUT_MS: '3000', LOG_LEVEL: 'warn', SIGNUP_MAX_PER_HOUR: String(userCount + 10) };
     servers.push(
       ...(await Promise.all(
-        Array.from({ length: instanceCount }, () => ServerProcess.start({ databaseUri, env, mode: 'dist' })),
+        Array.from({ length: instanceCount }, () => ShopProcess.start({ databaseUri, env, mode: 'dist' })),
       )),
     );
     await Promise.all(servers.map((server) => server.waitUntil('is ready', (status) => status === 200)));

@@ -5,7 +5,8 @@ import { PASSWORD, createUser, uniqueEmail } from '../helpers/http';
 import { cartOf, someProduct } from '../helpers/shop';
 import { useTestApp } from '../helpers/testApp';
 import { leaksIn } from './support/pages';
-import { WebClient } from './support/webClient';
+import { logIn } from '../../support/shopFlows';
+import { WebClient } from '../../support/webClient';
 
 const testApp = useTestApp();
 let server: http.Server;
@@ -23,10 +24,7 @@ async function loggedInClient() {
   const email = uniqueEmail();
   const user = await createUser(email);
   const client = new WebClient(baseUrl, { agent: false });
-  await client.refreshCsrf('/login');
-  const login = await client.post('/login', { email, password: PASSWORD });
-  expect(login.status).toBe(302);
-  await client.refreshCsrf('/products');
+  await logIn(client, email);
   return { client, user };
 }
 
