@@ -131,11 +131,11 @@ export class ShopProcess {
   async waitUntilHealthy(timeoutMs = 60_000): Promise<void> {
     const needed = Number(this.options.env?.WEB_CONCURRENCY ?? 1) * HEALTHY_RUN_PER_WORKER;
     let healthyInARow = 0;
-    await this.waitUntil(
-      'is healthy',
-      (status) => (healthyInARow = status === 200 ? healthyInARow + 1 : 0) >= needed,
-      timeoutMs,
-    );
+    const healthyOnEveryWorker = (status: number) => {
+      healthyInARow = status === 200 ? healthyInARow + 1 : 0;
+      return healthyInARow >= needed;
+    };
+    await this.waitUntil('is healthy on every worker', healthyOnEveryWorker, timeoutMs);
   }
 
   /** A message to the server process (needs `ipc: true`). */

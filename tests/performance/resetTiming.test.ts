@@ -19,6 +19,10 @@ it('takes as long to answer a password reset for an unknown email as for a known
   const forKnown: number[] = [];
   const forUnknown: number[] = [];
   try {
+    // Both paths once unmeasured (the first reset creates the token collection), as when this test
+    // ran after the other reset tests.
+    await timedReset(known);
+    await timedReset(uniqueEmail('nobody'));
     for (let i = 0; i < 7; i += 1) {
       forKnown.push(await timedReset(known));
       forUnknown.push(await timedReset(uniqueEmail('nobody')));
