@@ -1,4 +1,7 @@
 import { PROXY_HEADERS } from './benchConfig';
+import { csrfFrom } from '../support/csrf';
+import { logIn as logInThroughTheForm } from '../support/shopFlows';
+import { WebClient } from '../support/webClient';
 
 /** The production cookie name (NODE_ENV=production prefixes `__Host-`). */
 export const COOKIE_NAME = '__Host-shop.sid';
@@ -19,6 +22,9 @@ export interface Page {
   location?: string;
 }
 
+/** A visitor as a browser behind the TLS proxy: every request says it came over HTTPS. */
+const behindTheProxy = (base: string) => new WebClient(base, { agent: false, headers: PROXY_HEADERS });
+
 /** One request as a browser behind the TLS proxy would send it; redirects are not followed. */
 export async function request(
   base: string,
@@ -29,28 +35,14 @@ export async function request(
     headers = {},
   }: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
 ): Promise<Page> {
-  const res = await fetch(new URL(path, base), {
-    method: form ? 'POST' : 'GET',
-    redirect: 'manual',
-    headers: {
-      ...PROXY_HEADERS,
-      ...(cookie ? { cookie } : {}),
-      ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      ...headers,
-    },
-    body: form ? new URLSearchParams(form).toString() : undefined,
-  });
-  const setCookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith(`${COOKIE_NAME}=`))
+  const client = behindTheProxy(base);
+  if (cookie) client.cookieHeader = cookie;
+  const page = form ? await client.post(path, form, headers) : await client.get(path, headers);
+  const setCookie = [page.headers['set-cookie'] ?? []]
+    .flat()
+    .find((line) => line.startsWith(`${COOKIE_NAME}=`))
     ?.split(';')[0];
-  return { status: res.status, html: await res.text(), setCookie, location: res.headers.get('location') ?? undefined };
-}
-
-export function csrfFrom(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match?.[1]) throw new Error('no _csrf field on the page');
-  return match[1];
+  return { status: page.status, html: page.text, setCookie, location: page.location };
 }
 
 /**
@@ -58,18 +50,12 @@ export function csrfFrom(html: string): string {
  * page's forms give the session its CSRF token, so later requests find it unmodified.
  */
 export async function logIn(base: string, email: string, password: string): Promise<Login> {
-  const form = await request(base, '/login');
-  if (form.status !== 200 || !form.setCookie) throw new Error(`GET /login answered ${form.status}`);
-  const posted = await request(base, '/login', {
-    cookie: form.setCookie,
-    form: { _csrf: csrfFrom(form.html), email, password },
-  });
-  if (posted.status !== 302 || !posted.setCookie) throw new Error(`POST /login answered ${posted.status}`);
-  const products = await request(base, '/products', { cookie: posted.setCookie });
-  if (products.status !== 200 || !products.html.includes(email)) throw new Error('not logged in after POST /login');
-  const productId = /name="productId" value="([0-9a-f]{24})"/.exec(products.html)?.[1];
+  const client = behindTheProxy(base);
+  const products = await logInThroughTheForm(client, email, password);
+  if (!products.text.includes(email)) throw new Error('not logged in after POST /login');
+  const productId = /name="productId" value="([0-9a-f]{24})"/.exec(products.text)?.[1];
   if (!productId) throw new Error('no product on /products');
-  return { email, cookie: posted.setCookie, csrf: csrfFrom(products.html), productId };
+  return { email, cookie: client.cookieHeader, csrf: csrfFrom(products.text), productId };
 }
 
 export const formBody = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

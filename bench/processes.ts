@@ -1,9 +1,9 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { ChildMessage, ParentMessage } from './app';
-import { PROXY_HEADERS, benchEnv } from './benchConfig';
+import { benchEnv } from './benchConfig';
 import type { StoreName } from './stores';
-import { freePort } from '../src/lib/freePort';
+import { ShopProcess } from '../support/shopProcess';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = ['--import', 'tsx'];
@@ -103,48 +103,22 @@ export async function measureMemory(store: StoreName, uri: string, sessions: num
 
 /** `node dist/server.js` as `npm start` runs it, with WEB_CONCURRENCY workers. */
 export class ServerProcess {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
+  private constructor(private readonly server: ShopProcess) {}
 
-  static async start(uri: string, workers: number): Promise<ServerProcess> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...benchEnv({ MONGODB_URI: uri, HOST: '127.0.0.1', PORT: String(port), WEB_CONCURRENCY: String(workers) }),
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const server = new ServerProcess(child, url);
-    // Every worker must be up: wait for a run of healthy answers on fresh connections.
-    const deadline = Date.now() + 60_000;
-    let healthy = 0;
-    while (healthy < workers * 4) {
-      if (child.exitCode !== null) throw new Error(`dist/server.js exited with ${child.exitCode}`);
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error('dist/server.js did not become healthy');
-      }
-      const ok = await fetch(`${url}/healthz`, { headers: { ...PROXY_HEADERS, connection: 'close' } })
-        .then((res) => res.ok)
-        .catch(() => false);
-      healthy = ok ? healthy + 1 : 0;
-      await new Promise((resolve) => setTimeout(resolve, ok ? 50 : 250));
-    }
-    return server;
+  get url(): string {
+    return this.server.url;
   }
 
+  /** Resolves once every worker answers /healthz with 200. */
+  static async start(uri: string, workers: number): Promise<ServerProcess> {
+    const env = benchEnv({ WEB_CONCURRENCY: String(workers) });
+    return new ServerProcess(
+      await ShopProcess.start({ databaseUri: uri, env, mode: 'dist', until: 'healthy', echo: true }),
+    );
+  }
+
+  /** SIGTERM; resolves with the exit code. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = new Promise<number | null>((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
+    return (await this.server.stop()).code;
   }
 }

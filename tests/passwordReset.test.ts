@@ -4,7 +4,8 @@ import * as passwords from '../src/lib/passwords';
 import { PasswordReset } from '../src/models/PasswordReset';
 import { PASSWORD, createUser, csrfFrom, csrfToken, logIn, loggedInAgent, uniqueEmail } from './helpers/http';
 import { mailsTo, resetPathIn, waitForMail } from './helpers/outbox';
-import { buildApp, useTestApp } from './helpers/testApp';
+import { useTestApp } from './helpers/testApp';
+import { csrfIn } from '../support/csrf';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -20,7 +21,7 @@ async function setNewPassword(path: string, password = NEW_PASSWORD, confirmPass
   const agent = request.agent(app());
   const page = await agent.get(path);
   const token = path.split('/').pop();
-  const _csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1] ?? (await csrfToken(agent, '/reset'));
+  const _csrf = csrfIn(page.text) ?? (await csrfToken(agent, '/reset'));
   return agent.post('/new-password').type('form').send({ _csrf, passwordToken: token, password, confirmPassword });
 }
 
@@ -119,37 +120,7 @@ describe('password reset', () => {
     expect(forUnknown.status).toBe(forKnown.status);
     expect(forUnknown.headers.location).toBe(forKnown.headers.location);
     await waitForMail(known);
-    expect(mailsTo(unknown)).toBe(0);
-  });
-
-  it('takes as long to answer for an unknown email as for a known one', async () => {
-    // A slow mail server: were the mail sent before answering, a known email would take 300 ms longer.
-    const slowMail = async () => new Promise<void>((resolve) => setTimeout(resolve, 300));
-    const instance = await buildApp(testApp().uri, {}, undefined, { sendMail: slowMail });
-    const known = uniqueEmail();
-    await createUser(known);
-    const timed = async (email: string) => {
-      const agent = request.agent(instance.app);
-      const _csrf = await csrfToken(agent, '/reset');
-      const started = process.hrtime.bigint();
-      await agent.post('/reset').type('form').send({ _csrf, email }).expect(302);
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    };
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const forKnown: number[] = [];
-    const forUnknown: number[] = [];
-    try {
-      for (let i = 0; i < 7; i += 1) {
-        forKnown.push(await timed(known));
-        forUnknown.push(await timed(uniqueEmail('nobody')));
-      }
-    } finally {
-      await instance.close();
-    }
-    // Generous bounds for a busy 2-core machine: awaiting the mail would give about 0.2.
-    const ratio = median(forUnknown) / median(forKnown);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    expect(await mailsTo(unknown)).toBe(0);
   });
 
   it('refuses an expired link with the friendly page', async () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { AxeResults, Result } from 'axe-core';
-import type { Page, Response } from 'playwright-core';
+import type { Page, Response } from '@playwright/test';
 import {
   PASSWORD,
   emailField,
@@ -18,9 +18,9 @@ import {
 import { DEMO_USER } from '../../src/seed/demoData';
 import { DEMO } from './support/catalog';
 import { addToCart, addToCartButton, cartRows, openProducts } from './support/shopping';
-import { useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BLOCKING_IMPACTS = ['serious', 'critical'];
 
@@ -148,83 +148,78 @@ const AUDITED_PAGES: AuditedPage[] = [
   { name: 'password reset request', status: 200, heading: 'Reset your password', open: (page) => page.goto('/reset') },
 ];
 
-describe('axe-core finds no serious or critical violations', () => {
-  for (const audited of AUDITED_PAGES) {
-    browserTest(
-      `on the ${audited.name} page`,
-      async ({ page }) => {
-        const response = await audited.open(page);
-        expect(response?.status()).toBe(audited.status);
-        if (audited.heading) {
-          expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(audited.heading);
-        }
+test.describe('axe-core finds no serious or critical violations', () => {
+  // axe is injected as an inline script, which the app's Content-Security-Policy rightly refuses.
+  test.use({ bypassCSP: true });
 
-        const violations = await axeViolations(page);
-        const blocking = violations.filter((violation) => BLOCKING_IMPACTS.includes(violation.impact ?? ''));
-        expect(blocking.map(describeViolation)).toEqual([]);
-      },
-      // axe is injected as an inline script, which the app's Content-Security-Policy rightly refuses.
-      { bypassCSP: true },
-    );
+  for (const audited of AUDITED_PAGES) {
+    test(`on the ${audited.name} page`, async ({ page }) => {
+      const response = await audited.open(page);
+      expect(response?.status()).toBe(audited.status);
+      if (audited.heading) {
+        await expect(page.getByRole('heading', { level: 1 })).toHaveText(audited.heading);
+      }
+
+      const violations = await axeViolations(page);
+      const blocking = violations.filter((violation) => BLOCKING_IMPACTS.includes(violation.impact ?? ''));
+      expect(blocking.map(describeViolation)).toEqual([]);
+    });
   }
 });
 
-describe('keyboard use', () => {
-  browserTest(
-    'Tab goes to "Skip to content", then through the navigation; Enter on Log in opens it',
-    async ({ page }) => {
-      await page.goto('/');
-      const navigation = page.getByRole('navigation', { name: 'Main' });
-      const navTexts = (await navigation.getByRole('link').allInnerTexts()).map((text) => text.trim());
-      const expected = navTexts.slice(0, navTexts.indexOf('Log in') + 1);
-      expect(expected).toContain('Log in');
+test.describe('keyboard use', () => {
+  test('Tab goes to "Skip to content", then through the navigation; Enter on Log in opens it', async ({ page }) => {
+    await page.goto('/');
+    const navigation = page.getByRole('navigation', { name: 'Main' });
+    const navTexts = (await navigation.getByRole('link').allInnerTexts()).map((text) => text.trim());
+    const expected = navTexts.slice(0, navTexts.indexOf('Log in') + 1);
+    expect(expected).toContain('Log in');
 
-      expect(await tab(page)).toBe('Skip to content');
-      // The skip link is hidden off-screen until it has focus; then it must be where one can see it.
-      expect((await page.getByRole('link', { name: 'Skip to content' }).boundingBox())?.x).toBeGreaterThanOrEqual(0);
-      const reached: string[] = [];
-      for (const _ of expected) reached.push(await tab(page));
-      expect(reached).toEqual(expected);
-      expect(await isFocused(navigation.getByRole('link', { name: 'Log in' }))).toBe(true);
+    expect(await tab(page)).toBe('Skip to content');
+    // The skip link is hidden off-screen until it has focus; then it must be where one can see it.
+    expect((await page.getByRole('link', { name: 'Skip to content' }).boundingBox())?.x).toBeGreaterThanOrEqual(0);
+    const reached: string[] = [];
+    for (const _ of expected) reached.push(await tab(page));
+    expect(reached).toEqual(expected);
+    await expect(navigation.getByRole('link', { name: 'Log in' })).toBeFocused();
 
-      await toNextPage(page, () => page.keyboard.press('Enter'));
-      expect(pathOf(page)).toBe('/login');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
-    },
-  );
+    await toNextPage(page, () => page.keyboard.press('Enter'));
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
+  });
 
-  browserTest('"Skip to content" moves the keyboard past the navigation', async ({ page }) => {
+  test('"Skip to content" moves the keyboard past the navigation', async ({ page }) => {
     await page.goto('/login');
     expect(await tab(page)).toBe('Skip to content');
     await page.keyboard.press('Enter');
     expect(new URL(page.url()).hash).toBe('#main');
 
     await page.keyboard.press('Tab');
-    expect(await isFocused(emailField(page))).toBe(true);
+    await expect(emailField(page)).toBeFocused();
   });
 
-  browserTest('on a product page, Tab reaches "Add to cart" and Enter adds the product', async ({ page }) => {
+  test('on a product page, Tab reaches "Add to cart" and Enter adds the product', async ({ page }) => {
     const email = await signUpAndLogIn(page);
     await openProducts(page);
     await toNextPage(page, () => page.getByRole('link', { name: DEMO.notebook.title }).click());
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO.notebook.title);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.notebook.title);
 
     const button = addToCartButton(page, DEMO.notebook.title);
     for (let presses = 0; presses < 20 && !(await isFocused(button)); presses += 1) {
       await page.keyboard.press('Tab');
     }
-    expect(await isFocused(button)).toBe(true);
-    expect(await button.innerText()).toBe('Add to cart');
+    await expect(button).toBeFocused();
+    await expect(button).toHaveText('Add to cart');
     await toNextPage(page, () => page.keyboard.press('Enter'));
 
     expect(pathOf(page)).toBe('/cart');
-    expect(await navEmail(page).innerText()).toBe(email);
+    await expect(navEmail(page)).toHaveText(email);
     expect(await cartRows(page)).toEqual([
       { product: DEMO.notebook.title, price: DEMO.notebook.price, quantity: '1', subtotal: DEMO.notebook.price },
     ]);
   });
 
-  browserTest('the login form can be filled in and submitted with the keyboard alone', async ({ page }) => {
+  test('the login form can be filled in and submitted with the keyboard alone', async ({ page }) => {
     const email = uniqueEmail('keyboard');
     await submitSignup(page, email, PASSWORD);
     expect(pathOf(page)).toBe('/login');
@@ -232,14 +227,14 @@ describe('keyboard use', () => {
     for (let presses = 0; presses < 15 && !(await isFocused(emailField(page))); presses += 1) {
       await page.keyboard.press('Tab');
     }
-    expect(await isFocused(emailField(page))).toBe(true);
+    await expect(emailField(page)).toBeFocused();
     await page.keyboard.type(email);
     await page.keyboard.press('Tab');
-    expect(await isFocused(passwordField(page))).toBe(true);
+    await expect(passwordField(page)).toBeFocused();
     await page.keyboard.type(PASSWORD);
     await toNextPage(page, () => page.keyboard.press('Enter'));
 
     expect(pathOf(page)).toBe('/');
-    expect(await navEmail(page).innerText()).toBe(email);
+    await expect(navEmail(page)).toHaveText(email);
   });
 });

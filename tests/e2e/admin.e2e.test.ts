@@ -1,10 +1,10 @@
-import type { Page } from 'playwright-core';
+import type { Page } from '@playwright/test';
 import { fieldAround, pathOf, signUpAndLogIn, toNextPage } from './support/pages';
 import { DEMO } from './support/catalog';
 import { productCards } from './support/shopping';
-import { useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 
 const titleField = (page: Page) => page.getByLabel('Title', { exact: true });
 const priceField = (page: Page) => page.getByLabel('Price (USD)', { exact: true });
@@ -49,7 +49,7 @@ async function openAdmin(page: Page): Promise<void> {
     page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click(),
   );
   expect(pathOf(page)).toBe('/admin/products');
-  expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your products');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your products');
 }
 
 const TRAY: ProductForm = {
@@ -59,114 +59,111 @@ const TRAY: ProductForm = {
   description: 'A walnut tray with raised edges, oiled by hand.',
 };
 
-describe('managing products in /admin', () => {
-  browserTest(
-    'an owner adds, edits and deletes a product; another user can see it but not change it',
-    async ({ page, newContext }) => {
-      await signUpAndLogIn(page);
-      await openAdmin(page);
-      expect(await page.getByText('You have not added any products yet.').isVisible()).toBe(true);
+test.describe('managing products in /admin', () => {
+  test('an owner adds, edits and deletes a product; another user can see it but not change it', async ({
+    page,
+    newContext,
+  }) => {
+    await signUpAndLogIn(page);
+    await openAdmin(page);
+    await expect(page.getByText('You have not added any products yet.')).toBeVisible();
 
-      await toNextPage(page, () => page.getByRole('link', { name: 'Add a product' }).click());
-      expect(pathOf(page)).toBe('/admin/add-product');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Add a product');
-      await fillProductForm(page, TRAY);
-      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+    await toNextPage(page, () => page.getByRole('link', { name: 'Add a product' }).click());
+    expect(pathOf(page)).toBe('/admin/add-product');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Add a product');
+    await fillProductForm(page, TRAY);
+    await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
 
-      expect(pathOf(page)).toBe('/admin/products');
-      expect(await page.getByRole('status').innerText()).toBe(`“${TRAY.title}” is now in the shop.`);
-      expect(await adminProducts(page)).toEqual([{ title: TRAY.title, price: '$39.50' }]);
-      const detailHref = await page.getByRole('link', { name: TRAY.title, exact: true }).getAttribute('href');
-      const productId = detailHref?.split('/').pop() ?? '';
-      expect(detailHref).toBe(`/products/${productId}`);
+    expect(pathOf(page)).toBe('/admin/products');
+    await expect(page.getByRole('status')).toHaveText(`“${TRAY.title}” is now in the shop.`);
+    expect(await adminProducts(page)).toEqual([{ title: TRAY.title, price: '$39.50' }]);
+    const detailHref = await page.getByRole('link', { name: TRAY.title, exact: true }).getAttribute('href');
+    const productId = detailHref?.split('/').pop() ?? '';
+    expect(detailHref).toBe(`/products/${productId}`);
 
-      // The newest product comes first in the shop.
-      await page.goto('/products');
-      expect((await productCards(page))[0]).toEqual({ title: TRAY.title, price: '$39.50' });
+    // The newest product comes first in the shop.
+    await page.goto('/products');
+    expect((await productCards(page))[0]).toEqual({ title: TRAY.title, price: '$39.50' });
 
-      // Edit: the form holds the current values; the new title and price show everywhere.
-      await openAdmin(page);
-      await toNextPage(page, () => page.getByRole('link', { name: `Edit ${TRAY.title}` }).click());
-      expect(pathOf(page)).toBe(`/admin/edit-product/${productId}`);
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Edit product');
-      expect(await formValues(page)).toEqual({ ...TRAY, price: '39.50' });
-      await titleField(page).fill('Walnut Tray, Large');
-      await priceField(page).fill('44');
-      await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
+    // Edit: the form holds the current values; the new title and price show everywhere.
+    await openAdmin(page);
+    await toNextPage(page, () => page.getByRole('link', { name: `Edit ${TRAY.title}` }).click());
+    expect(pathOf(page)).toBe(`/admin/edit-product/${productId}`);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edit product');
+    expect(await formValues(page)).toEqual({ ...TRAY, price: '39.50' });
+    await titleField(page).fill('Walnut Tray, Large');
+    await priceField(page).fill('44');
+    await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
 
-      expect(pathOf(page)).toBe('/admin/products');
-      expect(await page.getByRole('status').innerText()).toBe('Saved “Walnut Tray, Large”.');
-      expect(await adminProducts(page)).toEqual([{ title: 'Walnut Tray, Large', price: '$44.00' }]);
-      await page.goto('/products');
-      const cards = await productCards(page);
-      expect(cards[0]).toEqual({ title: 'Walnut Tray, Large', price: '$44.00' });
-      expect(cards.map((card) => card.title)).not.toContain(TRAY.title);
-      await page.goto(`/products/${productId}`);
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Walnut Tray, Large');
-      expect(await page.locator('.product-price').innerText()).toBe('$44.00');
-      expect(await page.locator('.product-description').innerText()).toBe(TRAY.description);
+    expect(pathOf(page)).toBe('/admin/products');
+    await expect(page.getByRole('status')).toHaveText('Saved “Walnut Tray, Large”.');
+    expect(await adminProducts(page)).toEqual([{ title: 'Walnut Tray, Large', price: '$44.00' }]);
+    await page.goto('/products');
+    const cards = await productCards(page);
+    expect(cards[0]).toEqual({ title: 'Walnut Tray, Large', price: '$44.00' });
+    expect(cards.map((card) => card.title)).not.toContain(TRAY.title);
+    await page.goto(`/products/${productId}`);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Walnut Tray, Large');
+    await expect(page.locator('.product-price')).toHaveText('$44.00');
+    await expect(page.locator('.product-description')).toHaveText(TRAY.description);
 
-      // Another user, in a browser of their own: the product is in the shop but not theirs to change.
-      const other = await (await newContext()).newPage();
-      await signUpAndLogIn(other);
-      await other.goto(`/products/${productId}`);
-      expect(await other.getByRole('heading', { level: 1 }).innerText()).toBe('Walnut Tray, Large');
-      await openAdmin(other);
-      expect(await other.getByTestId('admin-product').count()).toBe(0);
-      expect(await other.getByText('You have not added any products yet.').isVisible()).toBe(true);
-      const refused = await other.goto(`/admin/edit-product/${productId}`);
-      expect(refused?.status()).toBe(403);
-      expect(await other.getByRole('heading', { level: 1 }).innerText()).toBe('Error 403');
-      expect(await other.getByText('Only the person who added this product may change it.').isVisible()).toBe(true);
-      expect(await titleField(other).count()).toBe(0);
+    // Another user, in a browser of their own: the product is in the shop but not theirs to change.
+    const other = await (await newContext()).newPage();
+    await signUpAndLogIn(other);
+    await other.goto(`/products/${productId}`);
+    await expect(other.getByRole('heading', { level: 1 })).toHaveText('Walnut Tray, Large');
+    await openAdmin(other);
+    await expect(other.getByTestId('admin-product')).toHaveCount(0);
+    await expect(other.getByText('You have not added any products yet.')).toBeVisible();
+    const refused = await other.goto(`/admin/edit-product/${productId}`);
+    expect(refused?.status()).toBe(403);
+    await expect(other.getByRole('heading', { level: 1 })).toHaveText('Error 403');
+    await expect(other.getByText('Only the person who added this product may change it.')).toBeVisible();
+    await expect(titleField(other)).toHaveCount(0);
 
-      // The owner deletes it: gone from the admin list, the shop and its own address.
-      await openAdmin(page);
-      await toNextPage(page, () => page.getByRole('button', { name: 'Delete Walnut Tray, Large' }).click());
-      expect(pathOf(page)).toBe('/admin/products');
-      expect(await page.getByRole('status').innerText()).toBe('Deleted “Walnut Tray, Large”.');
-      expect(await adminProducts(page)).toEqual([]);
-      await page.goto('/products');
-      const remaining = (await productCards(page)).map((card) => card.title);
-      expect(remaining).not.toContain('Walnut Tray, Large');
-      expect(remaining[0]).toBe(DEMO.mug.title);
-      const gone = await page.goto(`/products/${productId}`);
-      expect(gone?.status()).toBe(404);
-      expect(await page.getByText('Product not found.').isVisible()).toBe(true);
-    },
-  );
+    // The owner deletes it: gone from the admin list, the shop and its own address.
+    await openAdmin(page);
+    await toNextPage(page, () => page.getByRole('button', { name: 'Delete Walnut Tray, Large' }).click());
+    expect(pathOf(page)).toBe('/admin/products');
+    await expect(page.getByRole('status')).toHaveText('Deleted “Walnut Tray, Large”.');
+    expect(await adminProducts(page)).toEqual([]);
+    await page.goto('/products');
+    const remaining = (await productCards(page)).map((card) => card.title);
+    expect(remaining).not.toContain('Walnut Tray, Large');
+    expect(remaining[0]).toBe(DEMO.mug.title);
+    const gone = await page.goto(`/products/${productId}`);
+    expect(gone?.status()).toBe(404);
+    await expect(page.getByText('Product not found.')).toBeVisible();
+  });
 
-  browserTest(
-    'a too-short title and a price of "abc" are refused next to their fields; the rest stays',
-    async ({ page }) => {
-      await signUpAndLogIn(page);
-      await page.goto('/admin/add-product');
-      const typed = { ...TRAY, title: 'ab', price: 'abc' };
-      await fillProductForm(page, typed);
-      const refused = page.waitForResponse((response) => response.request().method() === 'POST');
-      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+  test('a too-short title and a price of "abc" are refused next to their fields; the rest stays', async ({ page }) => {
+    await signUpAndLogIn(page);
+    await page.goto('/admin/add-product');
+    const typed = { ...TRAY, title: 'ab', price: 'abc' };
+    await fillProductForm(page, typed);
+    const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+    await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
 
-      expect((await refused).status()).toBe(422);
-      expect(pathOf(page)).toBe('/admin/add-product');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Add a product');
-      expect(await fieldAround(page, titleField(page)).innerText()).toContain('The title needs 3 to 100 characters.');
-      expect(await fieldAround(page, priceField(page)).innerText()).toContain(
-        'Enter a price such as 12.50: more than 0, at most two decimals.',
-      );
-      expect(await titleField(page).getAttribute('aria-invalid')).toBe('true');
-      expect(await priceField(page).getAttribute('aria-invalid')).toBe('true');
-      // The message is what a screen reader announces with the field.
-      expect(await priceField(page).getAttribute('aria-describedby')).toBe('price-error');
-      expect(await page.locator('#price-error').innerText()).toBe(
-        'Enter a price such as 12.50: more than 0, at most two decimals.',
-      );
-      for (const field of [imageField(page), descriptionField(page)]) {
-        expect(await field.getAttribute('aria-invalid')).toBeNull();
-      }
-      expect(await formValues(page)).toEqual(typed);
+    expect((await refused).status()).toBe(422);
+    expect(pathOf(page)).toBe('/admin/add-product');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Add a product');
+    await expect(fieldAround(page, titleField(page))).toContainText('The title needs 3 to 100 characters.');
+    await expect(fieldAround(page, priceField(page))).toContainText(
+      'Enter a price such as 12.50: more than 0, at most two decimals.',
+    );
+    await expect(titleField(page)).toHaveAttribute('aria-invalid', 'true');
+    await expect(priceField(page)).toHaveAttribute('aria-invalid', 'true');
+    // The message is what a screen reader announces with the field.
+    await expect(priceField(page)).toHaveAttribute('aria-describedby', 'price-error');
+    await expect(page.locator('#price-error')).toHaveText(
+      'Enter a price such as 12.50: more than 0, at most two decimals.',
+    );
+    for (const field of [imageField(page), descriptionField(page)]) {
+      await expect(field).not.toHaveAttribute('aria-invalid');
+    }
+    expect(await formValues(page)).toEqual(typed);
 
-      await openAdmin(page);
-      expect(await page.getByTestId('admin-product').count()).toBe(0);
-    },
-  );
+    await openAdmin(page);
+    await expect(page.getByTestId('admin-product')).toHaveCount(0);
+  });
 });

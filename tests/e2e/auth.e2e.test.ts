@@ -14,133 +14,130 @@ import {
 } from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, cartTotal, navCartCount, openProducts, orders, productCards } from './support/shopping';
-import { useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 
-describe('signing up, logging in and out', () => {
-  browserTest(
-    'a visitor signs up, logs in, shops, places an order, opens their account and logs out',
-    async ({ page }) => {
-      const email = uniqueEmail('journey');
-      await page.goto('/');
-      expect(await navEmail(page).count()).toBe(0);
+test.describe('signing up, logging in and out', () => {
+  test('a visitor signs up, logs in, shops, places an order, opens their account and logs out', async ({ page }) => {
+    const email = uniqueEmail('journey');
+    await page.goto('/');
+    await expect(navEmail(page)).toHaveCount(0);
 
-      await submitSignup(page, email, PASSWORD);
-      expect(pathOf(page)).toBe('/login');
-      expect(await page.getByRole('status').innerText()).toBe('Your account is ready. Please log in.');
+    await submitSignup(page, email, PASSWORD);
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('status')).toHaveText('Your account is ready. Please log in.');
 
-      await submitLogin(page, email);
-      expect(pathOf(page)).toBe('/');
-      expect(await navEmail(page).innerText()).toBe(email);
+    await submitLogin(page, email);
+    expect(pathOf(page)).toBe('/');
+    await expect(navEmail(page)).toHaveText(email);
 
-      // Browse the shop: the newest 8 of the 12 demo products, with their prices.
-      await openProducts(page);
-      expect(pathOf(page)).toBe('/products');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('All products');
-      const cards = await productCards(page);
-      expect(cards).toHaveLength(8);
-      expect(cards).toEqual(expect.arrayContaining([DEMO.mug, DEMO.notebook]));
+    // Browse the shop: the newest 8 of the 12 demo products, with their prices.
+    await openProducts(page);
+    expect(pathOf(page)).toBe('/products');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('All products');
+    const cards = await productCards(page);
+    expect(cards).toHaveLength(8);
+    expect(cards).toEqual(expect.arrayContaining([DEMO.mug, DEMO.notebook]));
 
-      // Two different products, one of them twice.
-      await addToCart(page, DEMO.mug.title);
-      expect(pathOf(page)).toBe('/cart');
-      expect(await page.getByRole('status').innerText()).toBe(`Added “${DEMO.mug.title}” to your cart.`);
-      await openProducts(page);
-      await addToCart(page, DEMO.notebook.title);
-      await openProducts(page);
-      await addToCart(page, DEMO.mug.title);
-      expect(pathOf(page)).toBe('/cart');
-      expect(await cartRows(page)).toEqual([
-        { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
-        { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
-      ]);
-      expect(await cartTotal(page)).toBe('$50.50');
-      expect(await navCartCount(page)).toBe('3');
+    // Two different products, one of them twice.
+    await addToCart(page, DEMO.mug.title);
+    expect(pathOf(page)).toBe('/cart');
+    await expect(page.getByRole('status')).toHaveText(`Added “${DEMO.mug.title}” to your cart.`);
+    await openProducts(page);
+    await addToCart(page, DEMO.notebook.title);
+    await openProducts(page);
+    await addToCart(page, DEMO.mug.title);
+    expect(pathOf(page)).toBe('/cart');
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
+    ]);
+    expect(await cartTotal(page)).toBe('$50.50');
+    expect(await navCartCount(page)).toBe('3');
 
-      // A change of mind: the notebook goes.
-      await toNextPage(page, () => page.getByRole('button', { name: `Remove ${DEMO.notebook.title}` }).click());
-      expect(pathOf(page)).toBe('/cart');
-      expect(await page.getByRole('status').innerText()).toBe('Removed the item from your cart.');
-      expect(await cartRows(page)).toEqual([
-        { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
-      ]);
-      expect(await cartTotal(page)).toBe('$36.00');
+    // A change of mind: the notebook goes.
+    await toNextPage(page, () => page.getByRole('button', { name: `Remove ${DEMO.notebook.title}` }).click());
+    expect(pathOf(page)).toBe('/cart');
+    await expect(page.getByRole('status')).toHaveText('Removed the item from your cart.');
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
+    ]);
+    expect(await cartTotal(page)).toBe('$36.00');
 
-      await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
-      expect(pathOf(page)).toBe('/orders');
-      expect(await page.getByRole('status').innerText()).toBe('Thank you! Your order is placed.');
-      expect(await orders(page)).toEqual([
-        {
-          rows: [{ product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' }],
-          total: '$36.00',
-        },
-      ]);
-      expect(await navCartCount(page)).toBeNull();
+    await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
+    expect(pathOf(page)).toBe('/orders');
+    await expect(page.getByRole('status')).toHaveText('Thank you! Your order is placed.');
+    expect(await orders(page)).toEqual([
+      {
+        rows: [{ product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' }],
+        total: '$36.00',
+      },
+    ]);
+    expect(await navCartCount(page)).toBeNull();
 
-      await toNextPage(page, () => page.getByRole('link', { name: 'Account' }).click());
-      expect(pathOf(page)).toBe('/account');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Your account');
-      expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    await toNextPage(page, () => page.getByRole('link', { name: 'Account' }).click());
+    expect(pathOf(page)).toBe('/account');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
+    await expect(page.getByTestId('account-email')).toHaveText(email);
 
-      await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
-      expect(pathOf(page)).toBe('/');
-      expect(await navEmail(page).count()).toBe(0);
-      expect(await page.getByRole('navigation').getByRole('link', { name: 'Log in' }).isVisible()).toBe(true);
+    await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
+    expect(pathOf(page)).toBe('/');
+    await expect(navEmail(page)).toHaveCount(0);
+    await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
 
-      await page.goto('/cart');
-      expect(pathOf(page)).toBe('/login');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
+    await page.goto('/cart');
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
 
-      // Logging in again returns the visitor to the page they were sent away from: the cart, empty
-      // since the order, which is still on /orders.
-      await emailField(page).fill(email);
-      await passwordField(page).fill(PASSWORD);
-      await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
-      expect(pathOf(page)).toBe('/cart');
-      expect(await page.getByText('Your cart is empty.').isVisible()).toBe(true);
-      await page.goto('/orders');
-      expect((await orders(page)).map((order) => order.total)).toEqual(['$36.00']);
-    },
-  );
+    // Logging in again returns the visitor to the page they were sent away from: the cart, empty
+    // since the order, which is still on /orders.
+    await emailField(page).fill(email);
+    await passwordField(page).fill(PASSWORD);
+    await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
+    expect(pathOf(page)).toBe('/cart');
+    await expect(page.getByText('Your cart is empty.')).toBeVisible();
+    await page.goto('/orders');
+    expect((await orders(page)).map((order) => order.total)).toEqual(['$36.00']);
+  });
 });
 
-describe('forms that are refused', () => {
-  browserTest('a wrong password shows one message and keeps the entered email', async ({ page }) => {
+test.describe('forms that are refused', () => {
+  test('a wrong password shows one message and keeps the entered email', async ({ page }) => {
     const email = await signUpAndLogIn(page);
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
 
     await submitLogin(page, email, 'not the right password');
 
     expect(pathOf(page)).toBe('/login');
-    expect(await page.getByRole('alert').innerText()).toBe('Invalid email or password.');
-    expect(await emailField(page).inputValue()).toBe(email);
-    expect(await passwordField(page).inputValue()).toBe('');
-    expect(await navEmail(page).count()).toBe(0);
+    await expect(page.getByRole('alert')).toHaveText('Invalid email or password.');
+    await expect(emailField(page)).toHaveValue(email);
+    await expect(passwordField(page)).toHaveValue('');
+    await expect(navEmail(page)).toHaveCount(0);
   });
 
-  browserTest('an invalid signup shows each message next to its field and keeps the email', async ({ page }) => {
+  test('an invalid signup shows each message next to its field and keeps the email', async ({ page }) => {
     await submitSignup(page, 'not-an-email', 'short', 'shorter');
 
     expect(pathOf(page)).toBe('/signup');
-    expect(await fieldAround(page, emailField(page)).innerText()).toContain('Enter a valid email address.');
-    expect(await fieldAround(page, passwordField(page)).innerText()).toContain('Use at least 12 characters.');
-    expect(await fieldAround(page, confirmField(page)).innerText()).toContain('The passwords do not match.');
+    await expect(fieldAround(page, emailField(page))).toContainText('Enter a valid email address.');
+    await expect(fieldAround(page, passwordField(page))).toContainText('Use at least 12 characters.');
+    await expect(fieldAround(page, confirmField(page))).toContainText('The passwords do not match.');
     for (const field of [emailField(page), passwordField(page), confirmField(page)]) {
-      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      await expect(field).toHaveAttribute('aria-invalid', 'true');
     }
-    expect(await emailField(page).inputValue()).toBe('not-an-email');
-    expect(await passwordField(page).inputValue()).toBe('');
+    await expect(emailField(page)).toHaveValue('not-an-email');
+    await expect(passwordField(page)).toHaveValue('');
   });
 
-  browserTest('a mismatched confirmation is the only error shown, and the email stays', async ({ page }) => {
+  test('a mismatched confirmation is the only error shown, and the email stays', async ({ page }) => {
     const email = uniqueEmail('mismatch');
     await submitSignup(page, email, PASSWORD, `${PASSWORD} but different`);
 
     expect(pathOf(page)).toBe('/signup');
-    expect(await fieldAround(page, confirmField(page)).innerText()).toContain('The passwords do not match.');
-    expect(await emailField(page).getAttribute('aria-invalid')).toBeNull();
-    expect(await passwordField(page).getAttribute('aria-invalid')).toBeNull();
-    expect(await emailField(page).inputValue()).toBe(email);
+    await expect(fieldAround(page, confirmField(page))).toContainText('The passwords do not match.');
+    await expect(emailField(page)).not.toHaveAttribute('aria-invalid');
+    await expect(passwordField(page)).not.toHaveAttribute('aria-invalid');
+    await expect(emailField(page)).toHaveValue(email);
   });
 });

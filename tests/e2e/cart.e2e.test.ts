@@ -11,59 +11,59 @@ import {
 } from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, cartTotal, flashes, navCartCount, openProducts } from './support/shopping';
-import { useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 
 const ASKED_TO_LOG_IN = 'Log in or sign up to see your cart and check out: it will be waiting.';
 
-describe('a guest cart', () => {
-  browserTest(
-    'a guest fills a cart, is asked to log in, signs up, logs in and finds it in their cart',
-    async ({ page, context }) => {
-      await page.goto('/products');
-      expect(await navEmail(page).count()).toBe(0);
-      // Browsing sets no cookie; the add-to-cart forms work without one (the browser sends Sec-Fetch-Site).
-      expect(await context.cookies()).toEqual([]);
+test.describe('a guest cart', () => {
+  test('a guest fills a cart, is asked to log in, signs up, logs in and finds it in their cart', async ({
+    page,
+    context,
+  }) => {
+    await page.goto('/products');
+    await expect(navEmail(page)).toHaveCount(0);
+    // Browsing sets no cookie; the add-to-cart forms work without one (the browser sends Sec-Fetch-Site).
+    expect(await context.cookies()).toEqual([]);
 
-      await addToCart(page, DEMO.mug.title);
-      expect(pathOf(page)).toBe('/login');
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
-      expect(await flashes(page)).toEqual([`Added “${DEMO.mug.title}” to your cart.`, ASKED_TO_LOG_IN]);
-      expect(await navCartCount(page)).toBe('1');
+    await addToCart(page, DEMO.mug.title);
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
+    expect(await flashes(page)).toEqual([`Added “${DEMO.mug.title}” to your cart.`, ASKED_TO_LOG_IN]);
+    expect(await navCartCount(page)).toBe('1');
 
-      await openProducts(page);
-      await addToCart(page, DEMO.mug.title);
-      // The second product from its own page.
-      await openProducts(page);
-      await toNextPage(page, () => page.getByRole('link', { name: DEMO.notebook.title }).click());
-      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO.notebook.title);
-      await addToCart(page, DEMO.notebook.title);
-      expect(pathOf(page)).toBe('/login');
-      expect(await flashes(page)).toEqual([`Added “${DEMO.notebook.title}” to your cart.`, ASKED_TO_LOG_IN]);
-      expect(await navCartCount(page)).toBe('3');
+    await openProducts(page);
+    await addToCart(page, DEMO.mug.title);
+    // The second product from its own page.
+    await openProducts(page);
+    await toNextPage(page, () => page.getByRole('link', { name: DEMO.notebook.title }).click());
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.notebook.title);
+    await addToCart(page, DEMO.notebook.title);
+    expect(pathOf(page)).toBe('/login');
+    expect(await flashes(page)).toEqual([`Added “${DEMO.notebook.title}” to your cart.`, ASKED_TO_LOG_IN]);
+    expect(await navCartCount(page)).toBe('3');
 
-      // No account yet: the guest signs up from the login page, then logs in.
-      await toNextPage(page, () => page.getByRole('link', { name: 'Create an account' }).click());
-      const email = uniqueEmail('guest');
-      await submitSignup(page, email, PASSWORD);
-      expect(pathOf(page)).toBe('/login');
-      await emailField(page).fill(email);
-      await passwordField(page).fill(PASSWORD);
-      await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
+    // No account yet: the guest signs up from the login page, then logs in.
+    await toNextPage(page, () => page.getByRole('link', { name: 'Create an account' }).click());
+    const email = uniqueEmail('guest');
+    await submitSignup(page, email, PASSWORD);
+    expect(pathOf(page)).toBe('/login');
+    await emailField(page).fill(email);
+    await passwordField(page).fill(PASSWORD);
+    await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
 
-      expect(pathOf(page)).toBe('/cart');
-      expect(await navEmail(page).innerText()).toBe(email);
-      expect(await cartRows(page)).toEqual([
-        { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
-        { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
-      ]);
-      expect(await cartTotal(page)).toBe('$50.50');
-      expect(await navCartCount(page)).toBe('3');
-    },
-  );
+    expect(pathOf(page)).toBe('/cart');
+    await expect(navEmail(page)).toHaveText(email);
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
+    ]);
+    expect(await cartTotal(page)).toBe('$50.50');
+    expect(await navCartCount(page)).toBe('3');
+  });
 
-  browserTest('a guest cart adds up with what the account already holds, once', async ({ page }) => {
+  test('a guest cart adds up with what the account already holds, once', async ({ page }) => {
     const email = await signUpAndLogIn(page);
     await openProducts(page);
     await addToCart(page, DEMO.candle.title);

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Page } from '@playwright/test';
 import { DEMO_USER } from '../../src/seed/demoData';
 import { emailField, navEmail, pathOf, signUpAndLogIn, submitLogin, submitSignup, toNextPage } from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, openProducts, orders, productCards } from './support/shopping';
-import { VIEWPORT, useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
 // The demo products (src/seed/demoData.ts), so every run shows the same shop.
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 
 /** Browsers as the account page names them ("Firefox 128 on Windows"): the same on every run. */
 const LAPTOP_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -24,7 +24,7 @@ const IMAGES_IN_VIEW_LOADED = `Array.from(document.images).every((img) => {
   return !inView || (img.complete && img.naturalWidth > 0);
 })`;
 
-/** Saves what the viewport shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
+/** Saves what the viewport (1280×800) shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
@@ -39,42 +39,42 @@ async function saveScreenshot(page: Page, name: string): Promise<void> {
   const png = fs.readFileSync(file);
   expect(png.subarray(1, 4).toString()).toBe('PNG');
   // The IHDR chunk holds the width and height at bytes 16 and 20.
-  expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual(VIEWPORT);
+  expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual(page.viewportSize());
 }
 
-describe('screenshots of the current pages (for the README: npm run screenshots)', () => {
-  browserTest('home', async ({ page }) => {
+test.describe('screenshots of the current pages (for the README: npm run screenshots)', () => {
+  test('home', async ({ page }) => {
     const response = await page.goto('/');
     expect(response?.status()).toBe(200);
     await saveScreenshot(page, 'home');
   });
 
-  browserTest('login', async ({ page }) => {
+  test('login', async ({ page }) => {
     await page.goto('/login');
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
     await saveScreenshot(page, 'login');
   });
 
-  browserTest('signup with validation errors', async ({ page }) => {
+  test('signup with validation errors', async ({ page }) => {
     await submitSignup(page, 'ada@example', 'short', 'shorter');
     expect(pathOf(page)).toBe('/signup');
-    expect(await emailField(page).inputValue()).toBe('ada@example');
-    expect(await page.getByText('Enter a valid email address.').isVisible()).toBe(true);
+    await expect(emailField(page)).toHaveValue('ada@example');
+    await expect(page.getByText('Enter a valid email address.')).toBeVisible();
     await saveScreenshot(page, 'signup-errors');
   });
 
-  browserTest('products and a product', async ({ page }) => {
+  test('products and a product', async ({ page }) => {
     await page.goto('/products');
     expect(await productCards(page)).toHaveLength(8);
     expect((await productCards(page))[0]).toEqual(DEMO.mug);
     await saveScreenshot(page, 'products');
 
     await toNextPage(page, () => page.getByRole('link', { name: DEMO.mug.title }).click());
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(DEMO.mug.title);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.mug.title);
     await saveScreenshot(page, 'product');
   });
 
-  browserTest('cart, orders and account, with two devices signed in', async ({ newContext }) => {
+  test('cart, orders and account, with two devices signed in', async ({ newContext }) => {
     const page = await (await newContext({ userAgent: LAPTOP_UA })).newPage();
     // This test file has a database of its own, so a fixed, readable email is free.
     const email = await signUpAndLogIn(page, 'ada@example.com');
@@ -95,8 +95,8 @@ describe('screenshots of the current pages (for the README: npm run screenshots)
     const phone = await (await newContext({ userAgent: PHONE_UA })).newPage();
     await submitLogin(phone, email);
     await page.goto('/account');
-    expect(await page.getByTestId('account-email').innerText()).toBe(email);
-    expect(await navEmail(page).innerText()).toBe(email);
+    await expect(page.getByTestId('account-email')).toHaveText(email);
+    await expect(navEmail(page)).toHaveText(email);
     const sessions = await page.getByTestId('session').allInnerTexts();
     expect(sessions).toHaveLength(2);
     expect(sessions).toEqual(
@@ -108,21 +108,19 @@ describe('screenshots of the current pages (for the README: npm run screenshots)
     await saveScreenshot(page, 'account');
   });
 
-  browserTest('admin: the products of their owner, and an edit with errors', async ({ page }) => {
+  test('admin: the products of their owner, and an edit with errors', async ({ page }) => {
     await submitLogin(page, DEMO_USER.email, DEMO_USER.password);
     await page.goto('/admin/products');
-    expect(await page.getByTestId('admin-product').count()).toBe(12);
+    await expect(page.getByTestId('admin-product')).toHaveCount(12);
     await saveScreenshot(page, 'admin-products');
 
     await toNextPage(page, () => page.getByRole('link', { name: `Edit ${DEMO.mug.title}` }).click());
     await page.getByLabel('Title', { exact: true }).fill('Mu');
     await page.getByLabel('Price (USD)', { exact: true }).fill('abc');
     await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Edit product');
-    expect(await page.getByText('The title needs 3 to 100 characters.').isVisible()).toBe(true);
-    expect(await page.getByText('Enter a price such as 12.50: more than 0, at most two decimals.').isVisible()).toBe(
-      true,
-    );
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edit product');
+    await expect(page.getByText('The title needs 3 to 100 characters.')).toBeVisible();
+    await expect(page.getByText('Enter a price such as 12.50: more than 0, at most two decimals.')).toBeVisible();
     await saveScreenshot(page, 'admin-edit-errors');
   });
 });

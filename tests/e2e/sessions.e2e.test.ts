@@ -1,13 +1,13 @@
 import { navEmail, pathOf, signUpAndLogIn, toNextPage } from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, navCartCount, openProducts } from './support/shopping';
-import { useShop } from './support/shop';
+import { expect, test } from './support/fixtures';
 
-const { browserTest } = useShop({ seed: true });
+test.use({ seed: true });
 const SESSION_MAX_AGE_SECONDS = 86_400; // the default, which the test server keeps
 
-describe('a login session as the browser lives it', () => {
-  browserTest('survives a restart of the server process, and so does the cart', async ({ page, server }) => {
+test.describe('a login session as the browser lives it', () => {
+  test('survives a restart of the server process, and so does the cart', async ({ page, server }) => {
     const email = await signUpAndLogIn(page);
     await openProducts(page);
     await addToCart(page, DEMO.mug.title);
@@ -28,14 +28,14 @@ describe('a login session as the browser lives it', () => {
     await page.reload();
 
     expect(pathOf(page)).toBe('/cart');
-    expect(await navEmail(page).innerText()).toBe(email);
+    await expect(navEmail(page)).toHaveText(email);
     expect(await cartRows(page)).toEqual(cartBefore);
     expect(await navCartCount(page)).toBe('3');
     await page.goto('/account');
-    expect(await page.getByTestId('account-email').innerText()).toBe(email);
+    await expect(page.getByTestId('account-email')).toHaveText(email);
   });
 
-  browserTest('is held in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async ({ page, context }) => {
+  test('is held in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async ({ page, context }) => {
     await signUpAndLogIn(page);
     const loggedInAt = Date.now() / 1000;
 
@@ -52,20 +52,20 @@ describe('a login session as the browser lives it', () => {
     expect(scriptVisible).toBe('probe=visible');
   });
 
-  browserTest('is shared by two tabs, and logging out in one logs out the other', async ({ page, context }) => {
+  test('is shared by two tabs, and logging out in one logs out the other', async ({ page, context }) => {
     const email = await signUpAndLogIn(page);
     const otherTab = await context.newPage();
     await otherTab.goto('/account');
-    expect(await otherTab.getByTestId('account-email').innerText()).toBe(email);
+    await expect(otherTab.getByTestId('account-email')).toHaveText(email);
 
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
-    expect(await navEmail(page).count()).toBe(0);
+    await expect(navEmail(page)).toHaveCount(0);
 
     // The other tab still shows the account page until its next navigation.
-    expect(await navEmail(otherTab).innerText()).toBe(email);
+    await expect(navEmail(otherTab)).toHaveText(email);
     await otherTab.goto('/account');
     expect(pathOf(otherTab)).toBe('/login');
-    expect(await otherTab.getByRole('heading', { level: 1 }).innerText()).toBe('Log in');
-    expect(await navEmail(otherTab).count()).toBe(0);
+    await expect(otherTab.getByRole('heading', { level: 1 })).toHaveText('Log in');
+    await expect(navEmail(otherTab)).toHaveCount(0);
   });
 });

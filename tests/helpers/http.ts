@@ -3,23 +3,11 @@ import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { User, type Role } from '../../src/models/User';
 import { hashPassword } from '../../src/lib/passwords';
+import { csrfFrom } from '../../support/csrf';
+import { PASSWORD, uniqueEmail } from '../../support/shopFlows';
 
 export type Agent = TestAgent;
-export const PASSWORD = 'correct horse battery staple';
-
-let counter = 0;
-/** A new email for each call, so tests never collide. */
-export function uniqueEmail(prefix = 'user'): string {
-  counter += 1;
-  return `${prefix}${counter}-${process.pid}@example.com`;
-}
-
-/** The CSRF token from the first hidden `_csrf` field of a page. */
-export function csrfFrom(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match?.[1]) throw new Error('no _csrf field on the page');
-  return match[1];
-}
+export { csrfFrom, PASSWORD, uniqueEmail };
 
 /** Fetches a page and returns the CSRF token of its form (creating the session that holds it). */
 export async function csrfToken(agent: Agent, path = '/login'): Promise<string> {

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
 import { createApp, type AppDependencies } from '../../src/app';
 import { connectMongoose } from '../../src/db';
@@ -10,6 +8,7 @@ import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
 import { createLogger, type Logger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../../src/sessions/MongoSessionStore';
+import { freshDatabaseUri } from '../../support/database';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
 
@@ -20,9 +19,7 @@ export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pi
 export function uniqueDatabaseUri(): string {
   const base = process.env.MONGODB_URI;
   if (!base) throw new Error('MONGODB_URI is not set: run the tests with `npm test` (see tests/setup)');
-  const uri = new ConnectionString(base);
-  uri.pathname = `/shop_test_${process.env.JEST_WORKER_ID ?? 0}_${randomBytes(4).toString('hex')}`;
-  return uri.toString();
+  return freshDatabaseUri(base, `shop_test_${process.env.JEST_WORKER_ID ?? 0}`);
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {

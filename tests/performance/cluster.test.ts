@@ -4,14 +4,14 @@
  * whichever worker answers: every request below comes on a new connection, which node's cluster
  * module hands to the workers in turn.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { createUser, csrfFrom, PASSWORD, uniqueEmail } from '../helpers/http';
-import { TEST_SECRET, useTestDatabase } from '../helpers/testApp';
-import { freePort } from '../../src/lib/freePort';
+import { createUser, PASSWORD, sessionIdFrom, uniqueEmail } from '../helpers/http';
+import { useTestDatabase } from '../helpers/testApp';
+import { ShopProcess } from '../../support/shopProcess';
+import { WebClient } from '../../support/webClient';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REQUESTS = 24;
@@ -46,139 +46,56 @@ afterAll(() => {
   if (buildRoot) fs.rmSync(buildRoot, { recursive: true, force: true });
 });
 
-interface Answer {
-  status: number;
-  body: string;
-  cookie?: string;
-}
-
-/** One request on a connection of its own (no keep-alive), so that any worker may take it. */
-function send(
-  port: number,
-  pathname: string,
-  { cookie, form }: { cookie?: string; form?: Record<string, string> } = {},
-) {
-  const body = form ? new URLSearchParams(form).toString() : undefined;
-  return new Promise<Answer>((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: pathname,
-        method: form ? 'POST' : 'GET',
-        agent: false,
-        headers: {
-          connection: 'close',
-          ...(cookie ? { cookie } : {}),
-          ...(body
-            ? { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) }
-            : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: text,
-            cookie: res.headers['set-cookie']?.find((c) => c.startsWith('shop.sid='))?.split(';')[0],
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [path.join(buildRoot, 'dist', 'server.js')], {
-    cwd: buildRoot,
-    // Only what is given here: no MONGODB_URI or .env of the developer's leaks in.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', SESSION_SECRET: TEST_SECRET, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitUntilServing(port: number, server: Started, workers: number) {
-  const deadline = Date.now() + 30_000;
-  let healthy = 0;
-  // Healthy answers on fresh connections, as many as it takes for every worker to have given some.
-  while (healthy < workers * 3) {
-    if (server.child.exitCode !== null) throw new Error(`the server exited: ${server.output()}`);
-    if (Date.now() > deadline) throw new Error(`the server did not start: ${server.output()}`);
-    const ok = await send(port, '/healthz').then(
-      (answer) => answer.status === 200,
-      () => false,
-    );
-    healthy = ok ? healthy + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, ok ? 20 : 200));
-  }
-}
-
 it(
   'with WEB_CONCURRENCY=2, a login holds on every worker, and SIGTERM stops them all',
   async () => {
     const email = uniqueEmail('cluster');
     await createUser(email);
-    const port = await freePort();
-    const server = startServer({
-      MONGODB_URI: database(),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WEB_CONCURRENCY: '2',
-      BCRYPT_COST: '4',
+    const server = await ShopProcess.start({
+      databaseUri: database(),
+      mode: 'dist',
+      root: buildRoot,
+      env: { WEB_CONCURRENCY: '2' },
+      until: 'healthy',
     });
     try {
-      await waitUntilServing(port, server, 2);
-      const form = await send(port, '/login');
+      // No keep-alive: each request on a connection of its own, so that any worker may take it.
+      const visitor = new WebClient(server.url, { agent: false });
+      const form = await visitor.get('/login');
       expect(form.status).toBe(200);
-      const login = await send(port, '/login', {
-        cookie: form.cookie,
-        form: { _csrf: csrfFrom(form.body), email, password: PASSWORD },
-      });
+      const login = await visitor.post('/login', { email, password: PASSWORD });
       expect(login.status).toBe(302);
-      expect(login.cookie).toBeDefined();
+      expect(sessionIdFrom(login.headers['set-cookie'])).toBeDefined();
 
       // The first page after login stores the session's CSRF token, as a browser's first page would;
       // the batch below then only reads the session, from whichever worker answers.
-      expect((await send(port, '/account', { cookie: login.cookie })).status).toBe(200);
-      const answers = await Promise.all(
-        Array.from({ length: REQUESTS }, () => send(port, '/account', { cookie: login.cookie })),
-      );
+      expect((await visitor.get('/account')).status).toBe(200);
+      const answers = await Promise.all(Array.from({ length: REQUESTS }, () => visitor.get('/account')));
       const serverErrors = server
-        .output()
+        .log()
         .split('\n')
         .filter((line) => /"level":(50|60)/.test(line));
       expect({ statuses: answers.map((a) => a.status), serverErrors }).toEqual({
         statuses: Array(REQUESTS).fill(200),
         serverErrors: [],
       });
-      for (const answer of answers) expect(answer.body).toContain(email);
+      for (const answer of answers) expect(answer.text).toContain(email);
     } finally {
-      server.child.kill('SIGTERM');
+      server.signal('SIGTERM');
     }
-    expect(await server.exited).toBe(0);
-    expect(server.output()).not.toMatch(/"level":(50|60)/);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    expect(server.log()).not.toMatch(/"level":(50|60)/);
   },
   BUILD_TIMEOUT_MS,
 );
 
 it('refuses WEB_CONCURRENCY > 1 without MONGODB_URI (the embedded database serves one process)', async () => {
-  const server = startServer({ PORT: String(await freePort()), WEB_CONCURRENCY: '2' });
-  expect(await server.exited).toBe(1);
-  expect(server.output()).toContain('WEB_CONCURRENCY=2 needs MONGODB_URI');
+  const server = await ShopProcess.start({
+    mode: 'dist',
+    root: buildRoot,
+    env: { WEB_CONCURRENCY: '2' },
+    until: 'nothing',
+  });
+  expect((await server.exited).code).toBe(1);
+  expect(server.log()).toContain('WEB_CONCURRENCY=2 needs MONGODB_URI');
 });

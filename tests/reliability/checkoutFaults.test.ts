@@ -5,7 +5,7 @@ import { csrfFrom, loggedInAgent, type Agent } from '../helpers/http';
 import { cartOf, postForm, someProduct } from '../helpers/shop';
 import { leaksIn } from './support/pages';
 import { useProxiedApp } from './support/proxiedApp';
-import { waitFor } from './support/serverProcess';
+import { waitFor } from '../../support/waitFor';
 
 const shop = useProxiedApp();
 

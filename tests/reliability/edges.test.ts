@@ -6,7 +6,8 @@ import { PASSWORD, createUser, uniqueEmail } from '../helpers/http';
 import { cartOf, someProduct } from '../helpers/shop';
 import { useTestApp } from '../helpers/testApp';
 import { leaksIn } from './support/pages';
-import { WebClient } from './support/webClient';
+import { logIn } from '../../support/shopFlows';
+import { WebClient } from '../../support/webClient';
 
 const testApp = useTestApp();
 let server: http.Server;
@@ -24,10 +25,7 @@ async function loggedInClient(role: Role = 'customer') {
   const email = uniqueEmail();
   const user = await createUser(email, PASSWORD, 4, role);
   const client = new WebClient(baseUrl, { agent: false });
-  await client.refreshCsrf('/login');
-  const login = await client.post('/login', { email, password: PASSWORD });
-  expect(login.status).toBe(302);
-  await client.refreshCsrf('/products');
+  await logIn(client, email);
   return { client, user };
 }
 

@@ -7,7 +7,7 @@ import { startEmbeddedDatabase } from '../../src/db';
 import { createLogger } from '../../src/lib/logger';
 import { freePort } from '../../src/lib/freePort';
 import { useTestDatabase } from '../helpers/testApp';
-import { ServerProcess } from './support/serverProcess';
+import { ShopProcess } from '../../support/shopProcess';
 
 const database = useTestDatabase();
 const STACK_LINE = /\n\s+at /;
@@ -17,13 +17,11 @@ it('says in one sentence that the port is taken, and exits without starting anyt
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
   try {
-    const failure = await ServerProcess.start({ databaseUri: database(), env: { PORT: String(port) } }).then(
-      () => new Error('the server started on a taken port'),
-      (err: Error) => err,
-    );
-    expect(failure.message).toContain(`Port ${port} on 127.0.0.1 is in use`);
-    expect(failure.message).toContain('set PORT=');
-    expect(failure.message).not.toMatch(STACK_LINE);
+    const server = await ShopProcess.start({ databaseUri: database(), env: { PORT: String(port) }, until: 'nothing' });
+    expect(await server.exitWithin(20_000)).toEqual({ code: 1, signal: null });
+    expect(server.log()).toContain(`Port ${port} on 127.0.0.1 is in use`);
+    expect(server.log()).toContain('set PORT=');
+    expect(server.log()).not.toMatch(STACK_LINE);
   } finally {
     taken.close();
   }

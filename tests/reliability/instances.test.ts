@@ -3,12 +3,13 @@ import { User } from '../../src/models/User';
 import { uniqueEmail } from '../helpers/http';
 import { someProduct } from '../helpers/shop';
 import { useTestDatabase } from '../helpers/testApp';
-import { ServerProcess } from './support/serverProcess';
-import { addToCart, logIn, logOut, placeOrder, signUp } from './support/shopFlows';
-import { WebClient } from './support/webClient';
+import { ShopProcess } from '../../support/shopProcess';
+import { addToCart, logIn, logOut, placeOrder, signUp } from '../../support/shopFlows';
+import { WebClient } from '../../support/webClient';
+import { FAST_FAILURE } from './support/proxiedApp';
 
 const database = useTestDatabase();
-const servers: ServerProcess[] = [];
+const servers: ShopProcess[] = [];
 
 afterAll(async () => {
   await Promise.all(servers.map((server) => server.stop()));
@@ -16,8 +17,10 @@ afterAll(async () => {
 
 describe('two server processes on one database', () => {
   it('share logins, carts, orders and logouts', async () => {
-    servers.push(...(await Promise.all([1, 2].map(() => ServerProcess.start({ databaseUri: database() })))));
-    const [a, b] = servers as [ServerProcess, ServerProcess];
+    servers.push(
+      ...(await Promise.all([1, 2].map(() => ShopProcess.start({ databaseUri: database(), env: FAST_FAILURE })))),
+    );
+    const [a, b] = servers as [ShopProcess, ShopProcess];
     await Promise.all([a, b].map((server) => server.waitUntil('is ready', (status) => status === 200)));
     const product = await someProduct({ title: 'Two-instance tea tin' });
 

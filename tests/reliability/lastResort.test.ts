@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { useTestDatabase } from '../helpers/testApp';
-import { ServerProcess, waitFor } from './support/serverProcess';
+import { ShopProcess } from '../../support/shopProcess';
+import { waitFor } from '../../support/waitFor';
+import { FAST_FAILURE } from './support/proxiedApp';
 
 const database = useTestDatabase();
-let server: ServerProcess | undefined;
+let server: ShopProcess | undefined;
 
 afterAll(async () => {
   await server?.stop();
@@ -14,8 +16,9 @@ const ERROR = 50;
 
 describe("the server's last-resort handlers", () => {
   it('logs an unhandled rejection and keeps serving; logs an uncaught exception and exits 1', async () => {
-    server = await ServerProcess.start({
+    server = await ShopProcess.start({
       databaseUri: database(),
+      env: FAST_FAILURE,
       preload: [path.join(__dirname, 'support', 'injectFaults.ts')],
       ipc: true,
     });

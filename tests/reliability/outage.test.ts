@@ -3,7 +3,7 @@ import { loggedInAgent, sessionCookie } from '../helpers/http';
 import { cartOf, postForm, someProduct } from '../helpers/shop';
 import { leaksIn } from './support/pages';
 import { useProxiedApp } from './support/proxiedApp';
-import { waitFor } from './support/serverProcess';
+import { waitFor } from '../../support/waitFor';
 
 const shop = useProxiedApp();
 

@@ -3,13 +3,14 @@ import mongoose from 'mongoose';
 import { createUser } from '../helpers/http';
 import { someProduct } from '../helpers/shop';
 import { useTestDatabase } from '../helpers/testApp';
-import { ServerProcess } from './support/serverProcess';
-import { logIn } from './support/shopFlows';
-import { Shopper, reconcile } from './support/shopper';
-import { WebClient } from './support/webClient';
+import { ShopProcess } from '../../support/shopProcess';
+import { logIn } from '../../support/shopFlows';
+import { Shopper, reconcile } from '../../support/shopper';
+import { WebClient } from '../../support/webClient';
+import { FAST_FAILURE } from './support/proxiedApp';
 
 const database = useTestDatabase();
-let server: ServerProcess | undefined;
+let server: ShopProcess | undefined;
 
 afterAll(async () => {
   await server?.stop();
@@ -28,7 +29,7 @@ describe('SIGTERM under load', () => {
   it('finishes the requests in flight, refuses new ones, exits 0 and loses nothing', async () => {
     const products = await Promise.all([1, 2, 3, 4].map(() => someProduct()));
     const users = await Promise.all(Array.from({ length: SHOPPERS }, () => createUser()));
-    server = await ServerProcess.start({ databaseUri: database() });
+    server = await ShopProcess.start({ databaseUri: database(), env: FAST_FAILURE });
     const running = server;
     await running.waitUntil('is ready', (status) => status === 200);
 

@@ -1,14 +1,16 @@
 import { uniqueEmail } from '../helpers/http';
 import { useTestDatabase } from '../helpers/testApp';
-import { ServerProcess, sleep, waitFor } from './support/serverProcess';
+import { ShopProcess } from '../../support/shopProcess';
+import { logIn, signUp } from '../../support/shopFlows';
+import { sleep, waitFor } from '../../support/waitFor';
+import { WebClient } from '../../support/webClient';
 import { leaksIn } from './support/pages';
-import { logIn, signUp } from './support/shopFlows';
+import { FAST_FAILURE } from './support/proxiedApp';
 import { TcpProxy, databaseServer, throughProxy } from './support/tcpProxy';
-import { WebClient } from './support/webClient';
 
 const database = useTestDatabase();
 let proxy: TcpProxy | undefined;
-let server: ServerProcess | undefined;
+let server: ShopProcess | undefined;
 
 afterAll(async () => {
   await server?.stop();
@@ -19,7 +21,7 @@ describe('MongoDB down when the server starts', () => {
   it('answers 503 without crashing, then serves pages and logins once MongoDB is up, without a restart', async () => {
     proxy = await TcpProxy.start(databaseServer());
     proxy.cut();
-    server = await ServerProcess.start({ databaseUri: throughProxy(database(), proxy) });
+    server = await ShopProcess.start({ databaseUri: throughProxy(database(), proxy), env: FAST_FAILURE });
     const running = server;
     const client = new WebClient(running.url, { agent: false });
 

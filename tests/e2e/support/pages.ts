@@ -1,5 +1,5 @@
-import type { Locator, Page } from 'playwright-core';
-import { PASSWORD, uniqueEmail } from '../../helpers/http';
+import type { Locator, Page } from '@playwright/test';
+import { PASSWORD, uniqueEmail } from '../../../support/shopFlows';
 
 export { PASSWORD, uniqueEmail };
 

@@ -1,4 +1,4 @@
-import type { Locator, Page } from 'playwright-core';
+import type { Locator, Page } from '@playwright/test';
 import { toNextPage } from './pages';
 
 /** The "Add to cart" button of one product, on a grid or on its detail page (named for the product). */

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { CookieJar } from 'tough-cookie';
+import { csrfFrom, csrfIn } from './csrf';
 
 export interface Page {
   status: number;
@@ -16,42 +18,42 @@ export interface WebClientOptions {
    */
   agent?: http.Agent | false;
   timeoutMs?: number;
-}
-
-/** The first hidden `_csrf` field of a page. */
-export function csrfFrom(html: string): string {
-  const match = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!match?.[1]) throw new Error('no _csrf field on the page');
-  return match[1];
+  /** Headers sent with every request (e.g. the `X-Forwarded-Proto` a TLS proxy would add). */
+  headers?: http.OutgoingHttpHeaders;
 }
 
 /** What one visitor holds, whichever instance they talk to: cookies and the session's CSRF token. */
 interface VisitorState {
-  jar: Map<string, string>;
+  jar: CookieJar;
   csrfToken?: string;
 }
 
 /**
- * A browser reduced to what the tests need: a cookie jar (one `Cookie` header it manages) and the
- * shop's forms with their CSRF token. Built on node:http, so it can send any header and body, and
- * point at any instance: `at(url)` gives a client for another instance with the same cookies.
+ * A browser reduced to what tests, the load test and the benchmark need: a cookie jar
+ * (tough-cookie: expiry, paths, `Secure` on loopback as browsers treat it) and the shop's forms
+ * with their CSRF token. Built on node:http, so it can send any header and body, and point at any
+ * instance: `at(url)` gives a client for another instance with the same cookies.
  */
 export class WebClient {
   private readonly agent: http.Agent | false;
   private readonly timeoutMs: number;
+  private readonly headers: http.OutgoingHttpHeaders;
 
   constructor(
     readonly baseUrl: string,
-    { agent, timeoutMs = 30_000 }: WebClientOptions = {},
-    private readonly state: VisitorState = { jar: new Map() },
+    { agent, timeoutMs = 30_000, headers = {} }: WebClientOptions = {},
+    // Prefix rules (`__Host-`) are the server's to keep; the jar must also hold a replayed cookie.
+    private readonly state: VisitorState = { jar: new CookieJar(undefined, { prefixSecurity: 'unsafe-disabled' }) },
   ) {
     this.agent = agent ?? new http.Agent({ keepAlive: true, maxSockets: 4 });
     this.timeoutMs = timeoutMs;
+    this.headers = headers;
   }
 
   /** The same visitor (the same cookies and token, kept in step) on another instance. */
   at(baseUrl: string, options: WebClientOptions = {}): WebClient {
-    return new WebClient(baseUrl, { agent: options.agent ?? this.agent, timeoutMs: this.timeoutMs }, this.state);
+    const { agent = this.agent, timeoutMs = this.timeoutMs, headers = this.headers } = options;
+    return new WebClient(baseUrl, { agent, timeoutMs, headers }, this.state);
   }
 
   /** The session's CSRF token, once a page showed one. */
@@ -63,25 +65,21 @@ export class WebClient {
     this.state.csrfToken = token;
   }
 
-  private get jar(): Map<string, string> {
-    return this.state.jar;
-  }
-
+  /** The `Cookie` header this client sends to its instance. */
   get cookieHeader(): string {
-    return [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    return this.state.jar.getCookieStringSync(this.baseUrl);
   }
 
-  /** Replaces the jar's contents with a saved `Cookie` header value. */
+  /** Replaces the jar's contents with a saved `Cookie` header value (`a=1; b=2`). */
   set cookieHeader(header: string) {
-    this.jar.clear();
+    this.state.jar.removeAllCookiesSync();
     for (const pair of header.split(/;\s*/).filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      this.jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+      this.state.jar.setCookieSync(`${pair}; Path=/`, this.baseUrl);
     }
   }
 
   cookie(name: string): string | undefined {
-    return this.jar.get(name);
+    return this.state.jar.getCookiesSync(this.baseUrl).find((cookie) => cookie.key === name)?.value;
   }
 
   async get(path: string, headers: http.OutgoingHttpHeaders = {}): Promise<Page> {
@@ -97,12 +95,12 @@ export class WebClient {
     });
   }
 
-  /** Fetches a page to learn the session's CSRF token (creating the session if need be). */
-  async refreshCsrf(path = '/login'): Promise<string> {
+  /** Fetches a page to learn the session's CSRF token (creating the session if need be); returns the page. */
+  async refreshCsrf(path = '/login'): Promise<Page> {
     const page = await this.get(path);
     if (page.status !== 200) throw new Error(`GET ${path} answered ${page.status}`);
     this.csrfToken = csrfFrom(page.text);
-    return this.csrfToken;
+    return page;
   }
 
   async request(
@@ -111,6 +109,7 @@ export class WebClient {
     { body, headers = {} }: { body?: string | Buffer; headers?: http.OutgoingHttpHeaders } = {},
   ): Promise<Page> {
     const url = new URL(path, this.baseUrl);
+    const cookie = this.state.jar.getCookieStringSync(url.href);
     const started = performance.now();
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -118,11 +117,7 @@ export class WebClient {
         {
           method,
           agent: this.agent,
-          headers: {
-            accept: 'text/html',
-            ...(this.jar.size > 0 ? { cookie: this.cookieHeader } : {}),
-            ...headers,
-          },
+          headers: { accept: 'text/html', ...(cookie ? { cookie } : {}), ...this.headers, ...headers },
           timeout: this.timeoutMs,
         },
         (res) => {
@@ -130,7 +125,9 @@ export class WebClient {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
           res.on('end', () => {
-            this.remember(res.headers['set-cookie'] ?? []);
+            for (const line of res.headers['set-cookie'] ?? []) {
+              this.state.jar.setCookieSync(line, url.href, { ignoreError: true });
+            }
             const text = Buffer.concat(chunks).toString('utf8');
             const page: Page = {
               status: res.statusCode ?? 0,
@@ -139,8 +136,7 @@ export class WebClient {
               ms: performance.now() - started,
             };
             if (res.headers.location) page.location = res.headers.location;
-            const token = /name="_csrf" value="([^"]+)"/.exec(text)?.[1];
-            if (token) this.csrfToken = token;
+            this.csrfToken = csrfIn(text) ?? this.csrfToken;
             resolve(page);
           });
         },
@@ -149,22 +145,5 @@ export class WebClient {
       req.on('error', reject);
       req.end(body);
     });
-  }
-
-  private remember(setCookies: string[]): void {
-    for (const line of setCookies) {
-      const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq);
-      const value = pair.slice(eq + 1);
-      const expired = attributes.some((attribute) => {
-        const [key = '', val = ''] = attribute.split('=');
-        if (/^max-age$/i.test(key)) return Number(val) <= 0;
-        if (/^expires$/i.test(key)) return Date.parse(val) <= Date.now();
-        return false;
-      });
-      if (expired || value === '') this.jar.delete(name);
-      else this.jar.set(name, value);
-    }
   }
 }

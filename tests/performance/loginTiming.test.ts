@@ -1,22 +1,21 @@
 import request from 'supertest';
-import { PASSWORD, createUser, csrfFrom, uniqueEmail } from './helpers/http';
-import { useTestApp } from './helpers/testApp';
+import { PASSWORD, createUser, csrfFrom, uniqueEmail } from '../helpers/http';
+import { useTestApp } from '../helpers/testApp';
+import { median, timed } from '../helpers/timing';
 
 // A cost high enough that skipping the hash comparison for unknown emails would show clearly.
 const COST = 10;
 // Many failures on one account are the point here, so the account limit is out of the way.
 const testApp = useTestApp({ BCRYPT_COST: String(COST), LOGIN_MAX_FAILURES: '1000' });
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
 async function timedLogin(email: string, password: string): Promise<number> {
   const agent = request.agent(testApp().app);
   const _csrf = csrfFrom((await agent.get('/login')).text);
-  const started = process.hrtime.bigint();
-  const response = await agent.post('/login').type('form').send({ _csrf, email, password });
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+  const { result: response, ms } = await timed(() =>
+    agent.post('/login').type('form').send({ _csrf, email, password }),
+  );
   expect(response.status).toBe(422);
-  return elapsed;
+  return ms;
 }
 
 it('takes as long to refuse an unknown email as a wrong password', async () => {

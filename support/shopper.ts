@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
-import { MAX_QUANTITY } from '../../../src/models/cartItems';
-import { Order } from '../../../src/models/Order';
-import { User } from '../../../src/models/User';
+import { MAX_QUANTITY } from '../src/models/cartItems';
+import { Order } from '../src/models/Order';
+import { User } from '../src/models/User';
 import { addToCart, placeOrder } from './shopFlows';
 import type { Page, WebClient } from './webClient';
 

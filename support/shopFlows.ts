@@ -1,6 +1,14 @@
 import type { Page, WebClient } from './webClient';
 
-export const FLOW_PASSWORD = 'correct horse battery staple';
+/** The password of the visitors that tests, the load test and the benchmark sign up. */
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+/** A new email for each call (unique across processes too), so visitors never collide. */
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${counter}-${process.pid}@example.com`;
+}
 
 function expectRedirect(page: Page, what: string, to?: string): Page {
   if (page.status !== 302 || (to !== undefined && page.location !== to)) {
@@ -10,16 +18,19 @@ function expectRedirect(page: Page, what: string, to?: string): Page {
 }
 
 /** Signs up through the form (the account page is not entered: the shop sends you to log in). */
-export async function signUp(client: WebClient, email: string, password = FLOW_PASSWORD): Promise<void> {
+export async function signUp(client: WebClient, email: string, password = PASSWORD): Promise<void> {
   await client.refreshCsrf('/signup');
   expectRedirect(await client.post('/signup', { email, password, confirmPassword: password }), 'sign up', '/login');
 }
 
-/** Logs in through the form; the client then holds the session's new CSRF token. */
-export async function logIn(client: WebClient, email: string, password = FLOW_PASSWORD): Promise<void> {
+/**
+ * Logs in through the form, then opens /products, whose forms give the client the session's new
+ * CSRF token. Returns that page.
+ */
+export async function logIn(client: WebClient, email: string, password = PASSWORD): Promise<Page> {
   await client.refreshCsrf('/login');
   expectRedirect(await client.post('/login', { email, password }), 'log in');
-  await client.refreshCsrf('/products');
+  return client.refreshCsrf('/products');
 }
 
 export const addToCart = (client: WebClient, productId: string) => client.post('/cart', { productId });
