@@ -15,7 +15,7 @@ import {
   toNextPage,
   uniqueEmail,
 } from './support/pages';
-import { DEMO_USER } from '../../src/seed/demoData';
+import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { DEMO } from './support/catalog';
 import { addToCart, addToCartButton, cartRows, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
@@ -47,12 +47,12 @@ async function fillCart(page: Page): Promise<void> {
   if ((await cartRows(page)).length !== 2) throw new Error(`the cart does not hold two lines: ${page.url()}`);
 }
 
-/** The demo user owns the seeded products, so its admin list is full. */
-const logInAsDemoUser = (page: Page) => submitLogin(page, DEMO_USER.email, DEMO_USER.password);
+/** The demo admin added the seeded products, so the admin list is full. */
+const logInAsDemoAdmin = (page: Page) => submitLogin(page, DEMO_ADMIN.email, DEMO_ADMIN.password);
 
 /** Submits the add-product form with a 2-character title and the price "abc". */
 async function refusedProductForm(page: Page): Promise<Response | null> {
-  await signUpAndLogIn(page);
+  await logInAsDemoAdmin(page);
   await page.goto('/admin/add-product');
   await page.getByLabel('Title', { exact: true }).fill('ab');
   await page.getByLabel('Price (USD)', { exact: true }).fill('abc');
@@ -129,9 +129,9 @@ const AUDITED_PAGES: AuditedPage[] = [
   {
     name: 'admin products',
     status: 200,
-    heading: 'Your products',
+    heading: 'Products',
     open: async (page) => {
-      await logInAsDemoUser(page);
+      await logInAsDemoAdmin(page);
       return page.goto('/admin/products');
     },
   },
@@ -140,7 +140,7 @@ const AUDITED_PAGES: AuditedPage[] = [
     status: 200,
     heading: 'Add a product',
     open: async (page) => {
-      await signUpAndLogIn(page);
+      await logInAsDemoAdmin(page);
       return page.goto('/admin/add-product');
     },
   },

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { DEMO_USER } from '../../src/seed/demoData';
+import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { emailField, navEmail, pathOf, signUpAndLogIn, submitLogin, submitSignup, toNextPage } from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, openProducts, orders, productCards } from './support/shopping';
@@ -108,8 +108,8 @@ test.describe('screenshots of the current pages (for the README: npm run screens
     await saveScreenshot(page, 'account');
   });
 
-  test('admin: the products of their owner, and an edit with errors', async ({ page }) => {
-    await submitLogin(page, DEMO_USER.email, DEMO_USER.password);
+  test('admin: every product, and an edit with errors', async ({ page }) => {
+    await submitLogin(page, DEMO_ADMIN.email, DEMO_ADMIN.password);
     await page.goto('/admin/products');
     await expect(page.getByTestId('admin-product')).toHaveCount(12);
     await saveScreenshot(page, 'admin-products');
