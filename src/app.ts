@@ -15,6 +15,7 @@ import { errorHandler, notFoundHandler } from './middleware/errors';
 import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
+import { ordersRoutes } from './routes/orders';
 import { accountRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { exposeCartCount } from './middleware/cartCount';
@@ -99,6 +100,15 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
   app.use(csrfProtection);
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
+  const mailer = sendMail ?? createMailer(config, logger);
+  app.use(
+    ordersRoutes({
+      sendMail: mailer,
+      logger,
+      seller: { name: config.SHOP_NAME, address: config.SHOP_ADDRESS },
+      appUrl: config.APP_URL,
+    }),
+  );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
   app.use('/account', accountRoutes({ config, sessions: sessionStore }));
   app.use(
@@ -107,7 +117,7 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
       logger,
       sessions: sessionStore,
       throttles: createThrottles(config, logger),
-      sendMail: sendMail ?? createMailer(config, logger),
+      sendMail: mailer,
     }),
   );
 

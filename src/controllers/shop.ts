@@ -3,7 +3,7 @@ import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
 import { HttpError, notFound } from '../lib/HttpError';
 import { flash } from '../middleware/flash';
-import { Order, lineTotal } from '../models/Order';
+import { Order, lineTotal, orderNumber } from '../models/Order';
 import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
 import { EmptyCartError, placeOrder } from '../services/checkout';
 import { queryTermsOf } from '../models/searchTerms';
@@ -119,7 +119,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
   /** @route GET /orders — the user's own orders, newest first. */
   const getOrders: RequestHandler = async (req, res) => {
     const orders = await Order.find({ userId: req.user!._id }).sort({ createdAt: -1 });
-    res.render('shop/orders', { title: 'Your orders', orders, lineTotal });
+    res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber });
   };
 
   return { getIndex, getProducts, getProduct, getCart, postCart, postCartDeleteItem, postOrder, getOrders };

@@ -1,0 +1,133 @@
+import type { RequestHandler } from 'express';
+import { HttpError } from '../lib/HttpError';
+import type { Logger } from '../lib/logger';
+import type { SendMail } from '../lib/mailer';
+import { redirectWith } from '../middleware/flash';
+import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
+import { ORDER_STATUSES, Order, lineTotal, orderNumber, type OrderDocument, type OrderStatus } from '../models/Order';
+import { invoicePdf, type Seller } from '../services/invoice';
+import { changeOrderStatus, findVisibleOrder, nextStatuses } from '../services/orderStatus';
+import { parsePageParam } from '../services/products';
+
+export interface OrdersDependencies {
+  sendMail: SendMail;
+  logger: Logger;
+  seller: Seller;
+  appUrl: string;
+}
+
+const ADMIN_ORDERS_PER_PAGE = 20;
+
+const isStatus = (value: unknown): value is OrderStatus => ORDER_STATUSES.includes(value as OrderStatus);
+
+/** What the customer is told when the shop moves their order. */
+const STATUS_MAIL: Partial<Record<OrderStatus, string>> = {
+  shipped: 'is on its way',
+  cancelled: 'is cancelled',
+};
+
+export function ordersController({ sendMail, logger, seller, appUrl }: OrdersDependencies) {
+  /** Mails the customer about their order, after the response: a failing mail server is logged, never an error page. */
+  const tellCustomer = (order: OrderDocument, news: string) => {
+    if (!order.email) return;
+    const number = orderNumber(order);
+    sendMail({
+      to: order.email,
+      subject: `Your Fernhill Goods order ${number} ${news}`,
+      text: [`Your order ${number} ${news}.`, '', `See it here: ${appUrl}/orders/${order._id.toString()}`].join('\n'),
+    }).catch((err: unknown) => logger.error({ err, order: number }, 'could not mail the customer about their order'));
+  };
+
+  /** @route GET /orders/:orderId — to its customer or an admin; 404 for anyone else. */
+  const getOrder: RequestHandler = async (req, res) => {
+    const user = signedInUser(req);
+    const order = await findVisibleOrder(req.params.orderId, user);
+    res.render('shop/order', {
+      title: `Order ${orderNumber(order)}`,
+      order,
+      number: orderNumber(order),
+      lineTotal,
+      isCustomer: order.userId?.equals(user._id) ?? false,
+      canCancel:
+        order.userId?.equals(user._id) && nextStatuses(order.status, { role: 'customer' }).includes('cancelled'),
+    });
+  };
+
+  /** @route POST /orders/:orderId/cancel — by its customer, while it is still only placed. */
+  const postCancelOrder: RequestHandler = async (req, res) => {
+    const user = signedInUser(req);
+    const order = await findVisibleOrder(req.params.orderId, user);
+    if (!order.userId?.equals(user._id)) throw new HttpError(403, 'Only the customer may cancel their order here.');
+    await changeOrderStatus(order, 'cancelled', { _id: user._id, email: user.email, role: 'customer' });
+    await redirectWith(req, res, `/orders/${order._id.toString()}`, {
+      kind: 'success',
+      text: `Order ${orderNumber(order)} is cancelled.`,
+    });
+  };
+
+  /** @route GET /orders/:orderId/invoice — a PDF, with the same access rule as the order page. */
+  const getInvoice: RequestHandler = async (req, res) => {
+    const order = await findVisibleOrder(req.params.orderId, signedInUser(req));
+    const pdf = await invoicePdf(order, seller);
+    res.type('application/pdf');
+    res.set('Content-Disposition', `inline; filename="invoice-${orderNumber(order)}.pdf"`);
+    res.send(pdf);
+  };
+
+  /** @route GET /admin/orders?status=…&page=N — every order, newest first, optionally of one status. */
+  const getAdminOrders: RequestHandler = async (req, res) => {
+    const { status } = req.query;
+    if (status !== undefined && !isStatus(status)) throw new HttpError(400, 'There is no such order status.');
+    const href = (page: number) => {
+      const params = new URLSearchParams({
+        ...(status ? { status } : {}),
+        ...(page > 1 ? { page: String(page) } : {}),
+      });
+      return params.size ? `/admin/orders?${params.toString()}` : '/admin/orders';
+    };
+    const page = parsePageParam(req.query.page);
+    if (page === undefined) return res.redirect(href(1));
+    const filter = status ? { status } : {};
+    const [total, orders] = await Promise.all([
+      Order.countDocuments(filter),
+      Order.find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .skip((page - 1) * ADMIN_ORDERS_PER_PAGE)
+        .limit(ADMIN_ORDERS_PER_PAGE),
+    ]);
+    const pageCount = Math.max(1, Math.ceil(total / ADMIN_ORDERS_PER_PAGE));
+    if (page > pageCount) return res.redirect(href(pageCount));
+    res.render('admin/orders', {
+      title: 'Orders',
+      orders: orders.map((order) => ({
+        order,
+        number: orderNumber(order),
+        next: nextStatuses(order.status, { role: 'admin' }),
+      })),
+      statuses: ORDER_STATUSES,
+      status,
+      pagination: { page, pageCount },
+      pageHref: href,
+      currentUrl: href(page),
+    });
+  };
+
+  /** @route POST /admin/orders/:orderId/status (`status`) */
+  const postAdminOrderStatus: RequestHandler = async (req, res) => {
+    const admin = signedInUser(req);
+    const to: unknown = req.body?.status;
+    if (!isStatus(to)) throw new HttpError(422, 'Choose a status for the order.');
+    const order = await findVisibleOrder(req.params.orderId, admin);
+    await changeOrderStatus(order, to, admin);
+    const news = STATUS_MAIL[to];
+    if (news) tellCustomer(order, news);
+    // Back to the list as the admin was viewing it (its filter and page), and nowhere else.
+    const back = safeReturnTo(req.body?.back);
+    await redirectWith(req, res, back.startsWith('/admin/orders') ? back : '/admin/orders', {
+      kind: 'success',
+      text: `Order ${orderNumber(order)} is now ${to}.`,
+    });
+  };
+
+  return { getOrder, postCancelOrder, getInvoice, getAdminOrders, postAdminOrderStatus, tellCustomer };
+}
