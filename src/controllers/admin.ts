@@ -56,51 +56,59 @@ function submitted(req: Request): ProductForm {
 
 const ADMIN_PRODUCTS_PER_PAGE = 20;
 
-/** @route GET /admin/products — every product, newest first, with who added and last changed it. */
-export const getProducts: RequestHandler = async (req, res) => {
-  const page = parsePageParam(req.query.page);
-  if (page === undefined) return res.redirect('/admin/products');
-  const products = await adminProductPage(page, ADMIN_PRODUCTS_PER_PAGE);
-  if (page > products.pageCount) return res.redirect(`/admin/products?page=${products.pageCount}`);
-  res.render('admin/products', {
-    title: 'Products',
-    entries: products.items,
-    pagination: products,
-    pageHref: (n: number) => `/admin/products?page=${n}`,
-  });
-};
+/** The admins' product pages (a factory like every controller, though it needs nothing yet). */
+export function adminController() {
+  /** @route GET /admin/products — every product, newest first, with who added and last changed it. */
+  const getProducts: RequestHandler = async (req, res) => {
+    const page = parsePageParam(req.query.page);
+    if (page === undefined) return res.redirect('/admin/products');
+    const products = await adminProductPage(page, ADMIN_PRODUCTS_PER_PAGE);
+    if (page > products.pageCount) return res.redirect(`/admin/products?page=${products.pageCount}`);
+    res.render('admin/products', {
+      title: 'Products',
+      entries: products.items,
+      pagination: products,
+      pageHref: (n: number) => `/admin/products?page=${n}`,
+    });
+  };
 
-/** @route GET /admin/add-product */
-export const getAddProduct: RequestHandler = (_req, res) => renderForm(res, 200, { form: emptyForm });
+  /** @route GET /admin/add-product */
+  const getAddProduct: RequestHandler = (_req, res) => renderForm(res, 200, { form: emptyForm });
 
-/** @route POST /admin/add-product */
-export const postAddProduct: RequestHandler = async (req, res) => {
-  const errors = fieldErrors(req);
-  if (errors) return renderForm(res, 422, { form: submitted(req), errors });
-  const admin = signedInUser(req)._id;
-  const product = await Product.create({ ...fieldsFrom(req), userId: admin, updatedBy: admin });
-  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `“${product.title}” is now in the shop.` });
-};
+  /** @route POST /admin/add-product */
+  const postAddProduct: RequestHandler = async (req, res) => {
+    const errors = fieldErrors(req);
+    if (errors) return renderForm(res, 422, { form: submitted(req), errors });
+    const admin = signedInUser(req)._id;
+    const product = await Product.create({ ...fieldsFrom(req), userId: admin, updatedBy: admin });
+    await redirectWith(req, res, '/admin/products', {
+      kind: 'success',
+      text: `“${product.title}” is now in the shop.`,
+    });
+  };
 
-/** @route GET /admin/edit-product/:productId */
-export const getEditProduct: RequestHandler = async (req, res) => {
-  const product = await findProduct(req.params.productId);
-  renderForm(res, 200, { form: formOf(product), productId: product._id.toString() });
-};
+  /** @route GET /admin/edit-product/:productId */
+  const getEditProduct: RequestHandler = async (req, res) => {
+    const product = await findProduct(req.params.productId);
+    renderForm(res, 200, { form: formOf(product), productId: product._id.toString() });
+  };
 
-/** @route POST /admin/edit-product */
-export const postEditProduct: RequestHandler = async (req, res) => {
-  const product = await findProduct(req.body?.productId);
-  const errors = fieldErrors(req);
-  if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
-  product.set({ ...fieldsFrom(req), updatedBy: signedInUser(req)._id });
-  await product.save();
-  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
-};
+  /** @route POST /admin/edit-product */
+  const postEditProduct: RequestHandler = async (req, res) => {
+    const product = await findProduct(req.body?.productId);
+    const errors = fieldErrors(req);
+    if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
+    product.set({ ...fieldsFrom(req), updatedBy: signedInUser(req)._id });
+    await product.save();
+    await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
+  };
 
-/** @route POST /admin/delete-product */
-export const postDeleteProduct: RequestHandler = async (req, res) => {
-  const product = await findProduct(req.body?.productId);
-  await deleteProduct(product);
-  await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Deleted “${product.title}”.` });
-};
+  /** @route POST /admin/delete-product */
+  const postDeleteProduct: RequestHandler = async (req, res) => {
+    const product = await findProduct(req.body?.productId);
+    await deleteProduct(product);
+    await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Deleted “${product.title}”.` });
+  };
+
+  return { getProducts, getAddProduct, postAddProduct, getEditProduct, postEditProduct, postDeleteProduct };
+}

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import * as admin from '../controllers/admin';
+import { adminController } from '../controllers/admin';
 import { requireAdmin, requireAuth } from '../middleware/requireAuth';
 import type { Category } from '../lib/categories';
 import { productRules } from '../validation/product';
@@ -7,6 +7,7 @@ import { productRules } from '../validation/product';
 export function adminRoutes({ categories }: { categories: Category[] }): Router {
   const router = Router();
   const rules = productRules(categories);
+  const admin = adminController();
   // Anonymous visitors go to the login page; customers get 403.
   router.use(requireAuth, requireAdmin);
   router.get('/products', admin.getProducts);
