@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, sessionIdFrom, uniqueEmail } from './helpers/http';
+import { someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
@@ -64,7 +65,13 @@ describe('login', () => {
     const agent = request.agent(app());
     const email = uniqueEmail();
     await createUser(email);
-    const before = await agent.get('/login');
+    // A guest cart is what gives a visitor a stored session before logging in.
+    const product = await someProduct();
+    const before = await agent
+      .post('/cart')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .type('form')
+      .send({ productId: product.id });
     const anonymousSid = sessionIdFrom(before.headers['set-cookie']);
 
     const response = await logIn(agent, email);
@@ -183,16 +190,21 @@ describe('CSRF protection', () => {
 });
 
 describe('session cookie', () => {
-  it('is HttpOnly, SameSite=Lax, named shop.sid and only set once the session holds something', async () => {
+  it('is HttpOnly, SameSite=Lax, named shop.sid, only set at login, and ends with the browser session', async () => {
     const home = await request(app()).get('/');
     expect(home.headers['set-cookie']).toBeUndefined();
+    const form = await request(app()).get('/login');
+    expect(sessionIdFrom(form.headers['set-cookie'])).toBeUndefined();
 
-    const login = await request(app()).get('/login');
-    const cookie = login.headers['set-cookie']?.[0] ?? '';
+    const email = uniqueEmail();
+    await createUser(email);
+    const login = await logIn(request.agent(app()), email);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('shop.sid=')) ?? '';
     expect(cookie).toMatch(/^shop\.sid=s%3A/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Lax');
-    expect(cookie).toMatch(/Expires=/);
+    // No Expires and no Max-Age: a browser-session cookie (the server enforces the timeouts).
+    expect(cookie).not.toMatch(/Expires=|Max-Age=/i);
   });
 
   it('treats a tampered cookie as anonymous', async () => {
