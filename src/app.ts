@@ -125,14 +125,15 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE }));
   app.use('/admin', adminRoutes());
-  app.use('/account', accountRoutes({ config, sessions: sessionStore }));
+  const mailer = sendMail ?? createMailer(config, logger);
+  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
   app.use(
     authRoutes({
       config,
       logger,
       sessions: sessionStore,
       throttles: createThrottles(config, logger),
-      sendMail: sendMail ?? createMailer(config, logger),
+      sendMail: mailer,
     }),
   );
 

@@ -46,7 +46,7 @@ describe('reset links in logs', () => {
     const capture = capturingLogger();
     const shop = await buildApp(database(), { LOG_LEVEL: 'debug' }, capture.logger);
     try {
-      const email = uniqueEmail();
+      const email = uniqueEmail('headers');
       await createUser(email);
       const agent = request.agent(shop.app);
       const _csrf = await csrfToken(agent, '/reset');

@@ -2,12 +2,14 @@ import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
 import { clearSessionCookie } from '../config/session';
+import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
+import { passwordChangedMail } from '../services/accountMail';
 import { mergeGuestCart } from '../services/cart';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
 import { TooManyAttemptsError, type Throttles } from '../services/throttle';
@@ -117,7 +119,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
-    const returnTo = await logIn(req, { _id: user.id as string, email: user.email });
+    // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
+    const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
     res.redirect(returnTo);
   };
 
@@ -172,10 +175,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
 
     const { password } = matchedData<{ password: string }>(req);
-    const userId = await completeReset(token, password, config.BCRYPT_COST);
-    if (!userId) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    // Whoever knew the old password is signed out everywhere.
-    await sessions.destroySessionsOfUser(userId);
+    const done = await completeReset(token, password, config.BCRYPT_COST);
+    if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+    // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
+    // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
+    await sessions.destroySessionsOfUser(done.userId);
+    await throttles.loginByEmail.reset(done.email);
+    afterResponse(res, logger, 'could not send a password-changed mail', () =>
+      sendMail(passwordChangedMail(done.email, 'reset', config)),
+    );
     flash(req, 'success', 'Your password is changed. Please log in with the new one.');
     await saveSession(req);
     res.redirect('/login');
@@ -199,7 +207,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
  * to next, only once the login is stored in MongoDB: a redirect sent earlier could arrive at a page
  * that does not see the login yet.
  */
-export async function logIn(req: Request, user: { _id: string; email: string }): Promise<string> {
+export async function logIn(req: Request, user: { _id: string; email: string; epoch: number }): Promise<string> {
   const returnTo = safeReturnTo(req.session.returnTo);
   await regenerateSession(req);
   req.session.isLoggedIn = true;

@@ -13,8 +13,11 @@ import { openSessionStore, type MongoSessionStore } from '../../src/sessions/Mon
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
 
-/** Where reset mails land in tests (one folder per test process). */
-export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pid}`);
+/**
+ * Where mails land in tests: one folder per test file (jest loads this module afresh for each), as
+ * the emails of `uniqueEmail` repeat from one file to the next.
+ */
+export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pid}-${randomBytes(4).toString('hex')}`);
 
 /** A database of its own for one test file, on the server named by MONGODB_URI. */
 export function uniqueDatabaseUri(): string {
