@@ -88,6 +88,20 @@ describe('login', () => {
     expect(home.text).toContain(email);
   });
 
+  it('refuses a password over 72 bytes with the generic failure, even one that starts with the right one', async () => {
+    const email = uniqueEmail();
+    const exactly72 = 'seventy-two bytes: '.padEnd(72, 'x');
+    await createUser(email, exactly72);
+    expect((await logIn(request.agent(app()), email, exactly72)).status).toBe(302);
+
+    // bcrypt would compare only the first 72 bytes and let these in.
+    for (const longer of [`${exactly72}!`, `${exactly72}${'y'.repeat(100)}`]) {
+      const response = await logIn(request.agent(app()), email, longer);
+      expect(response.status).toBe(422);
+      expect(response.text).toContain('Invalid email or password.');
+    }
+  });
+
   it('gives the same answer for a wrong password and an unknown email', async () => {
     const email = uniqueEmail();
     await createUser(email);

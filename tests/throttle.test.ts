@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
 import mongoose from 'mongoose';
+import { mailsTo } from './helpers/outbox';
 import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
 
 // TRUST_PROXY lets a test pose as different clients with X-Forwarded-For.
@@ -57,6 +58,17 @@ describe('login throttling', () => {
     expect((await attempt(testApp().app, email, PASSWORD, ip())).status).toBe(302);
   });
 
+  it('counts an IPv6 client per /64, not per address', async () => {
+    const prefix = '2001:db8:77:1';
+    for (let i = 0; i < 6; i += 1) {
+      await attempt(testApp().app, uniqueEmail('spray'), 'wrong password!', `${prefix}:${i}::${i + 1}`);
+    }
+    const email = uniqueEmail();
+    await createUser(email);
+    expect((await attempt(testApp().app, email, PASSWORD, `${prefix}:ffff:ffff:ffff:ffff`)).status).toBe(429);
+    expect((await attempt(testApp().app, email, PASSWORD, '2001:db8:77:2::1')).status).toBe(302);
+  });
+
   it('holds across two app instances sharing one database', async () => {
     const other = await buildApp(testApp().uri, LIMITS);
     try {
@@ -107,7 +119,12 @@ describe('login throttling', () => {
 describe('signup and reset limits', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await buildApp(testApp().uri, { SIGNUP_MAX_PER_HOUR: '2', RESET_MAX_PER_HOUR: '2', TRUST_PROXY: 'true' });
+    limited = await buildApp(testApp().uri, {
+      SIGNUP_MAX_PER_HOUR: '2',
+      RESET_MAX_PER_HOUR: '2',
+      RESET_MAX_PER_ACCOUNT_PER_HOUR: '3',
+      TRUST_PROXY: 'true',
+    });
   });
   afterAll(() => limited.close());
 
@@ -127,5 +144,24 @@ describe('signup and reset limits', () => {
       statuses.push(response.status);
     }
     expect(statuses).toEqual([302, 302, 429]);
+  });
+
+  it('limits reset mails per account, whatever the IP', async () => {
+    const email = uniqueEmail('flooded');
+    await createUser(email);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const agent = request.agent(limited.app);
+      const _csrf = await csrfToken(agent, '/reset');
+      const response = await agent
+        .post('/reset')
+        .set('X-Forwarded-For', `198.18.1.${i}`)
+        .type('form')
+        .send({ _csrf, email: i % 2 ? email.toUpperCase() : email });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([302, 302, 302, 429, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(email)).toBe(3);
   });
 });

@@ -5,7 +5,8 @@ import { clearSessionCookie } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
-import { hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
+import { clientKey } from '../lib/clientAddress';
+import { MAX_PASSWORD_BYTES, hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
@@ -70,7 +71,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const typedEmail = formValue(req.body?.email);
     const allowed = await withinLimit(
       res,
-      () => throttles.signupByIp.take(req.ip ?? ''),
+      () => throttles.signupByIp.take(clientKey(req.ip)),
       (status, errors) => renderSignup(res, status, typedEmail, errors),
     );
     if (!allowed) return;
@@ -100,7 +101,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       return renderLogin(res, 422, formValue(req.body?.email), errors);
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
-    const ip = req.ip ?? '';
+    const ip = clientKey(req.ip);
     // Every attempt is counted before the password is compared, so that simultaneous guesses
     // cannot all be evaluated; a success returns its attempt and clears the account's count.
     const allowed = await withinLimit(
@@ -111,9 +112,12 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (!allowed) return;
 
     const user = await User.findOne({ email }).select('+password');
-    const valid = user
-      ? await verifyPassword(password, user.password)
-      : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
+    // bcrypt reads 72 bytes: a longer password would match any other with the same start.
+    const comparable = Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
+    const valid =
+      user && comparable
+        ? await verifyPassword(password, user.password)
+        : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
     if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
     await Promise.all([throttles.loginByEmail.reset(email), throttles.loginByIp.giveBack(ip)]);
 
@@ -142,16 +146,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
    */
   const postReset: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
-    const allowed = await withinLimit(
-      res,
-      () => throttles.resetByIp.take(req.ip ?? ''),
-      (status, errors) => renderReset(res, status, typedEmail, errors),
-    );
-    if (!allowed) return;
+    const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
+    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
     const errors = fieldErrors(req);
     if (errors) return renderReset(res, 422, typedEmail, errors);
 
     const { email } = matchedData<{ email: string }>(req);
+    // Per address too, whether or not it has an account (the answer must not tell), so that
+    // nobody can flood one mailbox with links from many IPs.
+    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
     sendResetLink(email, config, sendMail).catch((err: unknown) =>
       logger.error({ err }, 'could not send a reset link'),
     );

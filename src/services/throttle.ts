@@ -76,9 +76,11 @@ export function createThrottles(config: Config, logger: Logger) {
   return {
     /** Failed logins per account (the email, lower-cased): changing IP does not help. */
     loginByEmail: limiter('login_email', config.LOGIN_MAX_FAILURES, config.LOGIN_THROTTLE_WINDOW, logger),
-    /** Failed logins per IP, whatever the email. */
+    /** Failed logins per IP (IPv6: per /64, see clientKey), whatever the email. */
     loginByIp: limiter('login_ip', config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_THROTTLE_WINDOW, logger),
     signupByIp: limiter('signup_ip', config.SIGNUP_MAX_PER_HOUR, hour, logger),
     resetByIp: limiter('reset_ip', config.RESET_MAX_PER_HOUR, hour, logger),
+    /** Reset mails per address (the email, lower-cased), whether or not it has an account. */
+    resetByEmail: limiter('reset_email', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
   };
 }

@@ -40,6 +40,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       LOGIN_MAX_FAILURES_PER_IP: '10000',
       SIGNUP_MAX_PER_HOUR: '10000',
       RESET_MAX_PER_HOUR: '10000',
+      RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
       MAIL_OUTBOX_DIR: TEST_OUTBOX,
       ...env,
     },
