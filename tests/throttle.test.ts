@@ -116,6 +116,77 @@ describe('login throttling', () => {
   }, 60_000);
 });
 
+describe('a browser that has logged in to the account before (device cookie)', () => {
+  /** Logs the owner's browser in once, and out again: it keeps its device cookie. */
+  async function ownersBrowser(email: string) {
+    const owner = request.agent(testApp().app);
+    const _csrf = await csrfToken(owner);
+    const login = await owner
+      .post('/login')
+      .set('X-Forwarded-For', '198.51.100.200')
+      .type('form')
+      .send({ _csrf, email, password: PASSWORD });
+    expect(login.status).toBe(302);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('shop.sid.device='));
+    expect(cookie).toMatch(/; Max-Age=31536000; .*HttpOnly; SameSite=Strict/);
+    const logoutToken = await csrfToken(owner, '/account');
+    await owner.post('/logout').type('form').send({ _csrf: logoutToken }).expect(302);
+    return owner;
+  }
+
+  async function ownerAttempt(owner: request.Agent, email: string, password: string) {
+    const _csrf = await csrfToken(owner);
+    return owner.post('/login').set('X-Forwarded-For', '198.51.100.200').type('form').send({ _csrf, email, password });
+  }
+
+  it("still logs the owner in while strangers' failures lock the account for everyone else", async () => {
+    const email = uniqueEmail('owner');
+    await createUser(email);
+    const owner = await ownersBrowser(email);
+    for (let i = 0; i < 5; i += 1) await attempt(testApp().app, email, 'a stranger guessing', `192.0.2.${100 + i}`);
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.120')).status).toBe(429);
+
+    expect((await ownerAttempt(owner, email, PASSWORD)).status).toBe(302);
+  });
+
+  it("gives the owner's browser a budget of its own, which its failures spend", async () => {
+    const email = uniqueEmail('owner');
+    await createUser(email);
+    const owner = await ownersBrowser(email);
+    for (let i = 0; i < 3; i += 1) expect((await ownerAttempt(owner, email, 'mistyped it again')).status).toBe(422);
+    expect((await ownerAttempt(owner, email, PASSWORD)).status).toBe(429);
+    // The account itself is not locked for other browsers by the owner's typos.
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.130')).status).toBe(302);
+  });
+
+  it('trusts no device cookie of another account, nor a tampered one', async () => {
+    const email = uniqueEmail('owner');
+    const victim = uniqueEmail('victim');
+    await createUser(email);
+    await createUser(victim);
+    const attacker = await ownersBrowser(email);
+    const device = attacker.jar.getCookie('shop.sid.device', {
+      domain: '127.0.0.1',
+      path: '/',
+      secure: false,
+      script: false,
+    })!;
+    for (let i = 0; i < 3; i += 1) await ownerAttempt(attacker, victim, 'a stranger guessing');
+    expect((await attempt(testApp().app, victim, PASSWORD, '192.0.2.140')).status).toBe(429);
+
+    const tampered = `${device.value.slice(0, -2)}${device.value.endsWith('AA') ? 'BB' : 'AA'}`;
+    const stranger = request.agent(testApp().app);
+    const _csrf = await csrfToken(stranger);
+    const response = await stranger
+      .post('/login')
+      .set('X-Forwarded-For', '192.0.2.141')
+      .set('Cookie', `shop.sid.device=${tampered}`)
+      .type('form')
+      .send({ _csrf, email: victim, password: PASSWORD });
+    expect(response.status).toBe(429);
+  });
+});
+
 describe('signup and reset limits', () => {
   let limited: TestApp;
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { clearSessionCookie } from '../config/session';
+import { clearSessionCookie, cookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
@@ -12,8 +12,9 @@ import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
 import { passwordChangedMail } from '../services/accountMail';
 import { mergeGuestCart } from '../services/cart';
+import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
-import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
 import { destroySession, regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
@@ -62,7 +63,16 @@ async function withinLimit(
   }
 }
 
+/** A device cookie lasts a year; it is only ever read by the login form's post. */
+const DEVICE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+
 export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
+  const deviceCookieOptions = {
+    ...cookieOptions(config),
+    sameSite: 'strict',
+    maxAge: DEVICE_COOKIE_MAX_AGE_MS,
+  } as const;
+
   /** @route GET /signup */
   const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
 
@@ -102,11 +112,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
     const ip = clientKey(req.ip);
+    // A browser that logged in to this account before spends its own budget, so that a stranger's
+    // failures cannot lock the owner out; every other browser shares the account's.
+    const device = trustedDevice(req.cookies?.[config.deviceCookieName], email, config.SESSION_SECRET);
+    const accountBudget = loginBudget(throttles, email, device);
     // Every attempt is counted before the password is compared, so that simultaneous guesses
-    // cannot all be evaluated; a success returns its attempt and clears the account's count.
+    // cannot all be evaluated; a success returns its attempt and clears its budget's count.
     const allowed = await withinLimit(
       res,
-      async () => void (await Promise.all([throttles.loginByIp.take(ip), throttles.loginByEmail.take(email)])),
+      async () => void (await Promise.all([throttles.loginByIp.take(ip), accountBudget.take()])),
       (status, errors) => renderLogin(res, status, email, errors),
     );
     if (!allowed) return;
@@ -119,7 +133,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
         ? await verifyPassword(password, user.password)
         : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
     if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
-    await Promise.all([throttles.loginByEmail.reset(email), throttles.loginByIp.giveBack(ip)]);
+    await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
+    res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions);
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
