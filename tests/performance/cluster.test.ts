@@ -83,7 +83,8 @@ function send(
           resolve({
             status: res.statusCode ?? 0,
             body: text,
-            cookie: res.headers['set-cookie']?.find((c) => c.startsWith('shop.sid='))?.split(';')[0],
+            // Every cookie set (the session's, and the CSRF cookie of a form), as a Cookie header.
+            cookie: res.headers['set-cookie']?.map((c) => c.split(';')[0]).join('; '),
           }),
         );
       },
@@ -153,8 +154,8 @@ it(
       expect(login.status).toBe(302);
       expect(login.cookie).toBeDefined();
 
-      // The first page after login stores the session's CSRF token, as a browser's first page would;
-      // the batch below then only reads the session, from whichever worker answers.
+      // The first page after login, as a browser's; the batch below then only reads the session,
+      // from whichever worker answers.
       expect((await send(port, '/account', { cookie: login.cookie })).status).toBe(200);
       const answers = await Promise.all(
         Array.from({ length: REQUESTS }, () => send(port, '/account', { cookie: login.cookie })),
