@@ -53,6 +53,11 @@ export function guestSessionTimeout(config: Pick<Config, 'GUEST_SESSION_MAX_AGE'
   };
 }
 
+/** A device cookie (services/deviceCookie.ts) lasts a year; only the login form's post reads it. */
+export function deviceCookieOptions(config: Pick<Config, 'isProduction'>): CookieOptions {
+  return { ...cookieOptions(config), sameSite: 'strict', maxAge: 365 * 24 * 60 * 60 * 1000 };
+}
+
 /** Clears the session cookie with the same name, path and flags it was set with. */
 export function clearSessionCookie(res: Response, config: SessionConfig): void {
   res.clearCookie(config.sessionCookieName, cookieOptions(config));

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { clearSessionCookie, cookieOptions } from '../config/session';
+import { clearSessionCookie, deviceCookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
@@ -63,16 +63,7 @@ async function withinLimit(
   }
 }
 
-/** A device cookie lasts a year; it is only ever read by the login form's post. */
-const DEVICE_COOKIE_MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
-
 export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
-  const deviceCookieOptions = {
-    ...cookieOptions(config),
-    sameSite: 'strict',
-    maxAge: DEVICE_COOKIE_MAX_AGE_MS,
-  } as const;
-
   /** @route GET /signup */
   const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
 
@@ -134,7 +125,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
         : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
     if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
     await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
-    res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions);
+    res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions(config));
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
