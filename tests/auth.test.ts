@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, sessionIdFrom, uniqueEmail } from './helpers/http';
+import { someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
@@ -64,7 +65,13 @@ describe('login', () => {
     const agent = request.agent(app());
     const email = uniqueEmail();
     await createUser(email);
-    const before = await agent.get('/login');
+    // A guest cart is what gives a visitor a stored session before logging in.
+    const product = await someProduct();
+    const before = await agent
+      .post('/cart')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .type('form')
+      .send({ productId: product.id });
     const anonymousSid = sessionIdFrom(before.headers['set-cookie']);
 
     const response = await logIn(agent, email);
@@ -79,6 +86,20 @@ describe('login', () => {
     expect(await mongoose.connection.collection('sessions').countDocuments({ _id: anonymousSid as never })).toBe(0);
     const home = await agent.get('/');
     expect(home.text).toContain(email);
+  });
+
+  it('refuses a password over 72 bytes with the generic failure, even one that starts with the right one', async () => {
+    const email = uniqueEmail();
+    const exactly72 = 'seventy-two bytes: '.padEnd(72, 'x');
+    await createUser(email, exactly72);
+    expect((await logIn(request.agent(app()), email, exactly72)).status).toBe(302);
+
+    // bcrypt would compare only the first 72 bytes and let these in.
+    for (const longer of [`${exactly72}!`, `${exactly72}${'y'.repeat(100)}`]) {
+      const response = await logIn(request.agent(app()), email, longer);
+      expect(response.status).toBe(422);
+      expect(response.text).toContain('Invalid email or password.');
+    }
   });
 
   it('gives the same answer for a wrong password and an unknown email', async () => {
@@ -183,16 +204,21 @@ describe('CSRF protection', () => {
 });
 
 describe('session cookie', () => {
-  it('is HttpOnly, SameSite=Lax, named shop.sid and only set once the session holds something', async () => {
+  it('is HttpOnly, SameSite=Lax, named shop.sid, only set at login, and ends with the browser session', async () => {
     const home = await request(app()).get('/');
     expect(home.headers['set-cookie']).toBeUndefined();
+    const form = await request(app()).get('/login');
+    expect(sessionIdFrom(form.headers['set-cookie'])).toBeUndefined();
 
-    const login = await request(app()).get('/login');
-    const cookie = login.headers['set-cookie']?.[0] ?? '';
+    const email = uniqueEmail();
+    await createUser(email);
+    const login = await logIn(request.agent(app()), email);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('shop.sid=')) ?? '';
     expect(cookie).toMatch(/^shop\.sid=s%3A/);
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Lax');
-    expect(cookie).toMatch(/Expires=/);
+    // No Expires and no Max-Age: a browser-session cookie (the server enforces the timeouts).
+    expect(cookie).not.toMatch(/Expires=|Max-Age=/i);
   });
 
   it('treats a tampered cookie as anonymous', async () => {

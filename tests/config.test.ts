@@ -77,6 +77,32 @@ describe('configuration', () => {
     expect(production.APP_URL).toBe('https://shop.example');
   });
 
+  it('times a login out after 30 idle minutes and 8 hours in all, out of the box', () => {
+    const config = parseConfig({ SESSION_SECRET: LONG_SECRET }, { dataDir: tempDir() });
+    expect(config.SESSION_MAX_AGE).toBe(30 * 60);
+    expect(config.SESSION_ABSOLUTE_TTL).toBe(8 * 60 * 60);
+    expect(config.GUEST_SESSION_MAX_AGE).toBeLessThanOrEqual(config.SESSION_MAX_AGE);
+    expect(config.SESSION_MAX_AGE).toBeLessThan(config.SESSION_ABSOLUTE_TTL);
+  });
+
+  it('refuses an idle timeout longer than the absolute lifetime', () => {
+    const env = { SESSION_SECRET: LONG_SECRET, SESSION_MAX_AGE: '86400', SESSION_ABSOLUTE_TTL: '28800' };
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(
+      'SESSION_MAX_AGE: the idle timeout must not be longer than SESSION_ABSOLUTE_TTL',
+    );
+  });
+
+  it('refuses TRUST_PROXY=true in production, and takes a hop count or subnets', () => {
+    const production = { ...PRODUCTION, SESSION_SECRET: LONG_SECRET };
+    expect(() => parseConfig({ ...production, TRUST_PROXY: 'true' }, { dataDir: tempDir() })).toThrow(
+      /TRUST_PROXY: must not be "true" in production/,
+    );
+    expect(parseConfig({ ...production, TRUST_PROXY: '1' }, { dataDir: tempDir() }).TRUST_PROXY).toBe(1);
+    expect(
+      parseConfig({ ...production, TRUST_PROXY: 'loopback, 10.0.0.0/8' }, { dataDir: tempDir() }).TRUST_PROXY,
+    ).toEqual(['loopback', '10.0.0.0/8']);
+  });
+
   it('accepts .env.example as it is (empty values mean unset)', () => {
     const example = dotenv.parse(fs.readFileSync(path.join(__dirname, '..', '.env.example')));
     const config = parseConfig(example, { dataDir: tempDir(), warn: () => {} });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
 import mongoose from 'mongoose';
+import { mailsTo } from './helpers/outbox';
 import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
 
 // TRUST_PROXY lets a test pose as different clients with X-Forwarded-For.
@@ -57,6 +58,17 @@ describe('login throttling', () => {
     expect((await attempt(testApp().app, email, PASSWORD, ip())).status).toBe(302);
   });
 
+  it('counts an IPv6 client per /64, not per address', async () => {
+    const prefix = '2001:db8:77:1';
+    for (let i = 0; i < 6; i += 1) {
+      await attempt(testApp().app, uniqueEmail('spray'), 'wrong password!', `${prefix}:${i}::${i + 1}`);
+    }
+    const email = uniqueEmail();
+    await createUser(email);
+    expect((await attempt(testApp().app, email, PASSWORD, `${prefix}:ffff:ffff:ffff:ffff`)).status).toBe(429);
+    expect((await attempt(testApp().app, email, PASSWORD, '2001:db8:77:2::1')).status).toBe(302);
+  });
+
   it('holds across two app instances sharing one database', async () => {
     const other = await buildApp(testApp().uri, LIMITS);
     try {
@@ -104,10 +116,88 @@ describe('login throttling', () => {
   }, 60_000);
 });
 
+describe('a browser that has logged in to the account before (device cookie)', () => {
+  /** Logs the owner's browser in once, and out again: it keeps its device cookie. */
+  async function ownersBrowser(email: string) {
+    const owner = request.agent(testApp().app);
+    const _csrf = await csrfToken(owner);
+    const login = await owner
+      .post('/login')
+      .set('X-Forwarded-For', '198.51.100.200')
+      .type('form')
+      .send({ _csrf, email, password: PASSWORD });
+    expect(login.status).toBe(302);
+    const cookie = (login.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('shop.sid.device='));
+    expect(cookie).toMatch(/; Max-Age=31536000; .*HttpOnly; SameSite=Strict/);
+    const logoutToken = await csrfToken(owner, '/account');
+    await owner.post('/logout').type('form').send({ _csrf: logoutToken }).expect(302);
+    return owner;
+  }
+
+  async function ownerAttempt(owner: request.Agent, email: string, password: string) {
+    const _csrf = await csrfToken(owner);
+    return owner.post('/login').set('X-Forwarded-For', '198.51.100.200').type('form').send({ _csrf, email, password });
+  }
+
+  it("still logs the owner in while strangers' failures lock the account for everyone else", async () => {
+    const email = uniqueEmail('owner');
+    await createUser(email);
+    const owner = await ownersBrowser(email);
+    for (let i = 0; i < 5; i += 1) await attempt(testApp().app, email, 'a stranger guessing', `192.0.2.${100 + i}`);
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.120')).status).toBe(429);
+
+    expect((await ownerAttempt(owner, email, PASSWORD)).status).toBe(302);
+  });
+
+  it("gives the owner's browser a budget of its own, which its failures spend", async () => {
+    const email = uniqueEmail('owner');
+    await createUser(email);
+    const owner = await ownersBrowser(email);
+    for (let i = 0; i < 3; i += 1) expect((await ownerAttempt(owner, email, 'mistyped it again')).status).toBe(422);
+    expect((await ownerAttempt(owner, email, PASSWORD)).status).toBe(429);
+    // The account itself is not locked for other browsers by the owner's typos.
+    expect((await attempt(testApp().app, email, PASSWORD, '192.0.2.130')).status).toBe(302);
+  });
+
+  it('trusts no device cookie of another account, nor a tampered one', async () => {
+    const email = uniqueEmail('owner');
+    const victim = uniqueEmail('victim');
+    await createUser(email);
+    await createUser(victim);
+    const attacker = await ownersBrowser(email);
+    const device = attacker.jar.getCookie('shop.sid.device', {
+      domain: '127.0.0.1',
+      path: '/',
+      secure: false,
+      script: false,
+    })!;
+    for (let i = 0; i < 3; i += 1) await ownerAttempt(attacker, victim, 'a stranger guessing');
+    expect((await attempt(testApp().app, victim, PASSWORD, '192.0.2.140')).status).toBe(429);
+
+    // The signature's first character carries six bits of it: changing it always breaks it.
+    const [nonce = '', signature = ''] = device.value.split('.');
+    const tampered = `${nonce}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    const stranger = request.agent(testApp().app);
+    const _csrf = await csrfToken(stranger);
+    const response = await stranger
+      .post('/login')
+      .set('X-Forwarded-For', '192.0.2.141')
+      .set('Cookie', `shop.sid.device=${tampered}`)
+      .type('form')
+      .send({ _csrf, email: victim, password: PASSWORD });
+    expect(response.status).toBe(429);
+  });
+});
+
 describe('signup and reset limits', () => {
   let limited: TestApp;
   beforeAll(async () => {
-    limited = await buildApp(testApp().uri, { SIGNUP_MAX_PER_HOUR: '2', RESET_MAX_PER_HOUR: '2', TRUST_PROXY: 'true' });
+    limited = await buildApp(testApp().uri, {
+      SIGNUP_MAX_PER_HOUR: '2',
+      RESET_MAX_PER_HOUR: '2',
+      RESET_MAX_PER_ACCOUNT_PER_HOUR: '3',
+      TRUST_PROXY: 'true',
+    });
   });
   afterAll(() => limited.close());
 
@@ -127,5 +217,24 @@ describe('signup and reset limits', () => {
       statuses.push(response.status);
     }
     expect(statuses).toEqual([302, 302, 429]);
+  });
+
+  it('limits reset mails per account, whatever the IP', async () => {
+    const email = uniqueEmail('flooded');
+    await createUser(email);
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const agent = request.agent(limited.app);
+      const _csrf = await csrfToken(agent, '/reset');
+      const response = await agent
+        .post('/reset')
+        .set('X-Forwarded-For', `198.18.1.${i}`)
+        .type('form')
+        .send({ _csrf, email: i % 2 ? email.toUpperCase() : email });
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([302, 302, 302, 429, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(email)).toBe(3);
   });
 });

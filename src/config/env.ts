@@ -13,8 +13,10 @@ const MIN_PRODUCTION_SECRET_LENGTH = 32;
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
- * Express's `trust proxy`: "true"/"false", a hop count, or a comma-separated list of addresses or
- * subnets (e.g. "loopback, 10.0.0.0/8").
+ * Express's `trust proxy`: a hop count, or a comma-separated list of addresses or subnets of your
+ * proxies (e.g. "loopback, 10.0.0.0/8"); "false" for none. "true" trusts every X-Forwarded-For
+ * entry, which lets any client choose its own address (and so its own throttling budget): refused
+ * in production.
  */
 const trustProxy = z
   .string()
@@ -49,7 +51,11 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-"')
       .default('shop.sid'),
-    SESSION_MAX_AGE: seconds(60 * 60 * 24),
+    // Idle timeout of a login (OWASP: 15–30 minutes for an app like this); the cookie itself ends
+    // with the browser session.
+    SESSION_MAX_AGE: seconds(30 * 60),
+    // Idle timeout of a visitor's session that holds no login (a guest cart, a message).
+    GUEST_SESSION_MAX_AGE: seconds(30 * 60),
     SESSION_SWEEP_INTERVAL: seconds(60),
     SESSION_TOUCH_INTERVAL: seconds(60),
     SESSION_ABSOLUTE_TTL: seconds(8 * 60 * 60),
@@ -85,12 +91,25 @@ const schema = z
     LOGIN_THROTTLE_WINDOW: seconds(15 * 60),
     SIGNUP_MAX_PER_HOUR: z.coerce.number().int().positive().default(10),
     RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
+    RESET_MAX_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().positive().default(3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.SESSION_TOUCH_INTERVAL >= env.SESSION_MAX_AGE) {
+    if (env.SESSION_TOUCH_INTERVAL >= Math.min(env.SESSION_MAX_AGE, env.GUEST_SESSION_MAX_AGE)) {
       // An active user's session would expire between two writes of its expiry.
-      ctx.addIssue({ code: 'custom', path: ['SESSION_TOUCH_INTERVAL'], message: 'must be less than SESSION_MAX_AGE' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_TOUCH_INTERVAL'],
+        message: 'must be less than SESSION_MAX_AGE and GUEST_SESSION_MAX_AGE',
+      });
+    }
+    if (env.SESSION_MAX_AGE > env.SESSION_ABSOLUTE_TTL) {
+      // Otherwise the absolute lifetime always comes first: there is no inactivity timeout at all.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_MAX_AGE'],
+        message: 'the idle timeout must not be longer than SESSION_ABSOLUTE_TTL',
+      });
     }
     if (env.NODE_ENV !== 'production') return;
     const secrets = env.SESSION_SECRET ?? [];
@@ -115,6 +134,14 @@ const schema = z
         message: "required in production: the shop's public https:// address",
       });
     }
+    if (env.TRUST_PROXY === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message:
+          'must not be "true" in production (any client could then choose its own address): give the number of proxies in front of the shop, e.g. 1, or their addresses/subnets',
+      });
+    }
     if (env.BCRYPT_COST < 12) {
       ctx.addIssue({ code: 'custom', path: ['BCRYPT_COST'], message: 'must be at least 12 in production' });
     }
@@ -131,6 +158,10 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL' |
   isProduction: boolean;
   /** The cookie's real name: `__Host-` prefixed in production, where the cookie is Secure. */
   sessionCookieName: string;
+  /** The double-submit CSRF cookie (see middleware/csrf.ts), prefixed the same way. */
+  csrfCookieName: string;
+  /** The signed cookie of a browser that has logged in before (see services/deviceCookie.ts). */
+  deviceCookieName: string;
 }
 
 export class ConfigError extends Error {
@@ -167,13 +198,17 @@ export function parseConfig(
   }
   const parsed = result.data;
   const isProduction = parsed.NODE_ENV === 'production';
+  // Secure, Path=/ and no Domain, enforced by browsers (only production is served over HTTPS).
+  const cookiePrefix = isProduction ? '__Host-' : '';
   const secrets = parsed.SESSION_SECRET?.length ? parsed.SESSION_SECRET : [developmentSecret(dataDir, warn)];
   return {
     ...parsed,
     SESSION_SECRET: secrets,
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
-    sessionCookieName: isProduction ? `__Host-${parsed.SESSION_COOKIE_NAME}` : parsed.SESSION_COOKIE_NAME,
+    sessionCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}`,
+    csrfCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.csrf`,
+    deviceCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.device`,
     // Links in mails use this, never the request's Host header (which a client chooses).
     APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
   };

@@ -1,13 +1,14 @@
-import type { CookieOptions, Response } from 'express';
+import type { CookieOptions, RequestHandler, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
 import type { Logger } from '../lib/logger';
 import type { SessionStoreOptions } from '../sessions/MongoSessionStore';
 import { driverOptions, expireDocuments } from '../db';
 import type { Config } from './env';
 
-type SessionConfig = Pick<Config, 'sessionCookieName' | 'SESSION_SECRET' | 'SESSION_MAX_AGE' | 'isProduction'>;
+type SessionConfig = Pick<Config, 'sessionCookieName' | 'SESSION_SECRET' | 'isProduction'>;
 
-function cookieOptions(config: SessionConfig): CookieOptions {
+/** The flags of every cookie the shop sets (session, CSRF, device). */
+export function cookieOptions(config: Pick<Config, 'isProduction'>): CookieOptions {
   return {
     path: '/',
     httpOnly: true,
@@ -27,13 +28,34 @@ export function sessionOptions(config: SessionConfig, store: Store): SessionOpti
     // Don't write an unmodified session back on every request: the store's touch() moves its
     // expiry instead, at most once per SESSION_TOUCH_INTERVAL.
     resave: false,
-    // Send the cookie with every response, so that the browser's expiry moves with activity too
-    // (SESSION_MAX_AGE is an idle timeout). This writes nothing to the store.
+    // Send the cookie with every response, so that a guest cookie's expiry (see guestSessionTimeout)
+    // moves with activity. This writes nothing to the store.
     rolling: true,
     // Don't store a session (or set a cookie) until something is put in it.
     saveUninitialized: false,
-    cookie: { ...cookieOptions(config), maxAge: config.SESSION_MAX_AGE * 1000 },
+    // No maxAge: a login lives in a browser-session cookie. The idle timeout (SESSION_MAX_AGE) and
+    // the absolute lifetime are the store's, enforced on the server.
+    cookie: cookieOptions(config),
   };
+}
+
+/**
+ * A session without a login (a guest cart, a message for the next page) gets its own, shorter idle
+ * timeout: a cookie maxAge, which the store follows for the document's expiry. A login starts a
+ * new session (regenerate) with the default browser-session cookie.
+ */
+export function guestSessionTimeout(config: Pick<Config, 'GUEST_SESSION_MAX_AGE'>): RequestHandler {
+  const maxAge = config.GUEST_SESSION_MAX_AGE * 1000;
+  return (req, _res, next) => {
+    // express-session leaves the cookie out of its "modified" check: this stores nothing by itself.
+    if (!req.session.isLoggedIn) req.session.cookie.maxAge = maxAge;
+    next();
+  };
+}
+
+/** A device cookie (services/deviceCookie.ts) lasts a year; only the login form's post reads it. */
+export function deviceCookieOptions(config: Pick<Config, 'isProduction'>): CookieOptions {
+  return { ...cookieOptions(config), sameSite: 'strict', maxAge: 365 * 24 * 60 * 60 * 1000 };
 }
 
 /** Clears the session cookie with the same name, path and flags it was set with. */

@@ -3,10 +3,15 @@ import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
 import { describeUserAgent } from '../lib/userAgent';
 import { hashSessionId } from '../lib/logger';
+import { afterResponse } from '../lib/afterResponse';
+import type { SendMail } from '../lib/mailer';
+import type { Logger } from '../lib/logger';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { User } from '../models/User';
+import { passwordChangedMail } from '../services/accountMail';
 import { deleteAccount } from '../services/accounts';
+import { changeCredentials } from '../services/credentials';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, type FieldErrors } from '../validation';
@@ -15,9 +20,24 @@ import { logIn } from './auth';
 export interface AccountDependencies {
   config: Config;
   sessions: SessionControl & { destroy(sid: string, callback: (err?: unknown) => void): void };
+  sendMail: SendMail;
+  logger: Logger;
 }
 
-export function accountController({ config, sessions }: AccountDependencies) {
+const CHANGED_ELSEWHERE = 'Your password or sign-in was changed from another device meanwhile. Please log in again.';
+
+export function accountController({ config, sessions, sendMail, logger }: AccountDependencies) {
+  /**
+   * Another change to the credentials came first (the epoch moved on after this request began):
+   * this session is out of date, so it ends here rather than on the next page.
+   */
+  async function endOutdatedSession(req: Request, res: Response) {
+    await regenerateSession(req);
+    flash(req, 'error', CHANGED_ELSEWHERE);
+    await saveSession(req);
+    res.redirect('/login');
+  }
+
   /** The user's live sessions for the page; sessions are named by a hash, never by their id. */
   async function sessionList(req: Request) {
     const list = await sessions.sessionsOfUser(req.user!.id as string);
@@ -62,9 +82,15 @@ export function accountController({ config, sessions }: AccountDependencies) {
       return render(req, res, 422, { password: { currentPassword: 'That is not your current password.' } });
     }
     const user = req.user!;
-    await User.updateOne({ _id: user._id }, { password: await hashPassword(newPassword, config.BCRYPT_COST) });
+    const hash = await hashPassword(newPassword, config.BCRYPT_COST);
+    // The new epoch ends every other session, logins still in flight, and every reset link.
+    const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
+    if (epoch === null) return endOutdatedSession(req, res);
     await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
-    await logIn(req, { _id: user.id as string, email: user.email });
+    await logIn(req, { _id: user.id as string, email: user.email, epoch });
+    afterResponse(res, logger, 'could not send a password-changed mail', () =>
+      sendMail(passwordChangedMail(user.email, 'changed', config)),
+    );
     flash(req, 'success', 'Your password is changed. Every other device is signed out.');
     await saveSession(req);
     res.redirect('/account');
@@ -88,9 +114,14 @@ export function accountController({ config, sessions }: AccountDependencies) {
     res.redirect('/account');
   };
 
-  /** @route POST /account/sessions/revoke-others */
+  /** @route POST /account/sessions/revoke-others — also ends logins still in flight (a new epoch). */
   const postRevokeOtherSessions: RequestHandler = async (req, res) => {
-    const ended = await sessions.destroySessionsOfUser(req.user!.id as string, { except: req.sessionID });
+    const user = req.user!;
+    const epoch = await changeCredentials(user._id, user.credentialEpoch);
+    if (epoch === null) return endOutdatedSession(req, res);
+    req.session.user = { _id: user.id as string, email: user.email, epoch };
+    await saveSession(req);
+    const ended = await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
     flash(req, 'success', ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`);
     await saveSession(req);
     res.redirect('/account');

@@ -1,16 +1,20 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { clearSessionCookie } from '../config/session';
+import { clearSessionCookie, deviceCookieOptions } from '../config/session';
+import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
-import { hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
+import { clientKey } from '../lib/clientAddress';
+import { MAX_PASSWORD_BYTES, hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User, isDuplicateKeyError } from '../models/User';
+import { passwordChangedMail } from '../services/accountMail';
 import { mergeGuestCart } from '../services/cart';
+import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
-import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
 import { destroySession, regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
@@ -68,7 +72,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const typedEmail = formValue(req.body?.email);
     const allowed = await withinLimit(
       res,
-      () => throttles.signupByIp.take(req.ip ?? ''),
+      () => throttles.signupByIp.take(clientKey(req.ip)),
       (status, errors) => renderSignup(res, status, typedEmail, errors),
     );
     if (!allowed) return;
@@ -98,26 +102,35 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       return renderLogin(res, 422, formValue(req.body?.email), errors);
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
-    const ip = req.ip ?? '';
+    const ip = clientKey(req.ip);
+    // A browser that logged in to this account before spends its own budget, so that a stranger's
+    // failures cannot lock the owner out; every other browser shares the account's.
+    const device = trustedDevice(req.cookies?.[config.deviceCookieName], email, config.SESSION_SECRET);
+    const accountBudget = loginBudget(throttles, email, device);
     // Every attempt is counted before the password is compared, so that simultaneous guesses
-    // cannot all be evaluated; a success returns its attempt and clears the account's count.
+    // cannot all be evaluated; a success returns its attempt and clears its budget's count.
     const allowed = await withinLimit(
       res,
-      async () => void (await Promise.all([throttles.loginByIp.take(ip), throttles.loginByEmail.take(email)])),
+      async () => void (await Promise.all([throttles.loginByIp.take(ip), accountBudget.take()])),
       (status, errors) => renderLogin(res, status, email, errors),
     );
     if (!allowed) return;
 
     const user = await User.findOne({ email }).select('+password');
-    const valid = user
-      ? await verifyPassword(password, user.password)
-      : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
+    // bcrypt reads 72 bytes: a longer password would match any other with the same start.
+    const comparable = Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
+    const valid =
+      user && comparable
+        ? await verifyPassword(password, user.password)
+        : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
     if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
-    await Promise.all([throttles.loginByEmail.reset(email), throttles.loginByIp.giveBack(ip)]);
+    await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
+    res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions(config));
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
-    const returnTo = await logIn(req, { _id: user.id as string, email: user.email });
+    // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
+    const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
     res.redirect(returnTo);
   };
 
@@ -139,16 +152,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
    */
   const postReset: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
-    const allowed = await withinLimit(
-      res,
-      () => throttles.resetByIp.take(req.ip ?? ''),
-      (status, errors) => renderReset(res, status, typedEmail, errors),
-    );
-    if (!allowed) return;
+    const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
+    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
     const errors = fieldErrors(req);
     if (errors) return renderReset(res, 422, typedEmail, errors);
 
     const { email } = matchedData<{ email: string }>(req);
+    // Per address too, whether or not it has an account (the answer must not tell), so that
+    // nobody can flood one mailbox with links from many IPs.
+    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
     sendResetLink(email, config, sendMail).catch((err: unknown) =>
       logger.error({ err }, 'could not send a reset link'),
     );
@@ -172,10 +184,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
 
     const { password } = matchedData<{ password: string }>(req);
-    const userId = await completeReset(token, password, config.BCRYPT_COST);
-    if (!userId) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    // Whoever knew the old password is signed out everywhere.
-    await sessions.destroySessionsOfUser(userId);
+    const done = await completeReset(token, password, config.BCRYPT_COST);
+    if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+    // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
+    // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
+    await sessions.destroySessionsOfUser(done.userId);
+    await throttles.loginByEmail.reset(done.email);
+    afterResponse(res, logger, 'could not send a password-changed mail', () =>
+      sendMail(passwordChangedMail(done.email, 'reset', config)),
+    );
     flash(req, 'success', 'Your password is changed. Please log in with the new one.');
     await saveSession(req);
     res.redirect('/login');
@@ -199,7 +216,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
  * to next, only once the login is stored in MongoDB: a redirect sent earlier could arrive at a page
  * that does not see the login yet.
  */
-export async function logIn(req: Request, user: { _id: string; email: string }): Promise<string> {
+export async function logIn(req: Request, user: { _id: string; email: string; epoch: number }): Promise<string> {
   const returnTo = safeReturnTo(req.session.returnTo);
   await regenerateSession(req);
   req.session.isLoggedIn = true;

@@ -5,8 +5,9 @@ import { HttpError, notFound } from '../lib/HttpError';
 import { flash } from '../middleware/flash';
 import { Order, lineTotal, orderNumber } from '../models/Order';
 import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
-import { EmptyCartError, placeOrder } from '../services/checkout';
 import { queryTermsOf } from '../models/searchTerms';
+import { cartFingerprint } from '../services/cartCheck';
+import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
 import { saveSession } from '../sessions/lifecycle';
 
@@ -77,7 +78,15 @@ export function shopController({ perPage, categories }: { perPage: number; categ
   /** @route GET /cart */
   const getCart: RequestHandler = async (req, res) => {
     const lines = await cartLines(await cartItemsOf(req));
-    res.render('shop/cart', { title: 'Your cart', lines, total: cartTotal(lines) });
+    const seenCart = cartFingerprint(
+      lines.map(({ product, quantity }) => ({
+        productId: product._id,
+        title: product.title,
+        priceCents: product.priceCents,
+        quantity,
+      })),
+    );
+    res.render('shop/cart', { title: 'Your cart', lines, total: cartTotal(lines), seenCart });
   };
 
   /** @route POST /cart — adds one of `productId`; guests too (their cart is merged at login). */
@@ -101,12 +110,16 @@ export function shopController({ perPage, categories }: { perPage: number; categ
     res.redirect('/cart');
   };
 
-  /** @route POST /create-order */
+  /**
+   * @route POST /create-order — `seenCart` is what the cart page showed (its form always sends
+   * it); a client that sends none orders at today's prices.
+   */
   const postOrder: RequestHandler = async (req, res) => {
+    const seenCart: unknown = req.body?.seenCart;
     try {
-      await placeOrder(req.user!);
+      await placeOrder(req.user!, { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
     } catch (err) {
-      if (!(err instanceof EmptyCartError)) throw err;
+      if (!(err instanceof EmptyCartError || err instanceof CartChangedError)) throw err;
       flash(req, 'error', err.message);
       await saveSession(req);
       return res.redirect('/cart');

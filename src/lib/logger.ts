@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { pinoHttp, type HttpLogger } from 'pino-http';
 
 export type { Logger };
 
@@ -27,4 +28,37 @@ export function createLogger(level: string, destination?: DestinationStream, { r
 /** Session ids appear in logs only as a short hash: enough to correlate, useless to hijack. */
 export function hashSessionId(sid: string): string {
   return createHash('sha256').update(sid).digest('hex').slice(0, 12);
+}
+
+/** A password reset link's secret part: the path segment after /reset/. */
+const SECRET_IN_PATH = /(\/reset\/)[^/?#]+/gi;
+
+/**
+ * A URL as it may be recorded: the reset token taken out (the database holds only its hash, so a
+ * token in a log file would be the only usable copy besides the user's mail).
+ */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_IN_PATH, '$1[redacted]');
+}
+
+interface SerializedRequest {
+  url?: string;
+  params?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+}
+
+/** The access log (one line per request), with secrets in URLs redacted. */
+export function requestLogger(logger: Logger): HttpLogger {
+  return pinoHttp({
+    logger,
+    serializers: {
+      req(req: SerializedRequest) {
+        if (typeof req.url === 'string') req.url = redactUrl(req.url);
+        if (req.params && 'token' in req.params) req.params = { ...req.params, token: '[redacted]' };
+        const referer = req.headers?.referer;
+        if (typeof referer === 'string' && req.headers) req.headers = { ...req.headers, referer: redactUrl(referer) };
+        return req;
+      },
+    },
+  });
 }

@@ -1,5 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import { csrfSync } from 'csrf-sync';
+import { doubleCsrf } from 'csrf-csrf';
+import type { Config } from '../config/env';
+import { cookieOptions } from '../config/session';
 
 /**
  * Whether the browser says this request comes from our own pages: Fetch Metadata where the
@@ -13,31 +15,58 @@ function isSameOrigin(req: Request): boolean {
 }
 
 /**
- * A visitor who was never given a token (someone who has only browsed: product pages offer
- * "Add to cart" without creating a session) may post only from our own pages. Everyone else
- * needs the synchronizer token.
+ * The only form that works without a token: "Add to cart" on product pages, which are shown
+ * without setting any cookie. It is accepted from a visitor who holds neither a login nor a CSRF
+ * cookie, and only from our own pages (a cross-site post is refused).
  */
-const hasNoTokenYet = (req: Request) => req.session.csrfToken === undefined && !req.session.isLoggedIn;
+const TOKENLESS_FORMS = new Set(['POST /cart']);
 
-// Synchronizer tokens kept in the session (csurf is deprecated). The token travels in the hidden
-// form field `_csrf`; an array or object there is simply not a valid token.
-const { csrfSynchronisedProtection, generateToken, getTokenFromState } = csrfSync({
-  getTokenFromRequest: (req) => {
-    const token: unknown = req.body?._csrf;
-    return typeof token === 'string' ? token : undefined;
-  },
-  skipCsrfProtection: (req) => hasNoTokenYet(req) && isSameOrigin(req),
-});
-
-export const csrfProtection = csrfSynchronisedProtection;
+export interface CsrfMiddleware {
+  /** Refuses a state-changing request without a valid token (403). */
+  protection: RequestHandler;
+  /** Gives views `csrfToken()` and `csrfTokenIfIssued()`. */
+  exposeToken: RequestHandler;
+}
 
 /**
- * Gives views `csrfToken()`, which creates the token (and so the session) for forms that must
- * have one, and `csrfTokenIfIssued()`, for forms that also work without (see hasNoTokenYet), so
- * that browsing the shop sets no cookie.
+ * Signed double-submit tokens (csrf-csrf): the token is an HMAC (keyed by SESSION_SECRET) of a
+ * random value and, once logged in, the session id; the same token sits in an HttpOnly cookie and
+ * in the form's `_csrf` field, and both must match. Nothing is stored, so opening a form creates
+ * no session. A login's tokens die with its session id (a new id at login, none after logout).
  */
-export const exposeCsrfToken: RequestHandler = (req, res, next) => {
-  res.locals.csrfToken = () => generateToken(req);
-  res.locals.csrfTokenIfIssued = () => getTokenFromState(req) ?? '';
-  next();
-};
+export function csrfMiddleware(
+  config: Pick<Config, 'SESSION_SECRET' | 'csrfCookieName' | 'isProduction'>,
+): CsrfMiddleware {
+  const cookieName = config.csrfCookieName;
+  const hasCookie = (req: Request) => typeof req.cookies?.[cookieName] === 'string';
+
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => config.SESSION_SECRET,
+    getSessionIdentifier: (req) => (req.session?.isLoggedIn ? req.sessionID : ''),
+    cookieName,
+    cookieOptions: { ...cookieOptions(config), sameSite: 'strict' },
+    // Our flat form parsing: an array or object in `_csrf` (a repeated key, JSON) is no token.
+    getCsrfTokenFromRequest: (req) => {
+      const token: unknown = (req.body as Record<string, unknown> | undefined)?._csrf;
+      return typeof token === 'string' ? token : undefined;
+    },
+    skipCsrfProtection: (req) =>
+      TOKENLESS_FORMS.has(`${req.method} ${req.path}`) &&
+      !req.session?.isLoggedIn &&
+      !hasCookie(req) &&
+      isSameOrigin(req),
+  });
+
+  const exposeToken: RequestHandler = (req, res, next) => {
+    let issued: string | undefined;
+    // Once per response: each call would otherwise add another Set-Cookie header.
+    const csrfToken = () => (issued ??= generateCsrfToken(req, res));
+    res.locals.csrfToken = csrfToken;
+    // For forms that also work without a token (TOKENLESS_FORMS): a page a visitor merely browses
+    // sets no cookie.
+    res.locals.csrfTokenIfIssued = () => issued ?? (req.session?.isLoggedIn || hasCookie(req) ? csrfToken() : '');
+    next();
+  };
+
+  return { protection: doubleCsrfProtection, exposeToken };
+}

@@ -5,13 +5,15 @@ import { regenerateSession } from '../sessions/lifecycle';
 /**
  * Re-fetches the logged-in user from MongoDB on every request. The session holds plain data (an id
  * and an email), not a model with methods; the fresh document also reflects changes made since
- * login. A session whose user no longer exists is ended (replaced by an empty anonymous one).
+ * login. A session whose user no longer exists, or whose login predates the user's last password
+ * change, reset or "sign out everywhere" (an older credential epoch), is ended (replaced by an
+ * empty anonymous one).
  */
 export const loadCurrentUser: RequestHandler = async (req, res, next) => {
   const sessionUser = req.session.isLoggedIn ? req.session.user : undefined;
   if (sessionUser) {
     const user = await User.findById(sessionUser._id);
-    if (user) {
+    if (user && user.credentialEpoch === (sessionUser.epoch ?? 0)) {
       req.user = user;
       // Pages for a signed-in user must not be kept by browsers or proxies.
       res.set('Cache-Control', 'no-store');

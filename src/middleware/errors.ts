@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import mongoose from 'mongoose';
 import { RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db';
 import { notFound } from '../lib/HttpError';
-import type { Logger } from '../lib/logger';
+import { redactUrl, type Logger } from '../lib/logger';
 
 const MESSAGES: Record<number, string> = {
   400: 'The request could not be understood.',
@@ -48,8 +48,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
 
     const status = statusOf(err);
-    if (status >= 500) logger.error({ err, url: req.originalUrl }, 'request failed');
-    else logger.debug({ err: { message: (err as Error)?.message }, url: req.originalUrl }, 'request refused');
+    const url = redactUrl(req.originalUrl);
+    if (status >= 500) logger.error({ err, url }, 'request failed');
+    else logger.debug({ err: { message: (err as Error)?.message }, url }, 'request refused');
 
     const { userFacing, message: ownMessage, retryAfterSeconds } = contractOf(err);
     const message =
@@ -69,7 +70,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     res.render('errors/error', locals, (renderError: Error | null, html: string) => {
       if (!renderError) return void res.send(html);
       // Never Express's own page, which would show the stack: the message alone, as plain text.
-      logger.error({ err: renderError, url: req.originalUrl }, 'could not render the error page');
+      logger.error({ err: renderError, url }, 'could not render the error page');
       res.type('text/plain').send(message);
     });
   };

@@ -7,6 +7,8 @@ interface PasswordResetFields {
   tokenHash: string;
   expiresAt: Date;
   usedAt: Date | null;
+  /** The user's credential epoch when the link was sent: any password change since ends the link. */
+  epoch: number;
 }
 
 const passwordResetSchema = new Schema<PasswordResetFields>({
@@ -14,6 +16,7 @@ const passwordResetSchema = new Schema<PasswordResetFields>({
   tokenHash: { type: String, required: true, unique: true },
   expiresAt: { type: Date, required: true },
   usedAt: { type: Date, default: null },
+  epoch: { type: Number, default: 0 },
 });
 
 export const PasswordReset = model<PasswordResetFields>('PasswordReset', passwordResetSchema);

@@ -10,6 +10,11 @@ export interface UserFields {
   email: string;
   password: string;
   role: Role;
+  /**
+   * Bumped by every password change, reset and "sign out everywhere" (services/credentials.ts).
+   * A session carries the epoch of its login; one with an older epoch is ended.
+   */
+  credentialEpoch: number;
   /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
   cart: { items: CartItem[]; version: number };
   createdAt: Date;
@@ -34,6 +39,7 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     // A bcrypt hash; `select: false` keeps it out of every query that does not ask for it.
     password: { type: String, required: true, select: false },
     role: { type: String, enum: ROLES, default: 'customer' },
+    credentialEpoch: { type: Number, default: 0 },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

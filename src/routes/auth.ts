@@ -1,18 +1,19 @@
 import { Router } from 'express';
 import { authController, type AuthDependencies } from '../controllers/auth';
+import { noStore } from '../middleware/noStore';
 import { loginRules, newPasswordRules, resetRequestRules, signupRules } from '../validation/auth';
 
 export function authRoutes(deps: AuthDependencies): Router {
   const auth = authController(deps);
   const router = Router();
-  router.get('/signup', auth.getSignup);
-  router.post('/signup', signupRules, auth.postSignup);
-  router.get('/login', auth.getLogin);
-  router.post('/login', loginRules, auth.postLogin);
+  router.get('/signup', noStore, auth.getSignup);
+  router.post('/signup', noStore, signupRules, auth.postSignup);
+  router.get('/login', noStore, auth.getLogin);
+  router.post('/login', noStore, loginRules, auth.postLogin);
   router.post('/logout', auth.postLogout);
-  router.get('/reset', auth.getReset);
-  router.post('/reset', resetRequestRules, auth.postReset);
-  router.get('/reset/:token', auth.getNewPassword);
-  router.post('/new-password', newPasswordRules, auth.postNewPassword);
+  router.get('/reset', noStore, auth.getReset);
+  router.post('/reset', noStore, resetRequestRules, auth.postReset);
+  router.get('/reset/:token', noStore, auth.getNewPassword);
+  router.post('/new-password', noStore, newPasswordRules, auth.postNewPassword);
   return router;
 }

@@ -2,6 +2,7 @@ import { trusted } from 'mongoose';
 import { HttpError } from '../lib/HttpError';
 import { serialized } from '../db';
 import type { CartItem } from '../models/cartItems';
+import { cartFingerprint, describeCartChanges } from './cartCheck';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
 import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
@@ -9,6 +10,13 @@ import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
 export class EmptyCartError extends HttpError {
   constructor() {
     super(422, 'Your cart is empty: add something before placing an order.');
+  }
+}
+
+/** The cart is not what the buyer saw (a price changed, or its items): nothing was ordered. */
+export class CartChangedError extends HttpError {
+  constructor(readonly changes: string[]) {
+    super(409, `Your cart changed since you saw it, so nothing was ordered. ${changes.join(' ')}`);
   }
 }
 
@@ -49,7 +57,7 @@ async function settlePendingOrders(user: UserDocument): Promise<OrderDocument | 
  * settled before the next one is placed, so its items are never bought twice. The order is unique
  * per cart version, so a retried submission does not order twice.
  */
-export async function placeOrder(user: UserDocument): Promise<OrderDocument> {
+export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: string } = {}): Promise<OrderDocument> {
   const retried = await settlePendingOrders(user);
   if (retried) return retried;
 
@@ -66,6 +74,10 @@ export async function placeOrder(user: UserDocument): Promise<OrderDocument> {
       : [];
   });
   if (lines.length === 0) throw new EmptyCartError();
+  // Ordered only at the prices (and quantities) the buyer saw on the cart page.
+  if (seenCart !== undefined && cartFingerprint(lines) !== seenCart) {
+    throw new CartChangedError(describeCartChanges(seenCart, lines));
+  }
 
   let order: OrderDocument;
   try {

@@ -74,11 +74,28 @@ export type Throttles = ReturnType<typeof createThrottles>;
 export function createThrottles(config: Config, logger: Logger) {
   const hour = 60 * 60;
   return {
-    /** Failed logins per account (the email, lower-cased): changing IP does not help. */
+    /**
+     * Failed logins per account (the email, lower-cased) from browsers that never logged in to it:
+     * changing IP does not help.
+     */
     loginByEmail: limiter('login_email', config.LOGIN_MAX_FAILURES, config.LOGIN_THROTTLE_WINDOW, logger),
-    /** Failed logins per IP, whatever the email. */
+    /** Failed logins of one browser that has logged in to the account before (its device cookie). */
+    loginByDevice: limiter('login_device', config.LOGIN_MAX_FAILURES, config.LOGIN_THROTTLE_WINDOW, logger),
+    /** Failed logins per IP (IPv6: per /64, see clientKey), whatever the email. */
     loginByIp: limiter('login_ip', config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_THROTTLE_WINDOW, logger),
     signupByIp: limiter('signup_ip', config.SIGNUP_MAX_PER_HOUR, hour, logger),
     resetByIp: limiter('reset_ip', config.RESET_MAX_PER_HOUR, hour, logger),
+    /** Reset mails per address (the email, lower-cased), whether or not it has an account. */
+    resetByEmail: limiter('reset_email', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
   };
+}
+
+/**
+ * The budget a login attempt spends besides its IP's: its browser's own when it holds a device
+ * cookie for this account (see deviceCookie.ts), else the account's shared one.
+ */
+export function loginBudget(throttles: Throttles, email: string, device: string | undefined) {
+  const limiter = device ? throttles.loginByDevice : throttles.loginByEmail;
+  const key = device ?? email;
+  return { take: () => limiter.take(key), clear: () => limiter.reset(key) };
 }

@@ -3,8 +3,11 @@ import 'express-session';
 declare module 'express-session' {
   interface SessionData {
     isLoggedIn: boolean;
-    /** A small plain copy of who is logged in: never the password hash, never the document. */
-    user: { _id: string; email: string };
+    /**
+     * A small plain copy of who is logged in: never the password hash, never the document. `epoch`
+     * is the user's credentialEpoch when the password was checked (absent in older sessions: 0).
+     */
+    user: { _id: string; email: string; epoch?: number };
     /** Where to send the visitor after logging in (a same-site path). */
     returnTo: string;
     flash: Partial<Record<FlashKind, string[]>>;

@@ -1,4 +1,5 @@
 import { body } from 'express-validator';
+import { passwordWeakness, wordsOfEmail } from '../lib/passwordStrength';
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../lib/passwords';
 
 // Every field is checked to be a string first: a repeated key (an array) or a JSON object such as
@@ -28,7 +29,15 @@ const newPassword = (field: string) =>
     .custom((value: string) => Buffer.byteLength(value, 'utf8') <= MAX_PASSWORD_BYTES)
     .withMessage(
       `Use at most ${MAX_PASSWORD_BYTES} bytes (about ${MAX_PASSWORD_BYTES} letters, fewer with accents or emoji).`,
-    );
+    )
+    .bail()
+    // Common and easily guessed passwords (see lib/passwordStrength), on signup, reset and change.
+    .custom((value: string, { req }) => {
+      const request = req as { body?: { email?: unknown }; user?: { email?: string } };
+      const weakness = passwordWeakness(value, wordsOfEmail(request.body?.email ?? request.user?.email));
+      if (weakness) throw new Error(weakness);
+      return true;
+    });
 
 const confirmation = (field: string, of: string) =>
   body(field)

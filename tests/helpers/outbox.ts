@@ -17,3 +17,19 @@ export function resetPathIn(mail: string): string {
   if (!match) throw new Error('no reset link in the mail');
   return `/reset/${match[1]}`;
 }
+
+/** The texts of the mails to `to`, oldest first, once there are at least `count` (or after `timeoutMs`). */
+export async function waitForMails(to: string, count: number, timeoutMs = 5000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let mails = await outbox.mailsTo(TEST_OUTBOX, to);
+  while (mails.length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    mails = await outbox.mailsTo(TEST_OUTBOX, to);
+  }
+  return mails.map((mail) => mail.text);
+}
+
+/** Waits for the mail to `to` and returns it whole (subject and text). */
+export function waitForMailWithSubject(to: string, timeoutMs = 5000): Promise<outbox.OutboxMail> {
+  return outbox.waitForMailTo(TEST_OUTBOX, to, timeoutMs);
+}

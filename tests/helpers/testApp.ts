@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
@@ -12,8 +13,11 @@ import { freshDatabaseUri } from '../../support/database';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
 
-/** Where reset mails land in tests (one folder per test process). */
-export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pid}`);
+/**
+ * Where mails land in tests: one folder per test file (jest loads this module afresh for each), as
+ * the emails of `uniqueEmail` repeat from one file to the next.
+ */
+export const TEST_OUTBOX = path.join(os.tmpdir(), `shop-test-outbox-${process.pid}-${randomBytes(4).toString('hex')}`);
 
 /** A database of its own for one test file, on the server named by MONGODB_URI. */
 export function uniqueDatabaseUri(): string {
@@ -34,6 +38,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       LOGIN_MAX_FAILURES_PER_IP: '10000',
       SIGNUP_MAX_PER_HOUR: '10000',
       RESET_MAX_PER_HOUR: '10000',
+      RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
       MAIL_OUTBOX_DIR: TEST_OUTBOX,
       ...env,
     },

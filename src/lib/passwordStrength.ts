@@ -1,0 +1,41 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+import { translations } from '@zxcvbn-ts/language-en';
+
+/**
+ * zxcvbn's score: 0 and 1 mean fewer than a million guesses by a model built from ~49,000 common
+ * passwords (from breaches) and the patterns people use to vary them (l33t, capitals, appended
+ * digits and years, repeats, sequences, keyboard walks). Such passwords are refused (ASVS 6.2.4).
+ */
+const MIN_SCORE = 2;
+
+let estimator: ZxcvbnFactory | undefined;
+
+/** Built on first use: the dictionaries take ~20 MB and a few hundred ms to load. */
+function zxcvbn(): ZxcvbnFactory {
+  estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, translations });
+  return estimator;
+}
+
+/**
+ * Why a new password is too easy to guess, with zxcvbn's hint, or undefined when it is fine.
+ * `related` are words an attacker would try for this account (the email and its parts).
+ */
+export function passwordWeakness(password: string, related: string[] = []): string | undefined {
+  const result = zxcvbn().check(password, related);
+  if (result.score >= MIN_SCORE) return undefined;
+  const hint = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
+  return `This password is too common or too easy to guess. ${hint || 'Try a few unrelated words.'}`.trim();
+}
+
+/** The words of an email that belong to the account: the whole address, its name and domain parts. */
+export function wordsOfEmail(email: unknown): string[] {
+  if (typeof email !== 'string' || email === '') return [];
+  return [
+    email,
+    ...email
+      .toLowerCase()
+      .split(/[@.+_-]+/)
+      .filter((part) => part.length >= 3),
+  ];
+}
