@@ -114,7 +114,9 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
 /** Answers every request with 503 while the server waits for MongoDB (see server.ts). */
 export function createUnavailableApp(config: Config, logger: Logger): Express {
   const app = baseApp(config, logger);
-  app.get('/healthz', (_req, res) => res.status(503).json({ status: 'unavailable' }));
+  app.get('/healthz', (_req, res) =>
+    res.status(503).json({ status: 'unavailable', reason: 'starting up: the database does not answer yet' }),
+  );
   app.use((_req, _res, next) => next(new HttpError(503, 'The shop is starting up. Please try again in a moment.')));
   app.use(errorHandler(logger));
   return app;

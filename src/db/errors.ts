@@ -85,17 +85,22 @@ type Inspectable = Error & {
   errorLabels?: unknown;
   writeErrors?: unknown;
   writeConcernError?: unknown;
+  originalError?: unknown;
   reason?: unknown;
 };
 
-/** The error, its causes and (mongoose) reason: a few levels, the chain may loop. */
+/**
+ * The error and what it wraps: its cause, the server's error the driver replaced (a write refused
+ * with IllegalOperation becomes "does not support retryable writes"), mongoose's reason. A few
+ * levels: the chain may loop.
+ */
 function chainOf(error: unknown): Inspectable[] {
   const chain: Inspectable[] = [];
   let current: unknown = error;
   while (current instanceof Error && chain.length < 4 && !chain.includes(current)) {
     chain.push(current);
     const next: Inspectable = current;
-    current = next.cause ?? next.reason;
+    current = next.cause ?? next.originalError ?? next.reason;
   }
   return chain;
 }

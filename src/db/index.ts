@@ -9,3 +9,4 @@ export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from '
 export { DatabaseBusyError, RETRY_AFTER_SECONDS, isDatabaseUnavailable, writeRefusalReason } from './errors';
 export { expireDocuments, startExpirySweeper, sweepExpiredDocuments, type ExpiringCollection } from './expiry';
 export { serialized } from './serialized';
+export { checkWrites, noteDatabaseError, WRITE_PROBE_COLLECTION, type WriteHealth } from './writeHealth';
