@@ -19,6 +19,7 @@ import { accountRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
+import { newFormId } from './lib/formIds';
 import { createMailer, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './sessions/control';
@@ -42,6 +43,7 @@ function baseApp(config: Config, logger: Logger): Express {
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
   app.locals.formatPrice = formatPrice;
+  app.locals.newFormId = newFormId;
   app.use(
     helmet({
       // Plain-HTTP development would otherwise have its assets upgraded to an https:// that is not there.

@@ -6,6 +6,7 @@ import { createApp, createUnavailableApp } from './app';
 import { sessionStoreOptions } from './config/session';
 import { connectMongoose, startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
+import { armCrashPoint } from './lib/faults';
 import { createLogger, type Logger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
 import { dropReplacedOrderIndex } from './models/Order';
@@ -59,6 +60,7 @@ async function main() {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL);
   configurePasswordHashing({ threads: config.PASSWORD_HASH_THREADS ?? defaultPasswordThreads() });
+  if (config.NODE_ENV === 'test') armCrashPoint(config.FAULT_CRASH_AT);
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {
