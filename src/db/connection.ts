@@ -11,14 +11,16 @@ const HEARTBEAT_MS = 500;
 
 /**
  * Timeouts that make an outage answer 503 within about `MONGODB_TIMEOUT_MS` (T), whatever the
- * failure, instead of the driver's defaults (30 s server selection, sockets that wait forever):
+ * failure, instead of the driver's defaults (30 s server selection, sockets and connection queues
+ * that wait forever):
  * - a server that is gone: server selection gives up after T;
- * - a server that accepts connections but never answers (hung, stopped, a network black hole): the
- *   monitor, asking every 0.5 s and giving up after T, marks it unknown within T + 0.5 s, which
- *   interrupts the commands waiting on it and makes every new request a 503 at once;
- * - a server whose monitor still gets answers while a command waits on (a stalled disk, a lock):
- *   the command gives up one second after T (`socketTimeoutMS`), slow but working commands being
- *   given that second.
+ * - a server that accepts connections but never answers (hung, stopped, a network black hole): a
+ *   command waiting for a connection gives up after T (a new connection's handshake never ends);
+ *   the monitor, asking every 0.5 s and giving up after T, marks the server unknown, which
+ *   interrupts the commands waiting on their replies and makes every new request a 503 at once;
+ * - a server whose monitor still gets answers while a command waits (a stalled disk, a lock): the
+ *   command gives up one second after T (`socketTimeoutMS`), slow but working ones being given
+ *   that second.
  * Reads are not retried (`retryReads`): a retry waits for the server all over again, doubling the
  * time to an answer, and every page and form here may simply be tried again after the 503.
  * Used by both clients: mongoose's and the session store's.
@@ -28,6 +30,7 @@ export function driverOptions(config: DatabaseSettings) {
     serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
     connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
     socketTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
+    waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS,
     heartbeatFrequencyMS: HEARTBEAT_MS,
     retryReads: false,
   };
