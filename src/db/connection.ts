@@ -14,13 +14,13 @@ const HEARTBEAT_MS = 500;
  * failure, instead of the driver's defaults (30 s server selection, sockets and connection queues
  * that wait forever):
  * - a server that is gone: server selection gives up after T;
- * - a server that accepts connections but never answers (hung, stopped, a network black hole): a
- *   command waiting for a connection gives up after T (a new connection's handshake never ends);
- *   the monitor, asking every 0.5 s and giving up after T, marks the server unknown, which
- *   interrupts the commands waiting on their replies and makes every new request a 503 at once;
- * - a server whose monitor still gets answers while a command waits (a stalled disk, a lock): the
- *   command gives up one second after T (`socketTimeoutMS`), slow but working ones being given
- *   that second.
+ * - a server that accepts connections but never answers (hung, stopped, a network black hole): the
+ *   monitor, asking every 0.5 s and giving up after T, marks the server unknown, which interrupts
+ *   the commands waiting on their replies and makes every new request a 503 at once;
+ * - in any case a command gives up one second after T, whether it waits for a connection (new
+ *   ones to a hung server never finish their handshake; a pool busy that long sheds load) or for
+ *   its reply (a stalled disk or lock while the monitor still gets answers). The extra second is
+ *   for commands that are slow but get there.
  * Reads are not retried (`retryReads`): a retry waits for the server all over again, doubling the
  * time to an answer, and every page and form here may simply be tried again after the 503.
  * Used by both clients: mongoose's and the session store's.
@@ -30,7 +30,7 @@ export function driverOptions(config: DatabaseSettings) {
     serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
     connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
     socketTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
-    waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS,
+    waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
     heartbeatFrequencyMS: HEARTBEAT_MS,
     retryReads: false,
   };
