@@ -21,6 +21,7 @@ import { shopRoutes } from './routes/shop';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
 import { formatDate, formatDateTime } from './lib/dates';
+import { newFormId } from './lib/formIds';
 import { createMailer, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './sessions/control';
@@ -66,6 +67,7 @@ function baseApp(config: Config, logger: Logger): Express {
   app.locals.categories = config.PRODUCT_CATEGORIES;
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
+  app.locals.newFormId = newFormId;
   app.use(
     helmet({
       // Plain-HTTP development would otherwise have its assets upgraded to an https:// that is not there.
@@ -159,7 +161,9 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
 /** Answers every request with 503 while the server waits for MongoDB (see server.ts). */
 export function createUnavailableApp(config: Config, logger: Logger): Express {
   const app = baseApp(config, logger);
-  app.get('/healthz', (_req, res) => res.status(503).json({ status: 'unavailable' }));
+  app.get('/healthz', (_req, res) =>
+    res.status(503).json({ status: 'unavailable', reason: 'starting up: the database does not answer yet' }),
+  );
   app.use((_req, _res, next) => next(new HttpError(503, 'The shop is starting up. Please try again in a moment.')));
   app.use(errorHandler(logger));
   return app;

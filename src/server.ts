@@ -5,6 +5,7 @@ import mongoose from 'mongoose';
 import { createApp, createUnavailableApp } from './app';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import { startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
+import { armCrashPoint } from './lib/faults';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
 import { dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
@@ -49,6 +50,7 @@ async function main() {
   const config = configOrExit();
   const logger = createLogger(config.LOG_LEVEL, undefined, { readable: config.NODE_ENV === 'development' });
   configurePasswordHashing({ threads: config.PASSWORD_HASH_THREADS ?? defaultPasswordThreads() });
+  if (config.NODE_ENV === 'test') armCrashPoint(config.FAULT_CRASH_AT);
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {

@@ -27,6 +27,15 @@ describe('configuration', () => {
     expect(config.sessionCookieName).toBe('__Host-shop.sid');
   });
 
+  it('takes a crash point (FAULT_CRASH_AT) only for the tests, never in development or production', () => {
+    const env = { SESSION_SECRET: LONG_SECRET, FAULT_CRASH_AT: 'checkout:order-written' };
+    expect(parseConfig({ ...env, NODE_ENV: 'test' }, { dataDir: tempDir() }).FAULT_CRASH_AT).toBe(
+      'checkout:order-written',
+    );
+    expect(() => parseConfig(env, { dataDir: tempDir() })).toThrow(/FAULT_CRASH_AT: only for the tests/);
+    expect(() => parseConfig({ ...PRODUCTION, ...env }, { dataDir: tempDir() })).toThrow(/FAULT_CRASH_AT/);
+  });
+
   it('reads a comma-separated SESSION_SECRET as a rotation list, first one signing', () => {
     const config = parseConfig({ SESSION_SECRET: `${LONG_SECRET}new, ${LONG_SECRET}old` }, { dataDir: tempDir() });
     expect(config.SESSION_SECRET).toEqual([`${LONG_SECRET}new`, `${LONG_SECRET}old`]);

@@ -19,7 +19,7 @@ describe('health and availability', () => {
     try {
       const health = await request(testApp().app).get('/healthz');
       expect(health.status).toBe(503);
-      expect(health.body).toEqual({ status: 'unavailable' });
+      expect(health.body).toEqual({ status: 'unavailable', reason: 'the database does not answer' });
 
       const page = await request(testApp().app).get('/login').set('Accept', 'text/html');
       expect(page.status).toBe(503);
@@ -36,7 +36,10 @@ describe('health and availability', () => {
     await instance.store.close();
     const health = await request(instance.app).get('/healthz');
     expect(health.status).toBe(503);
-    expect(health.body).toEqual({ status: 'unavailable' });
+    expect(health.body).toEqual({
+      status: 'unavailable',
+      reason: "the session store's connection to the database does not answer",
+    });
   });
 
   it('answers 503 from the placeholder app the server runs until MongoDB is reachable', async () => {

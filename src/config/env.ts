@@ -93,8 +93,16 @@ const schema = z
     RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
     RESET_MAX_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().positive().default(3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    // Tests only: the step at which the server kills itself (src/lib/faults.ts).
+    FAULT_CRASH_AT: z
+      .string()
+      .regex(/^[a-z-]+:[a-z-]+$/, 'a crash point such as checkout:order-written')
+      .optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.FAULT_CRASH_AT && env.NODE_ENV !== 'test') {
+      ctx.addIssue({ code: 'custom', path: ['FAULT_CRASH_AT'], message: 'only for the tests (NODE_ENV=test)' });
+    }
     if (env.SESSION_TOUCH_INTERVAL >= Math.min(env.SESSION_MAX_AGE, env.GUEST_SESSION_MAX_AGE)) {
       // An active user's session would expire between two writes of its expiry.
       ctx.addIssue({

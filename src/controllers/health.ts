@@ -1,15 +1,23 @@
 import type { RequestHandler } from 'express';
-import { pingDatabase } from '../db';
+import { checkWrites, pingDatabase } from '../db';
 import type { SessionControl } from '../sessions/control';
 
 /**
  * @route GET /healthz — 200 while MongoDB answers a ping through both clients the app uses
- * (mongoose's and the session store's own), 503 otherwise.
+ * (mongoose's and the session store's own) and takes writes; otherwise 503 with the reason, so
+ * that a load balancer stops sending users to an instance that can show pages but not save a cart.
  */
 export function getHealth(sessions: Pick<SessionControl, 'ping'>): RequestHandler {
   return async (_req, res) => {
-    const [database, store] = await Promise.all([pingDatabase(), sessions.ping()]);
-    const ok = database && store;
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+    const [database, store, writes] = await Promise.all([pingDatabase(), sessions.ping(), checkWrites()]);
+    const reason = !database
+      ? 'the database does not answer'
+      : !store
+        ? "the session store's connection to the database does not answer"
+        : !writes.ok
+          ? writes.reason
+          : undefined;
+    if (reason) res.status(503).json({ status: 'unavailable', reason });
+    else res.status(200).json({ status: 'ok' });
   };
 }

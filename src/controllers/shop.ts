@@ -1,11 +1,13 @@
 import type { RequestHandler } from 'express';
 import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
+import { formIdOf } from '../lib/formIds';
 import { HttpError, notFound } from '../lib/HttpError';
 import { flash } from '../middleware/flash';
+import { itemCount } from '../models/cartItems';
 import { Order, lineTotal, orderNumber } from '../models/Order';
-import { addToCart, cartItemsOf, cartLines, cartTotal, removeFromCart } from '../services/cart';
 import { queryTermsOf } from '../models/searchTerms';
+import { addToCart, cartLines, cartTotal, currentCartItems, removeFromCart } from '../services/cart';
 import { cartFingerprint } from '../services/cartCheck';
 import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
@@ -77,7 +79,13 @@ export function shopController({ perPage, categories }: { perPage: number; categ
 
   /** @route GET /cart */
   const getCart: RequestHandler = async (req, res) => {
-    const lines = await cartLines(await cartItemsOf(req));
+    const { items, settled } = await currentCartItems(req);
+    if (settled > 0) {
+      flash(req, 'success', 'Your last order went through after all: its items are in Your orders, not here.');
+      // The navigation's count was taken before.
+      res.locals.cartCount = itemCount(items);
+    }
+    const lines = await cartLines(items);
     const seenCart = cartFingerprint(
       lines.map(({ product, quantity }) => ({
         productId: product._id,
@@ -89,10 +97,14 @@ export function shopController({ perPage, categories }: { perPage: number; categ
     res.render('shop/cart', { title: 'Your cart', lines, total: cartTotal(lines), seenCart });
   };
 
-  /** @route POST /cart — adds one of `productId`; guests too (their cart is merged at login). */
+  /**
+   * @route POST /cart — adds one of `productId`; guests too (their cart is merged at login). Once
+   * per `formId`: the same form sent again adds nothing more.
+   */
   const postCart: RequestHandler = async (req, res) => {
+    const formId = formIdOf(req.body?.formId);
     const product = await findProduct(req.body?.productId);
-    await addToCart(req, product._id);
+    await addToCart(req, product._id, formId);
     flash(req, 'success', `Added “${product.title}” to your cart.`);
     if (!req.user) flash(req, 'info', 'Log in or sign up to see your cart and check out: it will be waiting.');
     await saveSession(req);

@@ -6,15 +6,33 @@ export interface DatabaseSettings {
   MONGODB_TIMEOUT_MS: number;
 }
 
+/** The driver's smallest heartbeat interval: how often each client asks the server whether it is there. */
+const HEARTBEAT_MS = 500;
+
 /**
- * Short timeouts so that an outage answers 503 within seconds instead of hanging for the driver's
- * default 30 s server selection (and mongoose's 10 s buffering).
+ * Timeouts that make an outage answer 503 within about `MONGODB_TIMEOUT_MS` (T), whatever the
+ * failure, instead of the driver's defaults (30 s server selection, sockets and connection queues
+ * that wait forever):
+ * - a server that is gone: server selection gives up after T;
+ * - a server that accepts connections but never answers (hung, stopped, a network black hole): the
+ *   monitor, asking every 0.5 s and giving up after T, marks the server unknown, which interrupts
+ *   the commands waiting on their replies and makes every new request a 503 at once;
+ * - in any case a command gives up one second after T, whether it waits for a connection (new
+ *   ones to a hung server never finish their handshake; a pool busy that long sheds load) or for
+ *   its reply (a stalled disk or lock while the monitor still gets answers). The extra second is
+ *   for commands that are slow but get there.
+ * Reads are not retried (`retryReads`): a retry waits for the server all over again, doubling the
+ * time to an answer, and every page and form here may simply be tried again after the 503.
+ * Used by both clients: mongoose's and the session store's.
  */
 export function driverOptions(config: DatabaseSettings) {
   return {
     serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
     connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
-    heartbeatFrequencyMS: Math.max(500, Math.min(config.MONGODB_TIMEOUT_MS, 10_000)),
+    socketTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
+    waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
+    heartbeatFrequencyMS: HEARTBEAT_MS,
+    retryReads: false,
   };
 }
 

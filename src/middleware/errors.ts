@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import mongoose from 'mongoose';
-import { RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db';
+import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, noteDatabaseError, writeRefusalReason } from '../db';
 import { notFound } from '../lib/HttpError';
 import { redactUrl, type Logger } from '../lib/logger';
 
@@ -14,6 +14,9 @@ const MESSAGES: Record<number, string> = {
   431: 'The request headers were too large.',
   503: 'The shop is temporarily unavailable. Please try again in a moment.',
 };
+/** A 503 because the database refuses writes: pages still show, changes cannot be saved. */
+const WRITES_REFUSED =
+  'The shop cannot save changes right now. Nothing you did before is lost: please try again in a few minutes.';
 
 /**
  * What the handler reads of an error, whoever threw it: a `status` set on purpose (HttpError,
@@ -48,6 +51,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(err);
 
     const status = statusOf(err);
+    // A full or read-only database makes /healthz report the instance unhealthy.
+    noteDatabaseError(err);
     const url = redactUrl(req.originalUrl);
     if (status >= 500) logger.error({ err, url }, 'request failed');
     else logger.debug({ err: { message: (err as Error)?.message }, url }, 'request refused');
@@ -56,7 +61,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const message =
       userFacing === true && typeof ownMessage === 'string'
         ? ownMessage
-        : (MESSAGES[status] ?? 'Something went wrong on our side.');
+        : status === 503 && writeRefusalReason(err)
+          ? WRITES_REFUSED
+          : (MESSAGES[status] ?? 'Something went wrong on our side.');
     if (typeof retryAfterSeconds === 'number') res.set('Retry-After', String(retryAfterSeconds));
     else if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(status);

@@ -1,6 +1,6 @@
 import { Schema, model } from 'mongoose';
 import { addItem, cartItemSchema, removeItem, type CartItem } from './cartItems';
-import { updateCart } from './cartStore';
+import { oncePerForm, updateCart } from './cartStore';
 
 /**
  * A visitor's cart before they log in, in its own document keyed by their session id. Not in the
@@ -9,7 +9,8 @@ import { updateCart } from './cartStore';
  */
 interface GuestCartFields {
   _id: string;
-  cart: { items: CartItem[]; version: number };
+  /** `recentForms`: the last add-to-cart forms taken (each is taken once). */
+  cart: { items: CartItem[]; version: number; recentForms?: string[] };
   updatedAt: Date;
 }
 
@@ -19,6 +20,7 @@ const guestCartSchema = new Schema<GuestCartFields>(
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },
+      recentForms: { type: [String], default: undefined },
     },
   },
   { timestamps: { createdAt: false, updatedAt: true } },
@@ -36,7 +38,8 @@ export const guestCart = {
     const doc = await GuestCart.findById(sessionId).lean();
     return doc?.cart?.items ?? [];
   },
-  add: (sessionId: string, productId: CartItem['productId']) => updateCart(holder(sessionId), addItem(productId)),
+  add: (sessionId: string, productId: CartItem['productId'], formId?: string) =>
+    updateCart(holder(sessionId), addItem(productId), formId ? oncePerForm(formId) : undefined),
   remove: (sessionId: string, productId: string) => updateCart(holder(sessionId), removeItem(productId)),
   discard: (sessionId: string) => GuestCart.deleteOne({ _id: sessionId }),
 };

@@ -1,6 +1,6 @@
 import { Schema, model, type HydratedDocument, type Model, type Types } from 'mongoose';
 import { addAll, addItem, cartItemSchema, removeItem, subtractAll, type CartItem } from './cartItems';
-import { updateCart } from './cartStore';
+import { oncePerForm, updateCart, type Once } from './cartStore';
 
 /** Customers shop; admins also run the shop (products, orders). Every signup is a customer. */
 export const ROLES = ['customer', 'admin'] as const;
@@ -15,19 +15,27 @@ export interface UserFields {
    * A session carries the epoch of its login; one with an older epoch is ended.
    */
   credentialEpoch: number;
-  /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
-  cart: { items: CartItem[]; version: number };
+  /**
+   * Changed only through `updateCart` (compare-and-swap on `version`), never by saving the
+   * document. `settledOrders`: the orders whose items were taken out (services/settlement.ts);
+   * `recentForms`: the last add-to-cart forms taken (each is taken once).
+   */
+  cart: { items: CartItem[]; version: number; settledOrders?: string[]; recentForms?: string[] };
   createdAt: Date;
   updatedAt: Date;
 }
 
 interface UserMethods {
-  addToCart(productId: Types.ObjectId, quantity?: number): Promise<CartItem[]>;
+  /** With `formId`, a form sent again (a retry after an error) adds nothing more. */
+  addToCart(productId: Types.ObjectId, quantity?: number, formId?: string): Promise<CartItem[]>;
   removeFromCart(productId: Types.ObjectId | string): Promise<CartItem[]>;
   /** Merges another cart (a guest's) into this one: quantities add up. */
   mergeCart(items: CartItem[]): Promise<CartItem[]>;
-  /** Removes exactly what an order bought; items added meanwhile stay. */
-  removeOrdered(items: CartItem[]): Promise<CartItem[]>;
+  /**
+   * Removes exactly what order `orderId` bought, once: called again for the same order, it changes
+   * nothing. Items added meanwhile stay. The cart forgets the orders in `forget` (settled for good).
+   */
+  removeOrdered(orderId: string, items: CartItem[], forget: ReadonlySet<string>): Promise<CartItem[]>;
 }
 
 type UserModel = Model<UserFields, object, UserMethods>;
@@ -43,20 +51,22 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },
+      settledOrders: { type: [String], default: undefined },
+      recentForms: { type: [String], default: undefined },
     },
   },
   { timestamps: true },
 );
 
-function changeCart(user: UserDocument, change: Parameters<typeof updateCart>[1]) {
-  return updateCart({ collection: User.collection, id: user._id }, change).then((items) => {
+function changeCart(user: UserDocument, change: Parameters<typeof updateCart>[1], once?: Once) {
+  return updateCart({ collection: User.collection, id: user._id }, change, once).then((items) => {
     user.cart.items = items;
     return items;
   });
 }
 
-userSchema.method('addToCart', function addToCart(productId: Types.ObjectId, quantity = 1) {
-  return changeCart(this, addItem(productId, quantity));
+userSchema.method('addToCart', function addToCart(productId: Types.ObjectId, quantity = 1, formId?: string) {
+  return changeCart(this, addItem(productId, quantity), formId ? oncePerForm(formId) : undefined);
 });
 userSchema.method('removeFromCart', function removeFromCart(productId: Types.ObjectId | string) {
   return changeCart(this, removeItem(productId));
@@ -64,9 +74,16 @@ userSchema.method('removeFromCart', function removeFromCart(productId: Types.Obj
 userSchema.method('mergeCart', function mergeCart(items: CartItem[]) {
   return changeCart(this, addAll(items));
 });
-userSchema.method('removeOrdered', function removeOrdered(items: CartItem[]) {
-  return changeCart(this, subtractAll(items));
-});
+userSchema.method(
+  'removeOrdered',
+  function removeOrdered(orderId: string, items: CartItem[], forget: ReadonlySet<string>) {
+    return changeCart(this, subtractAll(items), {
+      list: 'settledOrders',
+      key: orderId,
+      keep: (keys) => keys.filter((key) => !forget.has(key)),
+    });
+  },
+);
 
 // Finds the carts holding a product that is being deleted.
 userSchema.index({ 'cart.items.productId': 1 });

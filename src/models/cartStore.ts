@@ -1,11 +1,36 @@
 import { mongo, type Collection } from 'mongoose';
 import type { CartChange, CartItem } from './cartItems';
 import { serialized } from '../db';
+import { crashPoint } from '../lib/faults';
 
 interface StoredCart {
   items?: CartItem[];
   version?: number;
+  settledOrders?: string[];
+  recentForms?: string[];
 }
+
+/**
+ * Makes a change happen at most once per `key`: the cart remembers the keys of the changes it
+ * took, in `list`, written in the same compare-and-swap as the change itself. A change repeated
+ * with a remembered key (a retried form, a settlement started again after a crash) changes nothing.
+ */
+export interface Once {
+  list: 'settledOrders' | 'recentForms';
+  key: string;
+  /** Which of the remembered keys to keep, oldest first; the new key is added after them. */
+  keep(keys: string[]): string[];
+}
+
+/** How many add-to-cart forms a cart remembers, to take each one once (see `oncePerForm`). */
+export const RECENT_FORMS = 20;
+
+/** Adds from the form `formId` once, however often it is sent; the last `RECENT_FORMS` forms are known. */
+export const oncePerForm = (formId: string): Once => ({
+  list: 'recentForms',
+  key: formId,
+  keep: (keys) => keys.slice(-(RECENT_FORMS - 1)),
+});
 
 /** The document holding a cart under `cart: { items, version }`: a user, or a guest cart. */
 interface CartHolder {
@@ -32,14 +57,19 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * their change and write it only if nobody wrote in between (compare-and-swap on a version
  * counter), retrying otherwise, so no add is ever lost. This needs no positional operators or
  * array filters, which not every MongoDB-wire server has, nor transactions. `serialized` makes it
- * safe on a server that does not apply even a conditional update atomically.
+ * safe on a server that does not apply even a conditional update atomically. With `once`, a
+ * change already made under the same key is not made again.
  */
-export function updateCart(holder: CartHolder, change: CartChange): Promise<CartItem[]> {
+export function updateCart(holder: CartHolder, change: CartChange, once?: Once): Promise<CartItem[]> {
   const key = `cart:${holder.collection.collectionName}:${String(holder.id)}`;
-  return serialized(key, () => compareAndSwap(holder, change), { db: holder.collection.conn.db });
+  return serialized(key, () => compareAndSwap(holder, change, once), { db: holder.collection.conn.db });
 }
 
-async function compareAndSwap({ collection, id, upsert = false }: CartHolder, change: CartChange): Promise<CartItem[]> {
+async function compareAndSwap(
+  { collection, id, upsert = false }: CartHolder,
+  change: CartChange,
+  once: Once | undefined,
+): Promise<CartItem[]> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     // Guest carts have string ids; the driver's default typing assumes ObjectIds.
     const byId = { _id: id } as mongo.Filter<mongo.Document>;
@@ -47,12 +77,17 @@ async function compareAndSwap({ collection, id, upsert = false }: CartHolder, ch
     if (!doc && !upsert) return [];
     const cart: StoredCart = doc?.cart ?? {};
     const version = cart.version ?? 0;
+    const remembered = once ? (cart[once.list] ?? []) : [];
+    if (once && remembered.includes(once.key)) return cart.items ?? [];
     const items = change(cart.items ?? []);
+    const keys = once ? { [`cart.${once.list}`]: [...once.keep(remembered), once.key] } : {};
+    // Tests only: a crash with the cart's lock held, where the server needs one.
+    crashPoint('cart:before-write');
     try {
       const result = await collection.updateOne(
         { ...byId, 'cart.version': version === 0 ? { $in: [0, null] } : version },
         // `updatedAt` by hand: this is the driver, not mongoose, and abandoned guest carts expire by it.
-        { $set: { 'cart.items': items, 'cart.version': version + 1, updatedAt: new Date() } },
+        { $set: { 'cart.items': items, 'cart.version': version + 1, ...keys, updatedAt: new Date() } },
         { upsert: upsert && !doc },
       );
       if (result.matchedCount === 1 || result.upsertedCount === 1) return items;

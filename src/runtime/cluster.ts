@@ -23,22 +23,28 @@ export function runPrimary(config: Config) {
   const startedAt = new Map<number, number>();
   const fork = () => startedAt.set(cluster.fork().id, Date.now());
   let stopping = false;
-  let exitCode = 0;
+  let stopSignal: NodeJS.Signals | undefined;
+  // Only how the workers end a stop decides the exit code: one that died and was replaced long
+  // before is history, not a failed shutdown.
+  let failedToStop = false;
 
   cluster.on('exit', (worker, code, signal) => {
     const ranMs = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
-    if (code !== 0) exitCode = 1;
+    // A worker still starting has no handler yet: the stop signal itself ends it, with nothing lost.
+    if (stopping && code !== 0 && signal !== stopSignal) failedToStop = true;
     if (!stopping && ranMs >= MIN_WORKER_UPTIME_MS) {
       logger.error({ pid: worker.process.pid, code, signal }, 'a worker died: starting another');
       fork();
     } else if (!stopping) {
       logger.error({ pid: worker.process.pid, code, signal }, 'a worker failed at start: not restarting it');
     }
-    if (startedAt.size === 0) process.exit(exitCode);
+    // Every worker gone without a stop (each failed at start) is a failure too.
+    if (startedAt.size === 0) process.exit(stopping && !failedToStop ? 0 : 1);
   });
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
+    stopSignal = signal;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
     setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS + 2_000).unref();
   };

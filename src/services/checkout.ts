@@ -1,11 +1,12 @@
 import { trusted } from 'mongoose';
+import { crashPoint } from '../lib/faults';
 import { HttpError } from '../lib/HttpError';
-import { serialized } from '../db';
 import type { CartItem } from '../models/cartItems';
 import { cartFingerprint, describeCartChanges } from './cartCheck';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
 import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
+import { pendingOrdersOf, settleOrder } from './settlement';
 
 export class EmptyCartError extends HttpError {
   constructor() {
@@ -21,48 +22,35 @@ export class CartChangedError extends HttpError {
 }
 
 /**
- * Takes an order's items out of its user's cart, once. The order is claimed first (cartSettled
- * false → true), so two requests never both subtract; if the subtraction then fails, the claim is
- * released and a later attempt settles it.
+ * Settles the user's orders whose items never left the cart (a crash or a database failure in
+ * between). Returns them, and the one made from the cart as it is now, if any: this submission
+ * repeats it.
  */
-async function settleOrder(order: OrderDocument, user: UserDocument): Promise<void> {
-  await serialized(`settle:${order.id as string}`, async () => {
-    const claim = await Order.updateOne({ _id: order._id, cartSettled: false }, { cartSettled: true });
-    if (claim.modifiedCount !== 1) return;
-    try {
-      await user.removeOrdered(order.lines.map(({ productId, quantity }) => ({ productId, quantity })));
-    } catch (err) {
-      await Order.updateOne({ _id: order._id }, { cartSettled: false }).catch(() => undefined);
-      throw err;
-    }
-  });
-}
-
-/**
- * Settles the user's orders whose items never left the cart (the database failed in between).
- * Returns the one made from the cart as it is now, if any: this submission repeats it.
- */
-async function settlePendingOrders(user: UserDocument): Promise<OrderDocument | undefined> {
-  const pending = await Order.find({ userId: user._id, cartSettled: false });
-  if (pending.length === 0) return undefined;
+async function settleInterruptedOrders(user: UserDocument) {
+  const pending = await pendingOrdersOf(user);
+  if (pending.length === 0) return { settled: pending, repeated: undefined };
   const cartNow = await User.findById(user._id).select('cart.version');
   for (const order of pending) await settleOrder(order, user);
-  return pending.find((order) => order.cartVersion === cartNow?.cart.version);
+  return { settled: pending, repeated: pending.find((order) => order.cartVersion === cartNow?.cart.version) };
 }
 
 /**
- * Turns the user's cart into an order. Without transactions (FerretDB has none) the order is
+ * Turns the user's cart into an order. Without transactions (not every server has them) the order is
  * written first and only then are exactly the ordered items taken out of the cart: a failure in
- * between leaves the items in the cart, never an emptied cart without an order. Such an order is
- * settled before the next one is placed, so its items are never bought twice. The order is unique
- * per cart version, so a retried submission does not order twice.
+ * between (a crash, the database gone) leaves the items in the cart, never an emptied cart without
+ * an order. Such an order is settled (services/settlement.ts, exactly once) by the next request
+ * that shows or changes the cart or places an order, so its items are never bought twice. The order
+ * is unique per cart version, so a retried submission does not order twice. The crash points let
+ * the reliability tests kill the server at each step.
  */
 export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: string } = {}): Promise<OrderDocument> {
-  const retried = await settlePendingOrders(user);
-  if (retried) return retried;
+  const { settled, repeated } = await settleInterruptedOrders(user);
+  if (repeated) return repeated;
 
   const current = await User.findById(user._id).select('email cart');
   const items: CartItem[] = current?.cart.items ?? [];
+  // Nothing left once an interrupted order was settled: that order was what this submission asked for.
+  if (items.length === 0 && settled.length > 0) return settled[settled.length - 1]!;
   if (!current || items.length === 0) throw new EmptyCartError();
   const version = current.cart.version;
 
@@ -79,6 +67,7 @@ export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: 
     throw new CartChangedError(describeCartChanges(seenCart, lines));
   }
 
+  crashPoint('checkout:before-order');
   let order: OrderDocument;
   try {
     order = await Order.create({
@@ -96,6 +85,8 @@ export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: 
     await settleOrder(existing, user);
     return existing;
   }
+  crashPoint('checkout:order-written');
   await settleOrder(order, user);
+  crashPoint('checkout:order-settled');
   return order;
 }

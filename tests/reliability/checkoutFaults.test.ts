@@ -28,14 +28,18 @@ async function userWithCart() {
 
 const ordersOf = (userId: Types.ObjectId) => Order.find({ userId }).lean();
 
+/** Submits the order form again, as the browser's retry would (without showing the cart first). */
 async function submitOrder(agent: Agent) {
-  const _csrf = csrfFrom((await agent.get('/cart')).text);
+  const _csrf = csrfFrom((await agent.get('/orders')).text);
   return agent.post('/create-order').type('form').send({ _csrf });
 }
 
-/** Waits until both MongoDB clients answer again after `proxy.restore()`. */
+/**
+ * Waits until both MongoDB clients answer again after `proxy.restore()`, on a page that leaves the
+ * cart alone (showing the cart would settle an interrupted order).
+ */
 async function backOnline(agent: Agent) {
-  await waitFor('the cart page after the outage', async () => (await agent.get('/cart')).status === 200);
+  await waitFor('the orders page after the outage', async () => (await agent.get('/orders')).status === 200);
 }
 
 describe('placing an order while the database fails', () => {
@@ -91,6 +95,37 @@ describe('placing an order while the database fails', () => {
     const retry = await submitOrder(agent);
     expect(retry.headers.location).toBe('/orders');
     expect(await ordersOf(user._id)).toHaveLength(1);
+  }, 60_000);
+
+  it('takes the items out once when the link goes after they left the cart, before the order is marked', async () => {
+    const { agent, user, cart } = await userWithCart();
+    const _csrf = csrfFrom((await agent.get('/cart')).text);
+    // The last step of a checkout is marking the order settled: the link goes just before it.
+    const updateOne = Order.updateOne.bind(Order);
+    jest.spyOn(Order, 'updateOne').mockImplementation(((...args: Parameters<typeof updateOne>) => {
+      shop().proxy.cut();
+      return updateOne(...args);
+    }) as typeof Order.updateOne);
+
+    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    expect(response.status).toBe(503);
+    jest.restoreAllMocks();
+    shop().proxy.restore();
+    await backOnline(agent);
+    const [order] = await ordersOf(user._id);
+    expect(order?.cartSettled).toBe(false);
+    expect(await cartOf(user._id)).toEqual([]);
+
+    // The shopper adds an ordered product again, four times at once (four tabs): each request
+    // finishes the interrupted settlement first, and none may take out what another just added.
+    const mug = cart[0]!.productId;
+    const _csrfNow = csrfFrom((await agent.get('/orders')).text);
+    const adds = await Promise.all(
+      [1, 2, 3, 4].map(() => agent.post('/cart').type('form').send({ _csrf: _csrfNow, productId: mug })),
+    );
+    expect(adds.map((add) => add.status)).toEqual([302, 302, 302, 302]);
+    expect(await cartOf(user._id)).toEqual([{ productId: mug, quantity: 4 }]);
+    expect((await ordersOf(user._id)).map((o) => o.cartSettled)).toEqual([true]);
   }, 60_000);
 
   it('creates one order for two submits of the same cart at once', async () => {

@@ -1,14 +1,67 @@
 import net from 'node:net';
 import ConnectionString from 'mongodb-connection-string-url';
+import { mongo } from 'mongoose';
+
+/** A reply the proxy sends in the server's place, for a command named `command`. */
+export type ServerReply = (command: string) => mongo.Document;
+
+type Mode =
+  | { kind: 'open' }
+  | { kind: 'cut' }
+  | { kind: 'blackHole' }
+  | { kind: 'refuseWrites'; reply: ServerReply; commands: ReadonlySet<string> };
+
+/** One client connection and, unless black-holed from the start, its connection to the server. */
+interface Link {
+  client: net.Socket;
+  upstream?: net.Socket;
+  /** Bytes from the client not yet forming a whole wire-protocol message. */
+  pending: Buffer;
+  /** Black-holed: nothing passes either way any more. */
+  silenced: boolean;
+}
+
+const OP_MSG = 2013;
+const MORE_TO_COME = 0b10;
+/** The commands that write; what `refuseWrites` answers in the server's place. */
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify']);
+
+/** The command name of an OP_MSG request (the first key of its body), if it is one. */
+function commandOf(message: Buffer): string | undefined {
+  if (message.readInt32LE(12) !== OP_MSG || message.length < 27 || message[20] !== 0) return undefined;
+  // Section kind 0 at 20, then the body document: int32 size, element type, name (a C string).
+  const nameStart = 26;
+  return message.toString('utf8', nameStart, message.indexOf(0, nameStart));
+}
+
+let nextRequestId = 1;
+
+/** An OP_MSG reply to `request` carrying `document`, as the server would send it. */
+function replyTo(request: Buffer, document: mongo.Document): Buffer {
+  const body = mongo.BSON.serialize(document);
+  const header = Buffer.alloc(21);
+  header.writeInt32LE(header.length + body.length, 0);
+  header.writeInt32LE(nextRequestId++, 4);
+  header.writeInt32LE(request.readInt32LE(4), 8); // responseTo: the request's id
+  header.writeInt32LE(OP_MSG, 12);
+  header.writeUInt32LE(0, 16); // flag bits
+  header.writeUInt8(0, 20); // section kind 0: the body
+  return Buffer.concat([header, body]);
+}
 
 /**
- * A TCP proxy on 127.0.0.1 between the app and the database. `cut()` drops every connection at
- * once (a reset, as when a network link or the database dies) and resets each new one until
- * `restore()`; the app cannot tell it from a real outage.
+ * A TCP proxy on 127.0.0.1 between the app and the database, which plays the database's faults:
+ * - `cut()` drops every connection at once (a reset, as when a network link or the database dies)
+ *   and resets each new one;
+ * - `blackHole()` keeps every connection open but lets nothing through, and accepts new ones that
+ *   are never answered: a database that hangs (SIGSTOP, a full network queue, a dead route);
+ * - `refuseWrites(reply)` passes every read and answers each write command itself with `reply`,
+ *   the error a server that cannot write sends (a full disk, read-only files);
+ * until `restore()`. The app cannot tell any of them from the real thing.
  */
 export class TcpProxy {
-  private readonly sockets = new Set<net.Socket>();
-  private isCut = false;
+  private readonly links = new Set<Link>();
+  private mode: Mode = { kind: 'open' };
 
   private constructor(
     private readonly server: net.Server,
@@ -33,13 +86,23 @@ export class TcpProxy {
   }
 
   cut(): void {
-    this.isCut = true;
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    this.sockets.clear();
+    this.mode = { kind: 'cut' };
+    for (const link of this.links) this.drop(link, true);
+  }
+
+  blackHole(): void {
+    this.mode = { kind: 'blackHole' };
+    for (const link of this.links) link.silenced = true;
+  }
+
+  refuseWrites(reply: ServerReply, commands: ReadonlySet<string> = WRITE_COMMANDS): void {
+    this.mode = { kind: 'refuseWrites', reply, commands };
   }
 
   restore(): void {
-    this.isCut = false;
+    this.mode = { kind: 'open' };
+    // A black-holed link is out of step (requests without answers): closed, as the driver gave up on it.
+    for (const link of this.links) if (link.silenced) this.drop(link, false);
   }
 
   async close(): Promise<void> {
@@ -48,24 +111,53 @@ export class TcpProxy {
   }
 
   private accept(client: net.Socket): void {
-    if (this.isCut) {
+    if (this.mode.kind === 'cut') {
       client.resetAndDestroy();
       return;
     }
+    const link: Link = { client, pending: Buffer.alloc(0), silenced: this.mode.kind === 'blackHole' };
+    this.links.add(link);
+    client.setNoDelay(true);
+    client.on('error', () => this.drop(link, false));
+    client.on('close', () => this.drop(link, false));
+    client.on('data', (chunk: Buffer) => this.fromClient(link, chunk));
+    if (link.silenced) return;
+
     const upstream = net.connect(this.target.port, this.target.host);
-    const pair = [client, upstream];
-    for (const socket of pair) {
-      this.sockets.add(socket);
-      socket.setNoDelay(true);
-      // Whichever side fails or closes, both go: a half-open link would only hide the fault.
-      socket.on('error', () => pair.forEach((s) => s.destroy()));
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        pair.forEach((s) => s.destroy());
-      });
+    link.upstream = upstream;
+    upstream.setNoDelay(true);
+    // Whichever side fails or closes, both go: a half-open link would only hide the fault.
+    upstream.on('error', () => this.drop(link, false));
+    upstream.on('close', () => this.drop(link, false));
+    upstream.on('data', (chunk: Buffer) => {
+      if (!link.silenced) client.write(chunk);
+    });
+  }
+
+  /** Passes the client's bytes on message by message, so that a write can be answered in the server's place. */
+  private fromClient(link: Link, chunk: Buffer): void {
+    link.pending = Buffer.concat([link.pending, chunk]);
+    while (link.pending.length >= 4 && link.pending.length >= link.pending.readInt32LE(0)) {
+      const length = link.pending.readInt32LE(0);
+      const message = link.pending.subarray(0, length);
+      link.pending = link.pending.subarray(length);
+      if (link.silenced) continue;
+      const command = this.mode.kind === 'refuseWrites' ? commandOf(message) : undefined;
+      if (this.mode.kind === 'refuseWrites' && command && this.mode.commands.has(command)) {
+        if ((message.readUInt32LE(16) & MORE_TO_COME) === 0)
+          link.client.write(replyTo(message, this.mode.reply(command)));
+        continue;
+      }
+      link.upstream?.write(message);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+  }
+
+  private drop(link: Link, reset: boolean): void {
+    if (!this.links.delete(link)) return;
+    for (const socket of [link.client, link.upstream]) {
+      if (reset) socket?.resetAndDestroy();
+      else socket?.destroy();
+    }
   }
 }
 

@@ -1,0 +1,119 @@
+import mongoose from 'mongoose';
+import { LOCKS_COLLECTION } from '../../src/db/serialized';
+import { Order } from '../../src/models/Order';
+import { User } from '../../src/models/User';
+import { createUser } from '../helpers/http';
+import { someProduct } from '../helpers/shop';
+import { useTestDatabase } from '../helpers/testApp';
+import { ShopProcess } from '../../support/shopProcess';
+import { addToCart, logIn, placeOrder } from '../../support/shopFlows';
+import { WebClient, type Page } from '../../support/webClient';
+
+/**
+ * A server process killed (SIGKILL, from inside at an exact step: src/lib/faults.ts) in the middle
+ * of a checkout, at each step in turn; the shopper then goes on with the shop as another process
+ * serves it, and the database must hold every added item exactly once: in the cart or in an order.
+ */
+const database = useTestDatabase();
+let shop: ShopProcess | undefined;
+let products: { mug: string; tea: string };
+
+beforeAll(async () => {
+  const [mug, tea] = [await someProduct({ title: 'Crash mug' }), await someProduct({ title: 'Crash tea' })];
+  products = { mug: mug.id as string, tea: tea.id as string };
+  shop = await ShopProcess.start({ databaseUri: database() });
+  await shop.waitUntil('is ready', (status) => status === 200);
+}, 60_000);
+
+afterAll(async () => {
+  await shop?.stop();
+});
+
+/** The steps of a checkout, in order, as the crash points name them. */
+const STEPS = [
+  'checkout:before-order', // nothing written yet
+  'checkout:order-written', // the order is written, its items are still in the cart
+  'cart:before-write', // the cart write that takes them out is about to be sent (its lock held, where needed)
+  'checkout:cart-settled', // they are out of the cart, the order is not marked settled yet
+  'checkout:order-settled', // all done, the answer not sent
+];
+/** What the shopper does next, at the shop that still runs. */
+const NEXT = {
+  'views the cart': (client: WebClient) => client.get('/cart'),
+  'adds another item': (client: WebClient) => addToCart(client, products.tea),
+  'places the order again': (client: WebClient) => placeOrder(client),
+};
+
+type Quantities = Record<string, number>;
+const count = (into: Quantities, items: Array<{ productId: { toString(): string }; quantity: number }>) => {
+  for (const item of items) into[item.productId.toString()] = (into[item.productId.toString()] ?? 0) + item.quantity;
+  return into;
+};
+
+/** Every added item exactly once: in the cart or in an order, never both, never neither. */
+async function reconcile(email: string, added: Quantities) {
+  const user = await User.findOne({ email }).lean();
+  const orders = await Order.find({ userId: user!._id }).lean();
+  const inCart = count({}, user!.cart.items);
+  const ordered = orders.reduce((sum, order) => count(sum, order.lines), {} as Quantities);
+  const problems = Object.entries(added).flatMap(([productId, quantity]) => {
+    const found = (inCart[productId] ?? 0) + (ordered[productId] ?? 0);
+    return found === quantity
+      ? []
+      : [`${productId}: added ${quantity}, cart ${inCart[productId] ?? 0} + ordered ${ordered[productId] ?? 0}`];
+  });
+  return { problems, inCart, orders };
+}
+
+describe.each(STEPS)('a server killed at %s of a checkout', (step) => {
+  it.each(Object.keys(NEXT) as Array<keyof typeof NEXT>)(
+    'then the shopper %s: every item is bought at most once and is in the cart or an order, never both',
+    async (next) => {
+      const email = (await createUser()).email;
+      const client = new WebClient(shop!.url);
+      await logIn(client, email);
+      const added: Quantities = {};
+      const add = async (productId: string) => {
+        const page = await addToCart(client, productId);
+        expect([page.status, page.location]).toEqual([302, '/cart']);
+        added[productId] = (added[productId] ?? 0) + 1;
+      };
+      for (const productId of [products.mug, products.mug, products.tea]) await add(productId);
+
+      // The checkout goes to a server that dies at `step`.
+      const doomed = await ShopProcess.start({ databaseUri: database(), env: { FAULT_CRASH_AT: step } });
+      await doomed.waitUntil('is ready', (status) => status === 200);
+      // No answer: the connection dies with the process.
+      const answer = await placeOrder(client.at(doomed.url)).then(
+        (page) => `answered ${page.status}`,
+        (err: Error) => err.message,
+      );
+      expect(answer).toMatch(/socket hang up|ECONNRESET/);
+      expect(await doomed.exitWithin(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
+
+      // The shop (another process, as after a restart) serves the shopper's next request at once:
+      // a lock the dead process held is taken over as soon as its lease runs out.
+      const startedAt = Date.now();
+      const page: Page = await NEXT[next](client);
+      const tookMs = Date.now() - startedAt;
+      expect(page.status).toBeLessThan(400);
+      expect(tookMs).toBeLessThan(8000);
+      if (next === 'adds another item') added[products.tea] = (added[products.tea] ?? 0) + 1;
+      // The interrupted order, if it was written, is settled now: nothing ordered is still in the cart.
+      const afterNext = await reconcile(email, added);
+      expect(afterNext.problems).toEqual([]);
+      expect(afterNext.orders.filter((order) => !order.cartSettled)).toEqual([]);
+
+      // And shopping goes on: whatever is in the cart now is ordered once, and nothing else.
+      await add(products.mug);
+      const final = await placeOrder(client);
+      expect([final.status, final.location]).toEqual([302, '/orders']);
+      const end = await reconcile(email, added);
+      expect({ problems: end.problems, cart: end.inCart }).toEqual({ problems: [], cart: {} });
+      const locks = await mongoose.connection.collection(LOCKS_COLLECTION).find().toArray();
+      expect(locks.filter((lock) => String(lock._id).startsWith('settle:') || lock.expiresAt > new Date())).toEqual([]);
+      console.log(`${step}, then ${next}: answered in ${tookMs} ms, ${end.orders.length} order(s)`);
+    },
+    90_000,
+  );
+});
