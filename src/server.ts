@@ -33,8 +33,6 @@ function configOrExit(): Config {
   }
 }
 
-const EMBEDDED_NAMES = { mongodb: 'MongoDB', ferretdb: 'FerretDB' } as const;
-
 /** The connection string without its password, for the console. */
 function redactedUri(uri: string): string {
   return uri.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
@@ -115,7 +113,7 @@ async function main() {
   // Deletes expired documents where the server's TTL indexes do not (it has nothing to do where they do).
   startExpirySweeper(config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: store, logger });
-  const database = embedded ? `embedded ${EMBEDDED_NAMES[embedded.kind]} in ${DATA_DIR}` : redactedUri(uri);
+  const database = embedded ? `embedded ${embedded.name} in ${DATA_DIR}` : redactedUri(uri);
   const demo = embedded
     ? `; demo logins ${DEMO_USER.email} / ${DEMO_USER.password}, admin ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`
     : '';

@@ -14,6 +14,8 @@ interface Logger {
 export interface EmbeddedDatabase {
   uri: string;
   kind: 'mongodb' | 'ferretdb';
+  /** For people: "MongoDB" or "FerretDB". */
+  name: string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedDatabase
   return {
     uri: server.getUri('shop'),
     kind: 'mongodb',
+    name: 'MongoDB',
     // Keep the files: users and sessions must survive a restart.
     stop: async () => void (await server.stop({ doCleanup: false })),
   };
@@ -83,6 +86,7 @@ async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedD
   return {
     uri: `mongodb://127.0.0.1:${port}/shop`,
     kind: 'ferretdb',
+    name: 'FerretDB',
     stop: async () => {
       process.removeListener('exit', killChild);
       child.kill('SIGTERM');
