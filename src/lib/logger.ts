@@ -42,23 +42,35 @@ export function redactUrl(url: string): string {
 }
 
 interface SerializedRequest {
+  method?: string;
   url?: string;
-  params?: Record<string, unknown>;
   headers?: Record<string, unknown>;
 }
 
-/** The access log (one line per request), with secrets in URLs redacted. */
+/**
+ * The access log: one short line per request (method, URL, status, time; the Referer if any),
+ * with secrets in URLs redacted. No other headers: cookies and the like never reach it, and a
+ * line stays readable. A 503 (the database away, the shop starting) is a warning, other 5xx errors.
+ */
 export function requestLogger(logger: Logger): HttpLogger {
   return pinoHttp({
     logger,
     serializers: {
       req(req: SerializedRequest) {
-        if (typeof req.url === 'string') req.url = redactUrl(req.url);
-        if (req.params && 'token' in req.params) req.params = { ...req.params, token: '[redacted]' };
         const referer = req.headers?.referer;
-        if (typeof referer === 'string' && req.headers) req.headers = { ...req.headers, referer: redactUrl(referer) };
-        return req;
+        return {
+          method: req.method,
+          url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+          ...(typeof referer === 'string' ? { referer: redactUrl(referer) } : {}),
+        };
       },
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
+    customLogLevel: (_req, res, err) => {
+      if (res.statusCode === 503) return 'warn';
+      return err || res.statusCode >= 500 ? 'error' : 'info';
+    },
+    customSuccessMessage: (req, res, responseTime) =>
+      `${req.method} ${redactUrl(req.url ?? '')} ${res.statusCode} ${Math.round(responseTime)} ms`,
   });
 }
