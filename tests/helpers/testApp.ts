@@ -33,7 +33,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
       SESSION_SECRET: TEST_SECRET,
       // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
       BCRYPT_COST: '4',
-      MONGODB_TIMEOUT_MS: '2000',
+      // Generous: a busy 2-core machine can stall the event loop past a short heartbeat timeout, and
+      // a stalled monitor would mark the database gone. Fault tests set their own (FAST_FAILURE).
+      MONGODB_TIMEOUT_MS: '5000',
       // Every test request comes from 127.0.0.1: per-IP limits are set low only where tested.
       LOGIN_MAX_FAILURES_PER_IP: '10000',
       SIGNUP_MAX_PER_HOUR: '10000',
