@@ -12,7 +12,7 @@ import { dropReplacedOrderIndex } from './models/Order';
 import { Product } from './models/Product';
 import { expireLeftovers } from './services/housekeeping';
 import { DEMO_USER, seedDemoData } from './seed/demoData';
-import { openSessionStore, type MongoSessionStore } from './sessions/MongoSessionStore';
+import { openSessionStore, type MongoSessionStore } from './sessions';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 10_000;

@@ -5,13 +5,14 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { driverOptions, expireDocuments, sweepExpiredDocuments } from '../src/db';
 import { ConfigError } from '../src/config/env';
-import { createLogger, hashSessionId } from '../src/lib/logger';
+import { createLogger } from '../src/lib/logger';
 import {
   SessionStoreError,
+  hashSessionId,
   openSessionStore,
   type MongoSessionStore,
   type SessionDocument,
-} from '../src/sessions/MongoSessionStore';
+} from '../src/sessions';
 import {
   PASSWORD,
   csrfToken,

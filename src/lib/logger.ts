@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
@@ -10,9 +9,4 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     redact: ['req.headers.cookie', 'res.headers["set-cookie"]'],
   };
   return destination ? pino(options, destination) : pino(options);
-}
-
-/** Session ids appear in logs only as a short hash: enough to correlate, useless to hijack. */
-export function hashSessionId(sid: string): string {
-  return createHash('sha256').update(sid).digest('hex').slice(0, 12);
 }

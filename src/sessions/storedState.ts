@@ -1,0 +1,20 @@
+/**
+ * What the store knows about a session it loaded (or has written) during this request: its creation
+ * time and when it was last written. It rides on the session object under a symbol, set by `get`
+ * and carried over by `createSession`, so express-session's change detection (a JSON hash), the
+ * app's JSON and the stored data never see it.
+ */
+export interface StoredState {
+  createdAt: number;
+  writtenAt: number;
+}
+
+const STORED = Symbol('session store state');
+
+export function storedState(data: object): StoredState | undefined {
+  return (data as { [STORED]?: StoredState })[STORED];
+}
+
+export function markStored(data: object, state: StoredState): void {
+  Object.defineProperty(data, STORED, { value: state, configurable: true, writable: true, enumerable: false });
+}
