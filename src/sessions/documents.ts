@@ -19,15 +19,36 @@ export interface Lifetimes {
   absoluteTtlMs: number;
 }
 
-/** The session as stored: the cookie through its toJSON (the standard fields only), the rest as is. */
+/**
+ * What JSON (and so express-session's MemoryStore) makes of a value that not every server stores:
+ * NaN, ±Infinity and an invalid Date become null (FerretDB drops the connection on a NaN and
+ * refuses infinities). Plain objects and arrays are copied; anything else (an ObjectId, a Date) is
+ * left to the driver.
+ */
+function storable(value: unknown, path: Set<object>): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
+  if (value === null || typeof value !== 'object' || path.has(value)) return value;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) return value;
+  path.add(value);
+  const copy = Array.isArray(value)
+    ? value.map((item: unknown) => storable(item, path))
+    : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, storable(item, path)]));
+  path.delete(value);
+  return copy;
+}
+
+/** The session as stored: the cookie through its toJSON (the standard fields only), values as JSON keeps them. */
 export function serializeSession(data: SessionData): SessionData {
   const stored: Record<string, unknown> = {};
   for (const key in data) {
     const value: unknown = data[key as keyof SessionData];
-    stored[key] =
+    const plain =
       key === 'cookie' && value && typeof (value as { toJSON?: unknown }).toJSON === 'function'
         ? (value as { toJSON(): unknown }).toJSON()
         : value;
+    stored[key] = storable(plain, new Set());
   }
   return stored as unknown as SessionData;
 }

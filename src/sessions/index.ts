@@ -3,12 +3,8 @@
  * `openSessionStore` (open.ts). Nothing here depends on the rest of the app: the logger, the
  * expiry of documents and the connection options come in as options.
  */
-export {
-  MongoSessionStore,
-  DEFAULT_ABSOLUTE_TTL_MS,
-  DEFAULT_TOUCH_INTERVAL_MS,
-  type MongoSessionStoreOptions,
-} from './store';
+export { MongoSessionStore } from './store';
+export { DEFAULT_ABSOLUTE_TTL_MS, DEFAULT_TOUCH_INTERVAL_MS, type MongoSessionStoreOptions } from './options';
 export { openSessionStore, type SessionStoreLogger, type SessionStoreOptions } from './open';
 export { SessionStoreError, scrubStoreError } from './errors';
 export { hashSessionId } from './ids';

@@ -1,43 +1,59 @@
+/**
+ * connect-mongodb-session's MongoDBStore, extended. The design keeps the library (its connection,
+ * its options and their defaults, its TTL index on `expires`, `clear()`), and overrides what it gets
+ * wrong or lacks, each for a reason:
+ *
+ * - constructor: also takes `(callback)` or nothing, as the base does, and refuses `idField` and
+ *   `expiresKey` values other than the fields it uses instead of ignoring them.
+ * - on/once: the base registers listeners on a private emitter that `emit()` never reaches, so
+ *   express-session's 'disconnect'/'connect' listeners never heard anything. The store is now its
+ *   own single emitter.
+ * - get: refuses a session past its absolute lifetime as well as its idle one, and hands its
+ *   creation time to `set`/`touch` (createSession carries it onto req.session).
+ * - set: the base upserts every write, so a request in flight brought a session back after a
+ *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
+ *   Its values are stored as JSON would keep them (FerretDB refuses NaN).
+ * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
+ * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
+ * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
+ * Every write's callback is called, whatever the driver resolves to.
+ */
+import { EventEmitter } from 'node:events';
 import type { Request } from 'express';
 import session from 'express-session';
 import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection } from 'mongodb';
 import { expiryOf, isLive, liveFilter, serializeSession, type Lifetimes, type SessionDocument } from './documents';
 import { storeFailure } from './errors';
-import { markStored, storedState } from './storedState';
+import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
+import { markStored, stateOf, storedState, type StoredState } from './storedState';
 import * as userSessions from './userSessions';
 
 const MongoDBStore = connectMongoDBSession(session);
 
 type Callback = (err?: unknown) => void;
 
-export const DEFAULT_TOUCH_INTERVAL_MS = 60_000;
-export const DEFAULT_ABSOLUTE_TTL_MS = 8 * 60 * 60 * 1000;
+/** Whether an update's result says that it found the document (anything unexpected says no). */
+const matched = (result: { matchedCount?: unknown } | null | undefined) =>
+  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
 
-export interface MongoSessionStoreOptions extends connectMongoDBSession.MongoDBSessionOptions {
-  /** An unmodified session's expiry is written at most once per this many ms (lazy touch). */
-  touchIntervalMs?: number;
-  /** However active, a session ends this many ms after it was created. */
-  absoluteTtlMs?: number;
-}
+const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
 
-/**
- * connect-mongodb-session's MongoDBStore with what it lacks: a lazy `touch` (a rolling idle
- * timeout), an absolute lifetime, logouts that in-flight requests cannot undo, working `all` and
- * `length`, per-user listing and revocation, errors without session ids, and `close()`. It reuses
- * the library's connection and TTL index only: every read and write is its own.
- */
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
   /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
   stopExpiring: () => void = () => undefined;
 
-  constructor(options: MongoSessionStoreOptions, callback?: (error?: Error) => void) {
-    const { touchIntervalMs = DEFAULT_TOUCH_INTERVAL_MS, absoluteTtlMs = DEFAULT_ABSOLUTE_TTL_MS, ...rest } = options;
-    super(rest, callback);
-    this.touchIntervalMs = touchIntervalMs;
-    this.absoluteTtlMs = absoluteTtlMs;
+  constructor(callback: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions, callback?: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions | ConnectCallback, callback?: ConnectCallback) {
+    const args = storeArguments(options, callback);
+    super(args.base, args.callback);
+    this.touchIntervalMs = args.touchIntervalMs;
+    this.absoluteTtlMs = args.absoluteTtlMs;
+    // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
+    this._emitter = this;
   }
 
   private get sessions(): Collection<SessionDocument> {
@@ -48,32 +64,42 @@ export class MongoSessionStore extends MongoDBStore {
     return { defaultIdleMs: this.options.expires, absoluteTtlMs: this.absoluteTtlMs };
   }
 
+  /** Calls back once `work` is done: with nothing, or with the failure reported without the session id. */
+  private settle(operation: string, sid: string | undefined, work: Promise<void>, callback?: Callback): void {
+    work.then(
+      // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
+      () => process.nextTick(() => callback?.()),
+      (error: unknown) => this.fail(operation, sid, error, callback),
+    );
+  }
+
   /** Reports a failure to the `error` listeners and the callback, without the session id. */
   private fail(operation: string, sid: string | undefined, error: unknown, callback?: Callback): void {
     const scrubbed = storeFailure(operation, sid, error);
-    if (this._emitter.listeners('error').length > 0) this._emitter.emit('error', scrubbed);
-    // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
+    if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
     process.nextTick(() => callback?.(scrubbed));
   }
 
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-    const now = Date.now();
-    this.sessions.findOne({ _id: sid }).then(
-      (doc) => {
-        if (doc && isLive(doc, now, this.lifetimes)) {
-          markStored(doc.session, { createdAt: doc.createdAt.getTime(), writtenAt: doc.lastModified?.getTime() ?? 0 });
-          process.nextTick(() => callback(null, doc.session));
-          return;
-        }
-        if (doc) {
-          // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete
-          // it later; this request already treats it as gone.
-          this.sessions.deleteOne({ _id: sid }).catch((err: unknown) => this.fail('delete expired', sid, err));
-        }
-        process.nextTick(() => callback(null, null));
-      },
-      (err: unknown) => this.fail('load', sid, err, callback),
+    this.read(sid).then(
+      (data) => process.nextTick(() => callback(null, data)),
+      (error: unknown) => this.fail('load', sid, error, callback),
     );
+  }
+
+  private async read(sid: string): Promise<session.SessionData | null> {
+    const now = Date.now();
+    const doc = await this.sessions.findOne({ _id: sid });
+    if (doc && isLive(doc, now, this.lifetimes)) {
+      markStored(doc.session, stateOf(doc));
+      return doc.session;
+    }
+    if (doc) {
+      // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
+      // later; this request already treats it as gone.
+      this.sessions.deleteOne({ _id: sid }).catch((error: unknown) => this.fail('delete expired', sid, error));
+    }
+    return null;
   }
 
   /** express-session builds req.session here from what `get` returned: the store's state goes along. */
@@ -91,29 +117,50 @@ export class MongoSessionStore extends MongoDBStore {
    * an error rather than bringing it back.
    */
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.settle('save', sid, this.save(sid, data), callback);
+  }
+
+  private async save(sid: string, data: session.SessionData): Promise<void> {
     const now = Date.now();
     const state = storedState(data);
-    const fields = {
-      session: serializeSession(data),
-      expires: expiryOf(data, now, state?.createdAt ?? now, this.lifetimes),
-      lastModified: new Date(now),
-    };
-    const write = state
-      ? this.sessions.updateOne({ _id: sid, expires: { $gt: new Date(now) } }, { $set: fields })
-      : this.sessions.updateOne(
-          { _id: sid },
-          { $set: fields, $setOnInsert: { createdAt: new Date(now) } },
-          { upsert: true },
-        );
-    write.then(
-      (result) => {
-        if (result.matchedCount > 0 || result.upsertedCount > 0) {
-          markStored(data, { createdAt: state?.createdAt ?? now, writtenAt: now });
-        }
-        process.nextTick(() => callback?.());
-      },
-      (err: unknown) => this.fail('save', sid, err, callback),
+    const stored = serializeSession(data);
+    if (!state) return this.insert(sid, data, stored, now);
+    const fields = { session: stored, expires: expiryOf(data, now, state.createdAt, this.lifetimes) };
+    const result = await this.sessions.updateOne(
+      { _id: sid, expires: { $gt: new Date(now) } },
+      { $set: { ...fields, lastModified: new Date(now) } },
     );
+    if (matched(result)) markStored(data, { ...state, writtenAt: now });
+  }
+
+  /** A session this store did not load: normally a new one; else updated like a loaded one. */
+  private async insert(sid: string, data: session.SessionData, stored: session.SessionData, now: number) {
+    try {
+      const expires = expiryOf(data, now, now, this.lifetimes);
+      const created = new Date(now);
+      const result = await this.sessions.insertOne({
+        _id: sid,
+        session: stored,
+        expires,
+        createdAt: created,
+        lastModified: created,
+      });
+      if (result?.acknowledged) markStored(data, { createdAt: now, writtenAt: now });
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const state = await this.liveState(sid, now);
+    if (!state) return;
+    const fields = { session: stored, expires: expiryOf(data, now, state.createdAt, this.lifetimes) };
+    const result = await this.sessions.updateOne({ _id: sid }, { $set: { ...fields, lastModified: new Date(now) } });
+    if (matched(result)) markStored(data, { ...state, writtenAt: now });
+  }
+
+  /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
+  private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
+    const doc = await this.sessions.findOne({ _id: sid });
+    return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
   }
 
   /**
@@ -121,29 +168,31 @@ export class MongoSessionStore extends MongoDBStore {
    * session's expiry forward (a rolling idle timeout), but writes at most once per touch interval.
    */
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.settle('touch', sid, this.touchSession(sid, data), callback);
+  }
+
+  private async touchSession(sid: string, data: session.SessionData): Promise<void> {
     const now = Date.now();
-    const state = storedState(data);
-    if (state && now - state.writtenAt < this.touchIntervalMs) {
-      process.nextTick(() => callback?.());
-      return;
-    }
-    const cookie = serializeSession({ cookie: data.cookie } as session.SessionData).cookie;
-    const fields = { expires: expiryOf(data, now, state?.createdAt, this.lifetimes), lastModified: new Date(now) };
-    this.sessions
-      .updateOne({ _id: sid, expires: { $gt: new Date(now) } }, { $set: { ...fields, 'session.cookie': cookie } })
-      .then(
-        (result) => {
-          if (state && result.matchedCount > 0) markStored(data, { createdAt: state.createdAt, writtenAt: now });
-          process.nextTick(() => callback?.());
-        },
-        (err: unknown) => this.fail('touch', sid, err, callback),
-      );
+    const loaded = storedState(data);
+    if (loaded && now - loaded.writtenAt < this.touchIntervalMs) return;
+    // Without what get() read, the creation time (and so the absolute deadline) comes from the document.
+    const state = loaded ?? (await this.liveState(sid, now));
+    if (!state) return;
+    const fields = {
+      expires: expiryOf(data, now, state.createdAt, this.lifetimes),
+      lastModified: new Date(now),
+      'session.cookie': serializeSession({ cookie: data.cookie } as session.SessionData).cookie,
+    };
+    const result = await this.sessions.updateOne({ _id: sid, expires: { $gt: new Date(now) } }, { $set: fields });
+    if (matched(result)) markStored(data, { ...state, writtenAt: now });
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    this.sessions.deleteOne({ _id: sid }).then(
-      () => process.nextTick(() => callback?.()),
-      (err: unknown) => this.fail('destroy', sid, err, callback),
+    this.settle(
+      'destroy',
+      sid,
+      this.sessions.deleteOne({ _id: sid }).then(() => undefined),
+      callback,
     );
   }
 
@@ -158,7 +207,7 @@ export class MongoSessionStore extends MongoDBStore {
           for (const doc of docs) sessions[doc._id] = doc.session;
           process.nextTick(() => callback(null, sessions));
         },
-        (err: unknown) => this.fail('list', undefined, err, callback),
+        (error: unknown) => this.fail('list', undefined, error, callback),
       );
   }
 
@@ -166,7 +215,7 @@ export class MongoSessionStore extends MongoDBStore {
   override length(callback: (err: unknown, length?: number) => void): void {
     this.sessions.countDocuments(liveFilter(Date.now(), this.lifetimes)).then(
       (count) => process.nextTick(() => callback(null, count)),
-      (err: unknown) => this.fail('count', undefined, err, callback),
+      (error: unknown) => this.fail('count', undefined, error, callback),
     );
   }
 
@@ -199,3 +248,6 @@ export class MongoSessionStore extends MongoDBStore {
     await this.client.close();
   }
 }
+
+// One emitter: listeners registered with on()/once() hear what emit() sends (see the header).
+Object.assign(MongoSessionStore.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });

@@ -9,6 +9,11 @@ export interface StoredState {
   writtenAt: number;
 }
 
+/** The state of a session as its document shows it. */
+export function stateOf(doc: { createdAt: Date; lastModified?: Date }): StoredState {
+  return { createdAt: doc.createdAt.getTime(), writtenAt: doc.lastModified?.getTime() ?? 0 };
+}
+
 const STORED = Symbol('session store state');
 
 export function storedState(data: object): StoredState | undefined {

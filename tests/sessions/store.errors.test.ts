@@ -33,6 +33,6 @@ it('reports failures without the session id or contents', async () => {
   } finally {
     updateOne.mockRestore();
     findOne.mockRestore();
-    store._emitter.removeListener('error', listener);
+    store.removeListener('error', listener);
   }
 });
