@@ -14,6 +14,9 @@
  *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
  *   Its values are stored as JSON would keep them (FerretDB refuses NaN).
  * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
+ * - every read and write of one session filters on `_id` alone, deciding liveness on the document
+ *   it read: FerretDB 1.24 narrows no other filter (a write with `{ _id, expires }` read and matched
+ *   every session in its own process), and mongo-java-server only then uses its `_id` index.
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
  * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
  * Every write's callback is called, whatever the driver resolves to.
@@ -23,10 +26,11 @@ import type { Request } from 'express';
 import session from 'express-session';
 import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection } from 'mongodb';
-import { expiryOf, isLive, liveFilter, serializeSession, type Lifetimes, type SessionDocument } from './documents';
+import { expiryOf, isLive, serializeSession, type Lifetimes, type SessionDocument } from './documents';
 import { storeFailure } from './errors';
+import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
-import { markStored, stateOf, storedState, type StoredState } from './storedState';
+import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
 import * as userSessions from './userSessions';
 
 const MongoDBStore = connectMongoDBSession(session);
@@ -38,6 +42,9 @@ const matched = (result: { matchedCount?: unknown } | null | undefined) =>
   typeof result?.matchedCount === 'number' && result.matchedCount > 0;
 
 const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
+
+/** The session data as express-session compares it: without the cookie, which every request renews. */
+const withoutCookie = (stored: session.SessionData) => JSON.stringify({ ...stored, cookie: undefined });
 
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
@@ -64,27 +71,26 @@ export class MongoSessionStore extends MongoDBStore {
     return { defaultIdleMs: this.options.expires, absoluteTtlMs: this.absoluteTtlMs };
   }
 
-  /** Calls back once `work` is done: with nothing, or with the failure reported without the session id. */
-  private settle(operation: string, sid: string | undefined, work: Promise<void>, callback?: Callback): void {
+  /** Calls back with what `work` resolves to, or with its failure reported without the session id. */
+  private settle<T>(
+    operation: string,
+    sid: string | undefined,
+    work: Promise<T>,
+    callback?: (err: unknown, value?: T) => void,
+  ): void {
     work.then(
       // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
-      () => process.nextTick(() => callback?.()),
-      (error: unknown) => this.fail(operation, sid, error, callback),
+      (value) => process.nextTick(() => callback?.(null, value)),
+      (error: unknown) => {
+        const scrubbed = storeFailure(operation, sid, error);
+        if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
+        process.nextTick(() => callback?.(scrubbed));
+      },
     );
-  }
-
-  /** Reports a failure to the `error` listeners and the callback, without the session id. */
-  private fail(operation: string, sid: string | undefined, error: unknown, callback?: Callback): void {
-    const scrubbed = storeFailure(operation, sid, error);
-    if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
-    process.nextTick(() => callback?.(scrubbed));
   }
 
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-    this.read(sid).then(
-      (data) => process.nextTick(() => callback(null, data)),
-      (error: unknown) => this.fail('load', sid, error, callback),
-    );
+    this.settle('load', sid, this.read(sid), callback);
   }
 
   private async read(sid: string): Promise<session.SessionData | null> {
@@ -97,7 +103,7 @@ export class MongoSessionStore extends MongoDBStore {
     if (doc) {
       // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
       // later; this request already treats it as gone.
-      this.sessions.deleteOne({ _id: sid }).catch((error: unknown) => this.fail('delete expired', sid, error));
+      this.settle('delete expired', sid, this.sessions.deleteOne({ _id: sid }));
     }
     return null;
   }
@@ -125,36 +131,52 @@ export class MongoSessionStore extends MongoDBStore {
     const state = storedState(data);
     const stored = serializeSession(data);
     if (!state) return this.insert(sid, data, stored, now);
-    const fields = { session: stored, expires: expiryOf(data, now, state.createdAt, this.lifetimes) };
-    const result = await this.sessions.updateOne(
-      { _id: sid, expires: { $gt: new Date(now) } },
-      { $set: { ...fields, lastModified: new Date(now) } },
-    );
-    if (matched(result)) markStored(data, { ...state, writtenAt: now });
+    if (!isLiveState(state, now, this.absoluteTtlMs)) return;
+    const written = withoutCookie(stored);
+    // What this request has just written, again (express-session saves a regenerated session once
+    // more at the end of the request): only its expiry would move, so it is a touch.
+    if (state.written === written && now - state.writtenAt < this.touchIntervalMs) return;
+    await this.update(sid, data, state, { session: stored }, now, written);
   }
 
   /** A session this store did not load: normally a new one; else updated like a loaded one. */
   private async insert(sid: string, data: session.SessionData, stored: session.SessionData, now: number) {
+    const expires = expiryOf(data, now, now, this.lifetimes);
+    const created = new Date(now);
+    const written = withoutCookie(stored);
     try {
-      const expires = expiryOf(data, now, now, this.lifetimes);
-      const created = new Date(now);
-      const result = await this.sessions.insertOne({
-        _id: sid,
-        session: stored,
-        expires,
-        createdAt: created,
-        lastModified: created,
-      });
-      if (result?.acknowledged) markStored(data, { createdAt: now, writtenAt: now });
+      const doc = { _id: sid, session: stored, expires, createdAt: created, lastModified: created };
+      const result = await this.sessions.insertOne(doc);
+      if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
     const state = await this.liveState(sid, now);
-    if (!state) return;
-    const fields = { session: stored, expires: expiryOf(data, now, state.createdAt, this.lifetimes) };
-    const result = await this.sessions.updateOne({ _id: sid }, { $set: { ...fields, lastModified: new Date(now) } });
-    if (matched(result)) markStored(data, { ...state, writtenAt: now });
+    if (state) await this.update(sid, data, state, { session: stored }, now, written);
+  }
+
+  /**
+   * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
+   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one filter
+   * that FerretDB 1.24 narrows (anything more is matched document by document in its own process)
+   * and that mongo-java-server answers from its index.
+   */
+  private async update(
+    sid: string,
+    data: session.SessionData,
+    state: StoredState,
+    fields: Record<string, unknown>,
+    now: number,
+    written = state.written,
+  ): Promise<void> {
+    const expires = expiryOf(data, now, state.createdAt, this.lifetimes);
+    const result = await this.sessions.updateOne(
+      { _id: sid },
+      { $set: { ...fields, expires, lastModified: new Date(now) } },
+    );
+    if (!matched(result)) return;
+    markStored(data, { createdAt: state.createdAt, expiresAt: expires.getTime(), writtenAt: now, written });
   }
 
   /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
@@ -177,14 +199,9 @@ export class MongoSessionStore extends MongoDBStore {
     if (loaded && now - loaded.writtenAt < this.touchIntervalMs) return;
     // Without what get() read, the creation time (and so the absolute deadline) comes from the document.
     const state = loaded ?? (await this.liveState(sid, now));
-    if (!state) return;
-    const fields = {
-      expires: expiryOf(data, now, state.createdAt, this.lifetimes),
-      lastModified: new Date(now),
-      'session.cookie': serializeSession({ cookie: data.cookie } as session.SessionData).cookie,
-    };
-    const result = await this.sessions.updateOne({ _id: sid, expires: { $gt: new Date(now) } }, { $set: fields });
-    if (matched(result)) markStored(data, { ...state, writtenAt: now });
+    if (!state || !isLiveState(state, now, this.absoluteTtlMs)) return;
+    const cookie = serializeSession({ cookie: data.cookie } as session.SessionData).cookie;
+    await this.update(sid, data, state, { 'session.cookie': cookie }, now);
   }
 
   override destroy(sid: string, callback?: Callback): void {
@@ -196,27 +213,12 @@ export class MongoSessionStore extends MongoDBStore {
     );
   }
 
-  /** Every live session, keyed by id (as express-session's MemoryStore answers). */
   override all(callback: (err: unknown, sessions?: Record<string, session.SessionData> | null) => void): void {
-    this.sessions
-      .find(liveFilter(Date.now(), this.lifetimes))
-      .toArray()
-      .then(
-        (docs) => {
-          const sessions: Record<string, session.SessionData> = {};
-          for (const doc of docs) sessions[doc._id] = doc.session;
-          process.nextTick(() => callback(null, sessions));
-        },
-        (error: unknown) => this.fail('list', undefined, error, callback),
-      );
+    this.settle('list', undefined, liveSessions(this.sessions, this.lifetimes), callback);
   }
 
-  /** How many live sessions there are. */
   override length(callback: (err: unknown, length?: number) => void): void {
-    this.sessions.countDocuments(liveFilter(Date.now(), this.lifetimes)).then(
-      (count) => process.nextTick(() => callback(null, count)),
-      (error: unknown) => this.fail('count', undefined, error, callback),
-    );
+    this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
   }
 
   /** A user's live sessions, most recently active first. */

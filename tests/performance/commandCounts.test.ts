@@ -109,7 +109,7 @@ it('a login reads the account once and writes a bounded, known set', async () =>
     'read:users': 1,
     'write:throttle_login_email': 2,
     'write:throttle_login_ip': 2,
-    'write:sessions': 3,
+    'write:sessions': 2,
     ...lockWrites(4),
   });
 });

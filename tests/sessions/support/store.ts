@@ -1,5 +1,5 @@
 import { Cookie, type Session, type SessionData } from 'express-session';
-import type { Collection } from 'mongodb';
+import type { Collection, MongoClientOptions } from 'mongodb';
 import mongoose from 'mongoose';
 import { driverOptions, expireDocuments } from '../../../src/db';
 import { createLogger } from '../../../src/lib/logger';
@@ -70,7 +70,7 @@ export interface TestStore {
  * A store of its own on a database of its own for the enclosing describe (or file): 60 s idle
  * timeout, 1 s touch interval, 1 h absolute lifetime; emptied before each test.
  */
-export function useTestStore(): () => TestStore {
+export function useTestStore(connectionOptions: MongoClientOptions = {}): () => TestStore {
   const uri = uniqueDatabaseUri();
   let opened: TestStore | undefined;
   beforeAll(async () => {
@@ -79,7 +79,7 @@ export function useTestStore(): () => TestStore {
       maxAgeMs: 60_000,
       touchIntervalMs: 1000,
       absoluteTtlMs: ABSOLUTE_TTL_MS,
-      connectionOptions: driverOptions(testConfig()),
+      connectionOptions: { ...driverOptions(testConfig()), ...connectionOptions },
       expireSessions: (collection) => expireDocuments(collection, 'expires'),
       logger: createLogger('silent'),
     });
