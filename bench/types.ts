@@ -71,6 +71,14 @@ export interface StoreResults {
   scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
 }
 
+/** The capacity experiment at one level of stored sessions. */
+export interface CapacityLevel {
+  /** Sessions asked for, and stored when the level's runs began (logins add some as they run). */
+  target: number;
+  sessions: number;
+  scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
+}
+
 export interface Results {
   env: {
     date: string;
@@ -101,10 +109,13 @@ export interface Results {
     otherRuns: number;
     otherDurationSeconds: number;
     probeRequests: number;
+    capacitySessions?: [number, number];
     seconds: number;
   };
   stores: Partial<Record<StoreName, StoreResults>>;
   burst: BurstVariant[];
   memory: MemoryReport[];
   cluster: ClusterRun[];
+  /** Absent from results recorded before the experiment existed. */
+  capacity?: CapacityLevel[];
 }

@@ -1,0 +1,145 @@
+import { CAPACITY_SCENARIOS } from '../experiments/capacity';
+import { SCENARIOS, type ScenarioId } from '../scenarios';
+import { STORE_LABELS } from '../stores';
+import type { Results } from '../types';
+import { fmt, per } from './format';
+import { evaluateTargets } from './targets';
+
+function scenarioTable(r: Results): string {
+  const rows = [
+    '| Scenario | Store | req/s | p50 ms | p99 ms | ok (2xx+3xx) | failed | DB reads/req | DB writes/req | session r/w per req | user reads/req |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const scenario of r.settings.scenarios) {
+    for (const store of r.settings.stores) {
+      const s = r.stores[store]?.scenarios[scenario];
+      if (!s) continue;
+      const p = s.perRequest;
+      rows.push(
+        `| ${scenario} ${SCENARIOS[scenario]} | ${store} | ${fmt(s.rps)} | ${s.p50} | ${s.p99} | ${s.ok} | ${s.failed} | ${per(p.reads)} | ${per(p.writes)} | ${per(p.sessionReads)} / ${per(p.sessionWrites)} | ${per(p.userReads)} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+function probeTable(r: Results): string {
+  const rows = [
+    `| Probe (${r.settings.probeRequests} sequential requests) | Store | session reads/req | session writes/req | user reads/req | other reads/req | other writes/req | Set-Cookie | logged in |`,
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const store of r.settings.stores) {
+    const probes = r.stores[store]?.probes;
+    if (!probes) continue;
+    for (const [name, probe] of Object.entries(probes)) {
+      const p = probe.perRequest;
+      rows.push(
+        `| ${name} ${SCENARIOS[name as ScenarioId]} | ${store} | ${per(p.sessionReads)} | ${per(p.sessionWrites)} | ${per(p.userReads)} | ${per(p.otherReads)} | ${per(p.otherWrites)} | ${probe.setCookies}/${probe.requests} | ${name === 'S2' ? `${probe.loggedIn}/${probe.requests}` : '–'} |`,
+      );
+    }
+  }
+  return rows.join('\n');
+}
+
+/** The capacity experiment: each scenario with few and with many sessions stored, and the ratio. */
+function capacityTable(r: Results): string {
+  const levels = r.capacity ?? [];
+  const [low, high] = [levels[0], levels[levels.length - 1]];
+  if (!low || !high) return '';
+  const rows = [
+    `| Scenario | ${low.sessions} sessions: req/s | p50 ms | p99 ms | ${high.sessions} sessions: req/s | p50 ms | p99 ms | throughput ratio | p50 ratio | session r/w per req | failed |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const scenario of CAPACITY_SCENARIOS) {
+    const [a, b] = [low.scenarios[scenario], high.scenarios[scenario]];
+    if (!a || !b) continue;
+    const p = b.perRequest;
+    rows.push(
+      `| ${scenario} ${SCENARIOS[scenario]} | ${fmt(a.rps, 1)} | ${a.p50} | ${a.p99} | ${fmt(b.rps, 1)} | ${b.p50} | ${b.p99} | ${fmt(a.rps / b.rps, 2)}× | ${fmt(b.p50 / Math.max(1, a.p50), 2)}× | ${per(p.sessionReads)} / ${per(p.sessionWrites)} | ${a.failed + b.failed} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+export function markdown(r: Results, svgName: string): string {
+  const e = r.env;
+  const s = r.settings;
+  const targets = evaluateTargets(r);
+  const parts = [
+    `# Session benchmark, ${e.date.slice(0, 10)}${s.quick ? ' (quick)' : ''}`,
+    '',
+    `Machine: ${e.nproc} cores (${e.cpu}), ${e.memoryGb} GB, ${e.platform}; load average ${e.loadAverageAtStart.join(' ')} at the start, ${e.loadAverageAtEnd.join(' ')} at the end (the machine is shared with other work: expect noise). Node ${e.node}. Database: ${e.database}. Commit ${e.commit}.`,
+    '',
+    `Method: the app (createApp, NODE_ENV=production, bcrypt cost ${s.bcryptCost}) runs in a child process per store; autocannon drives it over loopback from the parent process with ${s.connections} connections, pipelining ${s.pipelining}, a ${s.warmupSeconds} s warm-up, then ${s.runs} runs of ${s.durationSeconds} s; medians of the runs. Database commands are counted with the driver's command monitoring on every client the app uses (mongoose's and the store's own). ${s.seconds} s in all.`,
+    '',
+    `![Requests per second by scenario and store](${svgName})`,
+    '',
+    '## Scenarios',
+    '',
+    scenarioTable(r),
+    '',
+    'Stores: ' + s.stores.map((store) => `**${store}**: ${STORE_LABELS[store]}`).join('; ') + '.',
+    '',
+    '## Exact cost of one request',
+    '',
+    probeTable(r),
+    '',
+  ];
+  if (r.burst.length) {
+    parts.push(
+      '## Logins that do not freeze the shop',
+      '',
+      `Logged-in GET /products (S2, ${s.connections} connections), idle and while ${s.burstLogins} connections log in over and over (bcrypt cost ${s.bcryptCost}).`,
+      '',
+      '| Variant | idle req/s | idle p99 ms | during logins req/s | during logins p99 ms | throughput ratio | p99 ratio | logins/s | login p99 ms |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...r.burst.map(
+        (b) =>
+          `| ${b.name} | ${fmt(b.idle.rps)} | ${b.idle.p99} | ${fmt(b.burst.rps)} | ${b.burst.p99} | ${fmt(b.throughputRatio, 2)}× | ${fmt(b.p99Ratio, 1)}× | ${fmt(b.burst.loginsPerSecond, 1)} | ${b.burst.loginP99} |`,
+      ),
+      '',
+    );
+  }
+  if (r.memory.length) {
+    parts.push(
+      '## Memory',
+      '',
+      '| Store | sessions | heap before MB | after creating them | after serving 200 of them | growth MB | logged-in answers |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...r.memory.map(
+        (m) =>
+          `| ${m.store} | ${m.sessions} | ${fmt(m.heapBeforeMb, 1)} | ${fmt(m.heapAfterCreateMb, 1)} | ${fmt(m.heapAfterServeMb, 1)} | ${fmt(Math.max(m.heapAfterCreateMb, m.heapAfterServeMb) - m.heapBeforeMb, 1)} | ${m.served}/200 |`,
+      ),
+      '',
+    );
+  }
+  if (r.cluster.length) {
+    parts.push(
+      '## Worker processes (`WEB_CONCURRENCY`, `node dist/server.js`, our store)',
+      '',
+      '| workers | S2 req/s | p50 ms | p99 ms | ok | failed |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...r.cluster.map((c) => `| ${c.workers} | ${fmt(c.rps)} | ${c.p50} | ${c.p99} | ${c.ok} | ${c.failed} |`),
+      '',
+    );
+  }
+  if (r.capacity?.length) {
+    parts.push(
+      '## Stored sessions (our store)',
+      '',
+      `Logged-in page, cart post and login with few and with many sessions in the collection (the extra ones inserted in bulk), ${s.otherRuns} run(s) of ${s.otherDurationSeconds} s each (logins at least that), ${s.connections} connections; the ratios divide the small level by the large one (throughput) and the large by the small (p50).`,
+      '',
+      capacityTable(r),
+      '',
+    );
+  }
+  parts.push(
+    '## Targets',
+    '',
+    '| Target | Measured | Holds |',
+    '| --- | --- | --- |',
+    ...targets.map((t) => `| ${t.target} | ${t.measured} | ${t.holds ? 'yes' : '**no**'} |`),
+    '',
+  );
+  return parts.join('\n');
+}
