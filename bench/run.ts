@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
-import { connectMongoose, isDatabaseUnavailable } from '../src/db';
+import { connectMongoose, isDatabaseUnavailable, serverCapabilities } from '../src/db';
 import { benchConfig } from './benchConfig';
 import { loginBurst } from './experiments/burst';
 import { capacityRuns } from './experiments/capacity';
@@ -24,11 +24,17 @@ import type { Results } from './types';
 /** FerretDB as `scripts/test-db.sh start` runs it by default. */
 const DEFAULT_URI = 'mongodb://127.0.0.1:27117/';
 
-/** The report's name: the date, and what a partial run left out. */
+/** The report's name: the date, what a partial run ran, and the server unless it is FerretDB (the default). */
 function reportName(): string {
   const ran = EXPERIMENTS.filter((e) => !settings.skip.has(e));
   const partial = settings.quick ? ran.length < EXPERIMENTS.length - 1 : ran.length < EXPERIMENTS.length;
-  return [new Date().toISOString().slice(0, 10), settings.quick ? 'quick' : '', partial ? ran.join('+') : '']
+  const { server } = serverCapabilities();
+  return [
+    new Date().toISOString().slice(0, 10),
+    settings.quick ? 'quick' : '',
+    partial ? ran.join('+') : '',
+    server === 'ferretdb' ? '' : server,
+  ]
     .filter(Boolean)
     .join('-');
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as prettier from 'prettier';
 import type { Results } from '../types';
 import { markdown } from './markdown';
+import { capacityChart } from './capacitySvg';
 import { svgChart } from './svg';
 import { evaluateTargets } from './targets';
 
@@ -24,7 +25,9 @@ export async function writeReports(dir: string, name: string, results: Results):
   };
   const json = JSON.stringify({ ...results, targets: evaluateTargets(results) }, null, 2);
   fs.writeFileSync(files.json, await formatted(json, files.json));
-  fs.writeFileSync(files.svg, svgChart(results));
+  // A run of the capacity experiment alone has no store comparison to chart.
+  const storesRan = Object.keys(results.stores).length > 0 || !results.capacity?.length;
+  fs.writeFileSync(files.svg, storesRan ? svgChart(results) : capacityChart(results));
   fs.writeFileSync(files.md, await formatted(markdown(results, `${name}.svg`), files.md));
   return Object.values(files);
 }

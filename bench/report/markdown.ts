@@ -65,6 +65,7 @@ export function markdown(r: Results, svgName: string): string {
   const e = r.env;
   const s = r.settings;
   const targets = evaluateTargets(r);
+  const storesRan = Object.keys(r.stores).length > 0;
   const parts = [
     `# Session benchmark, ${e.date.slice(0, 10)}${s.quick ? ' (quick)' : ''}`,
     '',
@@ -72,19 +73,25 @@ export function markdown(r: Results, svgName: string): string {
     '',
     `Method: the app (createApp, NODE_ENV=production, bcrypt cost ${s.bcryptCost}) runs in a child process per store; autocannon drives it over loopback from the parent process with ${s.connections} connections, pipelining ${s.pipelining}, a ${s.warmupSeconds} s warm-up, then ${s.runs} runs of ${s.durationSeconds} s; medians of the runs. Database commands are counted with the driver's command monitoring on every client the app uses (mongoose's and the store's own). ${s.seconds} s in all.`,
     '',
-    `![Requests per second by scenario and store](${svgName})`,
-    '',
-    '## Scenarios',
-    '',
-    scenarioTable(r),
-    '',
-    'Stores: ' + s.stores.map((store) => `**${store}**: ${STORE_LABELS[store]}`).join('; ') + '.',
-    '',
-    '## Exact cost of one request',
-    '',
-    probeTable(r),
+    storesRan || !r.capacity?.length
+      ? `![Requests per second by scenario and store](${svgName})`
+      : `![Requests per second with few and with many sessions stored](${svgName})`,
     '',
   ];
+  if (storesRan) {
+    parts.push(
+      '## Scenarios',
+      '',
+      scenarioTable(r),
+      '',
+      'Stores: ' + s.stores.map((store) => `**${store}**: ${STORE_LABELS[store]}`).join('; ') + '.',
+      '',
+      '## Exact cost of one request',
+      '',
+      probeTable(r),
+      '',
+    );
+  }
   if (r.burst.length) {
     parts.push(
       '## Logins that do not freeze the shop',
@@ -127,7 +134,7 @@ export function markdown(r: Results, svgName: string): string {
     parts.push(
       '## Stored sessions (our store)',
       '',
-      `Logged-in page, cart post and login with few and with many sessions in the collection (the extra ones inserted in bulk), ${s.otherRuns} run(s) of ${s.otherDurationSeconds} s each (logins at least that), ${s.connections} connections; the ratios divide the small level by the large one (throughput) and the large by the small (p50).`,
+      `Logged-in page, cart post and login with few and with many sessions in the collection (the extra ones inserted in bulk), each level in a database and an app process of its own, their runs alternating: ${s.runs} runs of ${s.otherDurationSeconds} s per level and scenario, ${s.connections} connections, medians. The ratios divide the small level by the large one (throughput) and the large by the small (p50).`,
       '',
       capacityTable(r),
       '',
