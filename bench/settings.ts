@@ -20,7 +20,7 @@ const { values: flags } = parseArgs({
     /** Only these experiments (comma-separated); `--skip` then leaves out some of them. */
     only: { type: 'string' },
     sessions: { type: 'string' },
-    /** Stored sessions of the capacity experiment: the small and the large level. */
+    /** Stored sessions of the capacity experiment: two or more levels, smallest first (default 100,20000). */
     'capacity-sessions': { type: 'string' },
     /** Writes the .md and .svg of a recorded .json again (after a change to the report), runs nothing. */
     report: { type: 'string' },
@@ -33,10 +33,10 @@ export const minLoginSeconds = flags.quick ? 1 : 2;
 
 const chosen = flags.only ? flags.only.split(',') : [...EXPERIMENTS];
 const skipped = (flags.skip ?? (flags.quick && !flags.only ? 'cluster' : '')).split(',').filter(Boolean);
-const [capacityLow = 100, capacityHigh = 20_000] = (flags['capacity-sessions'] ?? '')
-  .split(',')
-  .filter(Boolean)
-  .map(Number);
+const capacityLevels = (flags['capacity-sessions'] ?? '100,20000').split(',').map(Number);
+if (capacityLevels.length < 2 || capacityLevels.some((n) => !Number.isInteger(n) || n < 20)) {
+  throw new Error('--capacity-sessions takes two or more counts of at least 20, e.g. 100,20000');
+}
 
 export const settings = {
   quick: flags.quick ?? false,
@@ -59,8 +59,8 @@ export const settings = {
   otherRuns: flags.quick ? 1 : Number(flags.runs ?? 3),
   otherDurationSeconds: Math.max(Number(flags.duration ?? (flags.quick ? 1 : 6)), 2),
   probeRequests: flags.quick ? 10 : 20,
-  /** Sessions stored while the capacity experiment measures, small level then large. */
-  capacitySessions: [capacityLow, capacityHigh] as [number, number],
+  /** Sessions stored while the capacity experiment measures, one level per count. */
+  capacitySessions: capacityLevels,
 };
 
 export type Settings = typeof settings;

@@ -109,7 +109,7 @@ export interface Results {
     otherRuns: number;
     otherDurationSeconds: number;
     probeRequests: number;
-    capacitySessions?: [number, number];
+    capacitySessions?: number[];
     seconds: number;
   };
   stores: Partial<Record<StoreName, StoreResults>>;

@@ -80,13 +80,19 @@ interface Level {
   sessions: number;
 }
 
+/**
+ * Fills the level's database first and logs in afterwards: the measured sessions are the newest, as
+ * active users' sessions are, and a server that scans the collection in insertion order (FerretDB
+ * finding one `_id`) reaches them last, not first.
+ */
 async function startLevel(uri: string, target: number, credentials: Credentials[]): Promise<Level> {
   const name = new ConnectionString(uri).pathname.slice(1);
   await database(name).collection('sessions').deleteMany({});
-  const app = await AppProcess.start('ours', uri);
   const mine = credentials.slice(0, settings.connections);
+  await fillTo(name, target - mine.length);
+  const app = await AppProcess.start('ours', uri);
   const input: ScenarioInput = { logins: await logInAll(app.url, mine), credentials: mine };
-  return { target, database: name, app, input, sessions: await fillTo(name, target) };
+  return { target, database: name, app, input, sessions: await database(name).collection('sessions').countDocuments() };
 }
 
 export async function capacityRuns(uri: string, credentials: Credentials[]): Promise<CapacityLevel[]> {
