@@ -18,7 +18,7 @@ import { memoryRuns } from './experiments/memory';
 import { benchStores } from './experiments/stores';
 import { writeReports } from './report';
 import { environment, seed } from './seed';
-import { EXPERIMENTS, log, reportToRewrite, settings } from './settings';
+import { EXPERIMENTS, label, log, reportToRewrite, settings } from './settings';
 import type { Results } from './types';
 
 /** FerretDB as `scripts/test-db.sh start` runs it by default. */
@@ -34,6 +34,7 @@ function reportName(): string {
     settings.quick ? 'quick' : '',
     partial ? ran.join('+') : '',
     server === 'ferretdb' ? '' : server,
+    label?.replace(/[^\w.-]+/g, '-') ?? '',
   ]
     .filter(Boolean)
     .join('-');
@@ -69,7 +70,7 @@ async function main() {
     const cluster = runs('cluster') ? await clusterRuns(uri, credentials) : [];
     const capacity = runs('capacity') ? await capacityRuns(uri, credentials) : [];
     results = {
-      env: { ...env, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
+      env: { ...env, label, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       settings: { ...settings, skip: [...settings.skip], seconds: Math.round((Date.now() - started) / 1000) },
       stores,
       burst,

@@ -22,12 +22,15 @@ const { values: flags } = parseArgs({
     sessions: { type: 'string' },
     /** Stored sessions of the capacity experiment: two or more levels, smallest first (default 100,20000). */
     'capacity-sessions': { type: 'string' },
+    /** Words for the report's name and heading, e.g. what code was measured when not the commit's. */
+    label: { type: 'string' },
     /** Writes the .md and .svg of a recorded .json again (after a change to the report), runs nothing. */
     report: { type: 'string' },
   },
 });
 
 export const reportToRewrite = flags.report;
+export const label = flags.label;
 export const settleMs = flags.quick ? 150 : 300;
 export const minLoginSeconds = flags.quick ? 1 : 2;
 

@@ -91,6 +91,8 @@ export interface Results {
     platform: string;
     database: string;
     commit: string;
+    /** What `--label` said about the run. */
+    label?: string;
   };
   settings: {
     quick: boolean;

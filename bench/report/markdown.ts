@@ -68,7 +68,7 @@ export function markdown(r: Results, svgName: string): string {
   const targets = evaluateTargets(r);
   const storesRan = Object.keys(r.stores).length > 0;
   const parts = [
-    `# Session benchmark, ${e.date.slice(0, 10)}${s.quick ? ' (quick)' : ''}`,
+    `# Session benchmark, ${e.date.slice(0, 10)}${s.quick ? ' (quick)' : ''}${e.label ? `: ${e.label}` : ''}`,
     '',
     `Machine: ${e.nproc} cores (${e.cpu}), ${e.memoryGb} GB, ${e.platform}; load average ${e.loadAverageAtStart.join(' ')} at the start, ${e.loadAverageAtEnd.join(' ')} at the end (the machine is shared with other work: expect noise). Node ${e.node}. Database: ${e.database}. Commit ${e.commit}.`,
     '',
