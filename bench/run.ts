@@ -68,7 +68,7 @@ async function main() {
     const burst = runs('burst') ? await loginBurst(uri, credentials) : [];
     const memory = runs('memory') ? await memoryRuns(uri) : [];
     const cluster = runs('cluster') ? await clusterRuns(uri, credentials) : [];
-    const capacity = runs('capacity') ? await capacityRuns(uri, credentials) : [];
+    const capacity = runs('capacity') ? await capacityRuns(uri) : [];
     results = {
       env: { ...env, label, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       settings: { ...settings, skip: [...settings.skip], seconds: Math.round((Date.now() - started) / 1000) },

@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
+import { hashPassword } from '../../src/lib/passwords';
+import { User } from '../../src/models/User';
 import type { SessionDocument } from '../../src/sessions';
 import { benchConfig } from '../benchConfig';
 import { cannon, durationOf, logInAll, measuredRun, quiesce, summarize } from '../measure';
@@ -17,6 +19,14 @@ import { log, settings } from '../settings';
 import type { CapacityLevel, RunMetrics } from '../types';
 
 export const CAPACITY_SCENARIOS = ['S2', 'S3', 'S4'] as const;
+/**
+ * The experiment's users have bcrypt cost 4 (the app compares at the hash's cost): at cost 12 a
+ * login is a third of a second of CPU whatever the sessions, and 10 of them queued on this
+ * machine's one hashing thread left runs without a single finished login. Cost 4 leaves the
+ * login's own work, its session writes among it.
+ */
+const LOGIN_BCRYPT_COST = 4;
+const PASSWORD = 'capacity password, long enough';
 const BATCH = 1000;
 /** Even in a quick run: the first requests after a fill pay for cold caches. */
 const WARMUP_SECONDS = Math.max(settings.warmupSeconds, 1);
@@ -95,8 +105,20 @@ async function startLevel(uri: string, target: number, credentials: Credentials[
   return { target, database: name, app, input, sessions: await database(name).collection('sessions').countDocuments() };
 }
 
-export async function capacityRuns(uri: string, credentials: Credentials[]): Promise<CapacityLevel[]> {
+/** Users of the experiment's own, with cheap password hashes (see LOGIN_BCRYPT_COST). */
+async function capacityUsers(): Promise<Credentials[]> {
+  const password = await hashPassword(PASSWORD, LOGIN_BCRYPT_COST);
+  const credentials = Array.from({ length: settings.connections }, (_, i) => ({
+    email: `capacity-${i}@bench.invalid`,
+    password: PASSWORD,
+  }));
+  await User.insertMany(credentials.map((c) => ({ email: c.email, password })));
+  return credentials;
+}
+
+export async function capacityRuns(uri: string): Promise<CapacityLevel[]> {
   log(`capacity: ${settings.capacitySessions.join(' and ')} stored sessions, side by side`);
+  const credentials = await capacityUsers();
   const uris = [uri];
   for (const target of settings.capacitySessions.slice(1)) uris.push(await siblingDatabase(uri, `s${target}`));
   const levels: Level[] = [];

@@ -135,7 +135,7 @@ export function markdown(r: Results, svgName: string): string {
     parts.push(
       '## Stored sessions (our store)',
       '',
-      `Logged-in page, cart post and login with few and with many sessions in the collection (the extra ones inserted in bulk), each level in a database and an app process of its own, their runs alternating: ${s.runs} runs of ${s.otherDurationSeconds} s per level and scenario, ${s.connections} connections, medians. Each level is compared with the first: how many times lower its throughput and how many times longer its median response.`,
+      `Logged-in page, cart post and login with few and with many sessions in the collection (the extra ones inserted in bulk), each level in a database and an app process of its own, their runs alternating: ${s.runs} runs of ${s.otherDurationSeconds} s per level and scenario, ${s.connections} connections, medians; the next run starts once the requests a run abandoned are done. The users of this experiment have bcrypt cost 4, so that a login's own work shows. Each level is compared with the first: how many times lower its throughput and how many times longer its median response.`,
       '',
       capacityTable(r),
       '',
