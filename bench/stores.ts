@@ -4,8 +4,8 @@ import { MongoClient, type MongoClientOptions } from 'mongodb';
 import type { Config } from '../src/config/env';
 import { sessionStoreOptions } from '../src/config/session';
 import type { Logger } from '../src/lib/logger';
-import type { UserSession } from '../src/sessions/MongoSessionStore';
-import { openSessionStore } from '../src/sessions/MongoSessionStore';
+import type { UserSession } from '../src/sessions';
+import { openSessionStore } from '../src/sessions';
 import type { ShopSessionStore } from '../src/sessions/control';
 import type { MonitoredClient } from '../support/commandCounter';
 

@@ -71,6 +71,14 @@ export interface StoreResults {
   scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
 }
 
+/** The capacity experiment at one level of stored sessions. */
+export interface CapacityLevel {
+  /** Sessions asked for, and stored when the level's runs began (logins add some as they run). */
+  target: number;
+  sessions: number;
+  scenarios: Partial<Record<ScenarioId, ScenarioSummary>>;
+}
+
 export interface Results {
   env: {
     date: string;
@@ -83,6 +91,8 @@ export interface Results {
     platform: string;
     database: string;
     commit: string;
+    /** What `--label` said about the run. */
+    label?: string;
   };
   settings: {
     quick: boolean;
@@ -101,10 +111,13 @@ export interface Results {
     otherRuns: number;
     otherDurationSeconds: number;
     probeRequests: number;
+    capacitySessions?: number[];
     seconds: number;
   };
   stores: Partial<Record<StoreName, StoreResults>>;
   burst: BurstVariant[];
   memory: MemoryReport[];
   cluster: ClusterRun[];
+  /** Absent from results recorded before the experiment existed. */
+  capacity?: CapacityLevel[];
 }

@@ -16,7 +16,7 @@ import { ensurePortIsFree } from './runtime/port';
 import { gracefulShutdown } from './runtime/shutdown';
 import { expireLeftovers } from './services/housekeeping';
 import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
-import type { MongoSessionStore } from './sessions/MongoSessionStore';
+import type { MongoSessionStore } from './sessions';
 
 /**
  * The process: configuration → (the embedded database) → listen at once with a 503 app → connect

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import type { SessionDocument } from '../src/sessions/MongoSessionStore';
+import type { SessionDocument } from '../src/sessions';
 import { createUser, csrfToken, logIn, sessionCookie, sessionIdFrom, uniqueEmail } from './helpers/http';
 import { someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';

@@ -147,7 +147,10 @@ describe('session store failures', () => {
     try {
       const agent = request.agent(instance.app);
       const loginPage = await agent.get('/login');
-      jest.spyOn(instance.store.collection, 'updateOne').mockRejectedValue(new Error('connection reset by peer'));
+      // A new session is inserted, a loaded one updated: both fail.
+      for (const write of ['insertOne', 'updateOne'] as const) {
+        jest.spyOn(instance.store.collection, write).mockRejectedValue(new Error('connection reset by peer'));
+      }
       const savedIds: string[] = [];
       const realSet = instance.store.set.bind(instance.store);
       jest.spyOn(instance.store, 'set').mockImplementation((sid, data, callback) => {

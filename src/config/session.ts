@@ -1,7 +1,7 @@
 import type { CookieOptions, RequestHandler, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
 import type { Logger } from '../lib/logger';
-import type { SessionStoreOptions } from '../sessions/MongoSessionStore';
+import type { SessionStoreOptions } from '../sessions';
 import { driverOptions, expireDocuments } from '../db';
 import type { Config } from './env';
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { pinoHttp, type HttpLogger } from 'pino-http';
@@ -23,11 +22,6 @@ export function createLogger(level: string, destination?: DestinationStream, { r
     );
   }
   return pino(options);
-}
-
-/** Session ids appear in logs only as a short hash: enough to correlate, useless to hijack. */
-export function hashSessionId(sid: string): string {
-  return createHash('sha256').update(sid).digest('hex').slice(0, 12);
 }
 
 /** A password reset link's secret part: the path segment after /reset/. */

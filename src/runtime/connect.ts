@@ -3,7 +3,7 @@ import type { Config } from '../config/env';
 import { sessionStoreOptions } from '../config/session';
 import { connectMongoose } from '../db';
 import type { Logger } from '../lib/logger';
-import { openSessionStore, type MongoSessionStore } from '../sessions/MongoSessionStore';
+import { openSessionStore, type MongoSessionStore } from '../sessions';
 
 const FIRST_RETRY_DELAY_MS = 500;
 const MAX_RETRY_DELAY_MS = 10_000;

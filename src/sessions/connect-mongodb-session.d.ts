@@ -5,8 +5,9 @@ declare module 'connect-mongodb-session' {
   import type { Collection, Db, MongoClient, MongoClientOptions } from 'mongodb';
 
   namespace connectMongoDBSession {
+    /** Every option has a default (the uri's is mongodb://127.0.0.1:27017/test). */
     interface MongoDBSessionOptions {
-      uri: string;
+      uri?: string;
       collection?: string;
       databaseName?: string;
       connectionOptions?: MongoClientOptions;
@@ -18,15 +19,20 @@ declare module 'connect-mongodb-session' {
     }
 
     class MongoDBStore extends session.Store {
-      constructor(options: MongoDBSessionOptions, callback?: (error?: Error) => void);
+      constructor(callback: (error?: Error) => void);
+      constructor(options?: MongoDBSessionOptions, callback?: (error?: Error) => void);
       client: MongoClient;
       db: Db;
       collection: Collection;
+      /** The options with the library's defaults filled in. */
       options: Required<Omit<MongoDBSessionOptions, 'databaseName' | 'connectionOptions'>> &
         Pick<MongoDBSessionOptions, 'databaseName' | 'connectionOptions'>;
-      /** Resolves to the client once connected; to undefined when the first connect failed. */
+      /**
+       * Resolves to the client once connected. When the first connect fails: undefined if a callback
+       * was given, else it rejects (and nobody catching that ends the process).
+       */
       initialConnectionPromise: Promise<MongoClient | undefined>;
-      /** Where `on`/`once` register listeners ('error', 'connected'): emit there, not on the store. */
+      /** Where the library's `on`/`once` register listeners and where it emits ('error', 'connected'). */
       _emitter: EventEmitter;
       get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void;
       set(sid: string, session: session.SessionData, callback?: (err?: unknown) => void): void;

@@ -1,0 +1,131 @@
+/** Driving the app with autocannon and summarizing what came back, counted commands included. */
+import autocannon from 'autocannon';
+import { SESSION_COLLECTIONS, sum, type CommandCounts } from '../support/commandCounter';
+import { logIn, type Login } from './client';
+import type { AppProcess } from './processes';
+import type { Credentials, Options, ScenarioId } from './scenarios';
+import { minLoginSeconds, settings, settleMs } from './settings';
+import type { PerRequest, RunMetrics, ScenarioSummary } from './types';
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export function perRequest(counts: CommandCounts, requests: number): PerRequest {
+  const n = Math.max(1, requests);
+  const reads = sum(counts, 'read');
+  const writes = sum(counts, 'write');
+  const sessionReads = sum(counts, 'read', SESSION_COLLECTIONS);
+  const sessionWrites = sum(counts, 'write', SESSION_COLLECTIONS);
+  const userReads = sum(counts, 'read', 'users');
+  return {
+    reads: reads / n,
+    writes: writes / n,
+    sessionReads: sessionReads / n,
+    sessionWrites: sessionWrites / n,
+    userReads: userReads / n,
+    otherReads: (reads - sessionReads - userReads) / n,
+    otherWrites: (writes - sessionWrites) / n,
+    other: sum(counts, 'other') / n,
+  };
+}
+
+function addCounts(a: CommandCounts, b: CommandCounts): CommandCounts {
+  const total = { ...a };
+  for (const [key, value] of Object.entries(b)) total[key] = (total[key] ?? 0) + value;
+  return total;
+}
+
+/** autocannon samples (and stops) once per this many ms: once a second, or more often for short runs. */
+const sampleIntervalMs = (durationSeconds: number) => Math.min(1000, durationSeconds * 1000);
+
+export function cannon(base: string, options: Options, durationSeconds: number, connections: number) {
+  const { path: target = '/', ...rest } = options;
+  const url = new URL(target, base).toString();
+  if (durationSeconds <= 0) return Promise.resolve(undefined);
+  const sampleInt = sampleIntervalMs(durationSeconds);
+  return new Promise<autocannon.Result>((resolve, reject) => {
+    autocannon(
+      { url, connections, pipelining: settings.pipelining, duration: durationSeconds, sampleInt, timeout: 30, ...rest },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+  });
+}
+
+export function metricsOf(result: autocannon.Result | undefined, counts: CommandCounts): RunMetrics {
+  if (!result) throw new Error('a measured run needs a duration');
+  const statusCodes: Record<string, number> = {};
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
+  const ok = result['2xx'] + result['3xx'];
+  const bad = result['4xx'] + result['5xx'];
+  return {
+    // requests.average is per sample: per second unless the run was shorter than one.
+    rps: (result.requests.average * 1000) / sampleIntervalMs(result.duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    responses: ok + bad,
+    sent: result.requests.sent,
+    ok,
+    failed: bad + result.errors + result.timeouts,
+    statusCodes,
+    counts,
+  };
+}
+
+export function summarize(scenario: ScenarioId, runs: RunMetrics[]): ScenarioSummary {
+  const counts = runs.reduce<CommandCounts>((total, run) => addCounts(total, run.counts), {});
+  // Requests cut off when a run ended were still served (their commands counted): divide by all sent.
+  const sent = runs.reduce((total, run) => total + Math.max(run.sent, run.responses), 0);
+  return {
+    scenario,
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    ok: runs.reduce((total, run) => total + run.ok, 0),
+    failed: runs.reduce((total, run) => total + run.failed, 0),
+    perRequest: perRequest(counts, sent),
+    runs,
+  };
+}
+
+/** Lets requests still in flight when autocannon stopped finish, so that their commands count. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, settleMs));
+
+/** One measured run: the commands counted from its first request to the last one it sent. */
+export async function measuredRun(
+  app: AppProcess,
+  options: Options,
+  durationSeconds: number,
+  connections = settings.connections,
+): Promise<RunMetrics> {
+  await settle();
+  await app.take();
+  const result = await cannon(app.url, options, durationSeconds, connections);
+  await settle();
+  return metricsOf(result, await app.take());
+}
+
+/**
+ * Waits until the app has sent no database command for half a second (at most `limitMs`): logins
+ * that autocannon abandoned at the end of a run are still queued for bcrypt and would otherwise
+ * run into the next measurement.
+ */
+export async function quiesce(app: AppProcess, limitMs = 60_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  await app.take();
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (Object.keys(await app.take()).length === 0) return;
+  }
+}
+
+/** Logins take a bcrypt comparison each (cost 12): their scenarios run long enough to finish some. */
+export const durationOf = (scenario: ScenarioId, seconds = settings.durationSeconds) =>
+  scenario === 'S4' ? Math.max(seconds, minLoginSeconds) : seconds;
+
+/** Logs every connection in at once (the bcrypt comparisons queue in the app's pool). */
+export async function logInAll(url: string, credentials: Credentials[]): Promise<Login[]> {
+  return Promise.all(credentials.map((c) => logIn(url, c.email, c.password)));
+}

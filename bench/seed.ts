@@ -1,0 +1,77 @@
+/** The benchmark's database: its users and products, its sessions, and what it runs on. */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import mongoose from 'mongoose';
+import { serverCapabilities } from '../src/db';
+import { hashPassword } from '../src/lib/passwords';
+import { Product } from '../src/models/Product';
+import { User } from '../src/models/User';
+import { SESSION_COLLECTIONS } from '../support/commandCounter';
+import type { Credentials } from './scenarios';
+import { settings } from './settings';
+
+const PASSWORD = 'bench password, long enough';
+const PRODUCTS = 40;
+
+export async function seed(): Promise<Credentials[]> {
+  const users = Math.max(settings.connections, settings.burstLogins);
+  // One hash serves every bench user: they share the password.
+  const password = await hashPassword(PASSWORD, settings.bcryptCost);
+  const seller = await User.create({ email: 'seller@bench.invalid', password });
+  const now = Date.now();
+  await Product.insertMany(
+    Array.from({ length: PRODUCTS }, (_, i) => ({
+      title: `Bench product ${i + 1}`,
+      priceCents: 500 + i * 25,
+      description: 'A product for the benchmark.',
+      imageUrl: '/images/mug.svg',
+      userId: seller._id,
+      createdAt: new Date(now - i * 60_000),
+    })),
+  );
+  const credentials = Array.from({ length: users }, (_, i) => ({
+    email: `bench-${i}@bench.invalid`,
+    password: PASSWORD,
+  }));
+  await User.insertMany(credentials.map((c) => ({ email: c.email, password })));
+  return credentials;
+}
+
+export async function clearSessions() {
+  for (const name of SESSION_COLLECTIONS) await mongoose.connection.collection(name).deleteMany({});
+}
+
+export async function environment() {
+  const db = mongoose.connection.db!;
+  const info = await db.admin().command({ buildInfo: 1 });
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    database: databaseName(info),
+    commit: git(['rev-parse', '--short', 'HEAD']),
+  };
+}
+
+function databaseName(info: Record<string, unknown>): string {
+  const version = String(info.version);
+  switch (serverCapabilities().server) {
+    case 'ferretdb':
+      return `FerretDB ${String(info.ferretdbVersion)} (MongoDB wire protocol ${version}, SQLite)`;
+    case 'mongo-java-server':
+      return `mongo-java-server (in memory, reports MongoDB ${version})`;
+    default:
+      return `MongoDB ${version}`;
+  }
+}

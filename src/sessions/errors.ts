@@ -1,0 +1,46 @@
+import { hashSessionId } from './ids';
+
+/**
+ * A failure of the session store, with the session id and session contents taken out of the
+ * message (connect-mongodb-session puts both in its errors). The app answers it with 503.
+ */
+export class SessionStoreError extends Error {
+  override name = 'SessionStoreError';
+  readonly status = 503;
+}
+
+// connect-mongodb-session's messages: "Error finding <sid>: <driver message>",
+// "Error destroying <sid>: …" and "Error setting <sid> to <util.inspect(session)>: …".
+// Only the driver's message (after the last ": " of the last line) is kept.
+const STORE_MESSAGE = /^Error (setting|finding|destroying) (\S+)(?: to [\s\S]*)?: (.*)$/;
+const VERBS: Record<string, string> = { setting: 'save', finding: 'load', destroying: 'destroy' };
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** A driver message may quote the id too (a duplicate key error does): it is replaced by its hash. */
+export function withoutId(message: string, sid: string | undefined): string {
+  return sid ? message.split(sid).join(hashSessionId(sid)) : message;
+}
+
+/** The store's own failure of `operation` ("save", "load", …) on one session, or on many when `sid` is undefined. */
+export function storeFailure(operation: string, sid: string | undefined, error: unknown): SessionStoreError {
+  const what = sid === undefined ? 'sessions' : `session ${hashSessionId(sid)}`;
+  return new SessionStoreError(`could not ${operation} ${what}: ${withoutId(messageOf(error), sid)}`);
+}
+
+/** Any error of the store or of connect-mongodb-session, fit for a log. */
+export function scrubStoreError(error: unknown): SessionStoreError {
+  if (error instanceof SessionStoreError) return error;
+  const message = messageOf(error);
+  const match = STORE_MESSAGE.exec(message);
+  if (match) {
+    const [, operation = '', sid = '', cause = ''] = match;
+    return new SessionStoreError(
+      `could not ${VERBS[operation]} session ${hashSessionId(sid)}: ${withoutId(cause, sid)}`,
+    );
+  }
+  if (/^Error (setting|finding|destroying) /.test(message)) {
+    return new SessionStoreError('session store operation failed');
+  }
+  return new SessionStoreError(message);
+}

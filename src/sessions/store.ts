@@ -1,0 +1,255 @@
+/**
+ * connect-mongodb-session's MongoDBStore, extended. The design keeps the library (its connection,
+ * its options and their defaults, its TTL index on `expires`, `clear()`), and overrides what it gets
+ * wrong or lacks, each for a reason:
+ *
+ * - constructor: also takes `(callback)` or nothing, as the base does, and refuses `idField` and
+ *   `expiresKey` values other than the fields it uses instead of ignoring them.
+ * - on/once: the base registers listeners on a private emitter that `emit()` never reaches, so
+ *   express-session's 'disconnect'/'connect' listeners never heard anything. The store is now its
+ *   own single emitter.
+ * - get: refuses a session past its absolute lifetime as well as its idle one, and hands its
+ *   creation time to `set`/`touch` (createSession carries it onto req.session).
+ * - set: the base upserts every write, so a request in flight brought a session back after a
+ *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
+ *   Its values are stored as JSON would keep them (FerretDB refuses NaN).
+ * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
+ * - every read and write of one session filters on `_id` alone, deciding liveness on the document
+ *   it read: FerretDB 1.24 narrows no other filter (a write with `{ _id, expires }` read and matched
+ *   every session in its own process), and mongo-java-server only then uses its `_id` index.
+ * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
+ * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
+ * Every write's callback is called, whatever the driver resolves to.
+ */
+import { EventEmitter } from 'node:events';
+import type { Request } from 'express';
+import session from 'express-session';
+import connectMongoDBSession from 'connect-mongodb-session';
+import type { Collection } from 'mongodb';
+import { expiryOf, isLive, serializeSession, type Lifetimes, type SessionDocument } from './documents';
+import { storeFailure } from './errors';
+import { countLiveSessions, liveSessions } from './listing';
+import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
+import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
+import * as userSessions from './userSessions';
+
+const MongoDBStore = connectMongoDBSession(session);
+
+type Callback = (err?: unknown) => void;
+
+/** Whether an update's result says that it found the document (anything unexpected says no). */
+const matched = (result: { matchedCount?: unknown } | null | undefined) =>
+  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
+
+const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
+
+/** The session data as express-session compares it: without the cookie, which every request renews. */
+const withoutCookie = (stored: session.SessionData) => JSON.stringify({ ...stored, cookie: undefined });
+
+export class MongoSessionStore extends MongoDBStore {
+  readonly touchIntervalMs: number;
+  readonly absoluteTtlMs: number;
+  /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
+  stopExpiring: () => void = () => undefined;
+
+  constructor(callback: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions, callback?: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions | ConnectCallback, callback?: ConnectCallback) {
+    const args = storeArguments(options, callback);
+    super(args.base, args.callback);
+    this.touchIntervalMs = args.touchIntervalMs;
+    this.absoluteTtlMs = args.absoluteTtlMs;
+    // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
+    this._emitter = this;
+  }
+
+  private get sessions(): Collection<SessionDocument> {
+    return this.collection as unknown as Collection<SessionDocument>;
+  }
+
+  private get lifetimes(): Lifetimes {
+    return { defaultIdleMs: this.options.expires, absoluteTtlMs: this.absoluteTtlMs };
+  }
+
+  /** Calls back with what `work` resolves to, or with its failure reported without the session id. */
+  private settle<T>(
+    operation: string,
+    sid: string | undefined,
+    work: Promise<T>,
+    callback?: (err: unknown, value?: T) => void,
+  ): void {
+    work.then(
+      // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
+      (value) => process.nextTick(() => callback?.(null, value)),
+      (error: unknown) => {
+        const scrubbed = storeFailure(operation, sid, error);
+        if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
+        process.nextTick(() => callback?.(scrubbed));
+      },
+    );
+  }
+
+  override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
+    this.settle('load', sid, this.read(sid), callback);
+  }
+
+  private async read(sid: string): Promise<session.SessionData | null> {
+    const now = Date.now();
+    const doc = await this.sessions.findOne({ _id: sid });
+    if (doc && isLive(doc, now, this.lifetimes)) {
+      markStored(doc.session, stateOf(doc));
+      return doc.session;
+    }
+    if (doc) {
+      // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
+      // later; this request already treats it as gone.
+      this.settle('delete expired', sid, this.sessions.deleteOne({ _id: sid }));
+    }
+    return null;
+  }
+
+  /** express-session builds req.session here from what `get` returned: the store's state goes along. */
+  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+    const state = storedState(data);
+    const created = super.createSession(req, data);
+    if (state) markStored(created, state);
+    return created;
+  }
+
+  /**
+   * Saves a session. A new session (one that this store did not load) is inserted, with its creation
+   * time. A loaded one is only updated, and only while it is live: if it was destroyed (logout,
+   * sign-out everywhere) or expired while the request was in flight, the write is dropped without
+   * an error rather than bringing it back.
+   */
+  override set(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.settle('save', sid, this.save(sid, data), callback);
+  }
+
+  private async save(sid: string, data: session.SessionData): Promise<void> {
+    const now = Date.now();
+    const state = storedState(data);
+    const stored = serializeSession(data);
+    if (!state) return this.insert(sid, data, stored, now);
+    if (!isLiveState(state, now, this.absoluteTtlMs)) return;
+    const written = withoutCookie(stored);
+    // What this request has just written, again (express-session saves a regenerated session once
+    // more at the end of the request): only its expiry would move, so it is a touch.
+    if (state.written === written && now - state.writtenAt < this.touchIntervalMs) return;
+    await this.update(sid, data, state, { session: stored }, now, written);
+  }
+
+  /** A session this store did not load: normally a new one; else updated like a loaded one. */
+  private async insert(sid: string, data: session.SessionData, stored: session.SessionData, now: number) {
+    const expires = expiryOf(data, now, now, this.lifetimes);
+    const created = new Date(now);
+    const written = withoutCookie(stored);
+    try {
+      const doc = { _id: sid, session: stored, expires, createdAt: created, lastModified: created };
+      const result = await this.sessions.insertOne(doc);
+      if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
+      return;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const state = await this.liveState(sid, now);
+    if (state) await this.update(sid, data, state, { session: stored }, now, written);
+  }
+
+  /**
+   * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
+   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one filter
+   * that FerretDB 1.24 narrows (anything more is matched document by document in its own process)
+   * and that mongo-java-server answers from its index.
+   */
+  private async update(
+    sid: string,
+    data: session.SessionData,
+    state: StoredState,
+    fields: Record<string, unknown>,
+    now: number,
+    written = state.written,
+  ): Promise<void> {
+    const expires = expiryOf(data, now, state.createdAt, this.lifetimes);
+    const result = await this.sessions.updateOne(
+      { _id: sid },
+      { $set: { ...fields, expires, lastModified: new Date(now) } },
+    );
+    if (!matched(result)) return;
+    markStored(data, { createdAt: state.createdAt, expiresAt: expires.getTime(), writtenAt: now, written });
+  }
+
+  /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
+  private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
+    const doc = await this.sessions.findOne({ _id: sid });
+    return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
+  }
+
+  /**
+   * Called by express-session at the end of a request that did not modify the session. Moves the
+   * session's expiry forward (a rolling idle timeout), but writes at most once per touch interval.
+   */
+  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
+    this.settle('touch', sid, this.touchSession(sid, data), callback);
+  }
+
+  private async touchSession(sid: string, data: session.SessionData): Promise<void> {
+    const now = Date.now();
+    const loaded = storedState(data);
+    if (loaded && now - loaded.writtenAt < this.touchIntervalMs) return;
+    // Without what get() read, the creation time (and so the absolute deadline) comes from the document.
+    const state = loaded ?? (await this.liveState(sid, now));
+    if (!state || !isLiveState(state, now, this.absoluteTtlMs)) return;
+    const cookie = serializeSession({ cookie: data.cookie } as session.SessionData).cookie;
+    await this.update(sid, data, state, { 'session.cookie': cookie }, now);
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.settle(
+      'destroy',
+      sid,
+      this.sessions.deleteOne({ _id: sid }).then(() => undefined),
+      callback,
+    );
+  }
+
+  override all(callback: (err: unknown, sessions?: Record<string, session.SessionData> | null) => void): void {
+    this.settle('list', undefined, liveSessions(this.sessions, this.lifetimes), callback);
+  }
+
+  override length(callback: (err: unknown, length?: number) => void): void {
+    this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
+  }
+
+  /** A user's live sessions, most recently active first. */
+  sessionsOfUser(userId: string): Promise<userSessions.UserSession[]> {
+    return userSessions.sessionsOfUser(this.sessions, this.lifetimes, userId);
+  }
+
+  /**
+   * Ends a user's live sessions except the one given; returns how many. Requests of those sessions
+   * still in flight cannot write them back (see `set`).
+   */
+  destroySessionsOfUser(userId: string, options: { except?: string } = {}): Promise<number> {
+    return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, userId, options);
+  }
+
+  /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.client.db().admin().ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stops the expiry of its documents (see `openSessionStore`) and closes its own MongoDB client. */
+  async close(): Promise<void> {
+    this.stopExpiring();
+    await this.client.close();
+  }
+}
+
+// One emitter: listeners registered with on()/once() hear what emit() sends (see the header).
+Object.assign(MongoSessionStore.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });

@@ -1,0 +1,129 @@
+/** A logout is final (SECURITY.md fact 6): no write of a request in flight brings a session back. */
+import request from 'supertest';
+import type { MongoSessionStore } from '../../src/sessions';
+import { PASSWORD, csrfToken, loggedInAgent, sessionCookie, uniqueEmail } from '../helpers/http';
+import { useAppOn, useTestDatabase } from '../helpers/testApp';
+import { useControlledClock } from './support/clock';
+import { appSessions, newSid, sessionData, sidOf, useTestStore } from './support/store';
+
+describe('a logout racing a request that modifies the session', () => {
+  const testApp = useAppOn(useTestDatabase());
+
+  /** Holds the next session save until released, and says when it started. */
+  function holdNextSave(store: MongoSessionStore) {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let started = () => {};
+    const saveStarted = new Promise<void>((resolve) => (started = resolve));
+    const realSet = store.set.bind(store);
+    const spy = jest.spyOn(store, 'set').mockImplementation((sid, data, callback) => {
+      started();
+      void released.then(() => realSet(sid, data, callback));
+    });
+    return { saveStarted, release, restore: () => spy.mockRestore() };
+  }
+
+  it('stays logged out after a logout in another tab (SECURITY.md fact 6)', async () => {
+    const { app, store } = testApp();
+    const { agent } = await loggedInAgent(app);
+    const _csrf = await csrfToken(agent, '/account');
+    // Signing up another account queues a flash message in this session; the next page consumes it,
+    // which modifies the session and so saves it at the end of that request.
+    await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf, email: uniqueEmail(), password: PASSWORD, confirmPassword: PASSWORD })
+      .expect(302);
+    const cookie = sessionCookie(agent);
+    const sid = sidOf(agent);
+
+    const held = holdNextSave(store);
+    try {
+      const slow = agent.get('/account').then((response) => response);
+      await held.saveStarted;
+      const logout = await request(app)
+        .post('/logout')
+        .set('Cookie', [cookie, sessionCookie(agent, 'shop.sid.csrf')])
+        .type('form')
+        .send({ _csrf });
+      expect(logout.status).toBe(302);
+      expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+      held.release();
+      expect((await slow).status).toBe(200);
+    } finally {
+      held.restore();
+    }
+
+    expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+    const replayed = await request(app).get('/account').set('Cookie', cookie);
+    expect(replayed.status).toBe(302);
+    expect(replayed.headers.location).toBe('/login');
+  });
+
+  it('stays signed out after a sign-out everywhere', async () => {
+    const { app, store } = testApp();
+    const { agent, user } = await loggedInAgent(app);
+    // A message queued in this session: the next page consumes it, a modification saved at its end.
+    const _csrf = await csrfToken(agent, '/account');
+    await agent
+      .post('/signup')
+      .type('form')
+      .send({ _csrf, email: uniqueEmail(), password: PASSWORD, confirmPassword: PASSWORD })
+      .expect(302);
+    const cookie = sessionCookie(agent);
+    const sid = sidOf(agent);
+
+    const held = holdNextSave(store);
+    try {
+      const slow = agent.get('/account').then((response) => response);
+      await held.saveStarted;
+      expect(await store.destroySessionsOfUser(user.id as string)).toBe(1);
+      held.release();
+      expect((await slow).status).toBe(200);
+    } finally {
+      held.restore();
+    }
+
+    expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+    expect((await request(app).get('/account').set('Cookie', cookie)).status).toBe(302);
+    expect((await agent.get('/account')).status).toBe(302);
+  });
+});
+
+describe('late writes at the store', () => {
+  const testStore = useTestStore();
+  const clock = useControlledClock();
+
+  it('drops a late write of a destroyed session instead of bringing it back', async () => {
+    const { api, raw } = testStore();
+    const sid = newSid();
+    await api.set(sid, sessionData({ isLoggedIn: true, user: { _id: 'u1', email: 'a@example.com' } }));
+    // What express-session holds for a request in flight: the session as loaded from the store.
+    const inFlight = (await api.load(sid))!;
+    inFlight.returnTo = '/orders';
+
+    await api.destroy(sid);
+    clock.advance(2000);
+    inFlight.touch();
+    await expect(api.set(sid, inFlight)).resolves.toBeUndefined();
+    await expect(api.touch(sid, inFlight)).resolves.toBeUndefined();
+
+    expect(await api.get(sid)).toBeNull();
+    expect(await raw.countDocuments({ _id: sid })).toBe(0);
+  });
+
+  it('drops a late write of a session that expired meanwhile', async () => {
+    const { api, raw } = testStore();
+    const sid = newSid();
+    await api.set(sid, sessionData({ isLoggedIn: true }, 300));
+    const inFlight = (await api.load(sid))!;
+    clock.advance(400);
+    inFlight.touch();
+    inFlight.returnTo = '/orders';
+    await api.set(sid, inFlight);
+    await api.touch(sid, inFlight);
+
+    expect(await api.get(sid)).toBeNull();
+    expect(await raw.countDocuments({ _id: sid, expires: { $gt: new Date(clock.now()) } })).toBe(0);
+  });
+});

@@ -1,0 +1,99 @@
+import { Cookie, type Session, type SessionData } from 'express-session';
+import type { Collection, MongoClientOptions } from 'mongodb';
+import mongoose from 'mongoose';
+import { driverOptions, expireDocuments } from '../../../src/db';
+import { createLogger } from '../../../src/lib/logger';
+import { openSessionStore, type MongoSessionStore, type SessionDocument } from '../../../src/sessions';
+import { sessionCookie, sessionIdFrom, type Agent } from '../../helpers/http';
+import { testConfig, uniqueDatabaseUri } from '../../helpers/testApp';
+
+/** The store's callback API as promises. */
+export function promised(store: MongoSessionStore) {
+  const done =
+    <T>(resolve: (value: T) => void, reject: (err: unknown) => void) =>
+    (err: unknown, value?: T) =>
+      err ? reject(err) : resolve(value as T);
+  return {
+    get: (sid: string) =>
+      new Promise<SessionData | null | undefined>((resolve, reject) => store.get(sid, done(resolve, reject))),
+    load: (sid: string) =>
+      new Promise<(Session & SessionData) | undefined>((resolve, reject) =>
+        store.load(sid, done(resolve as (value: unknown) => void, reject)),
+      ),
+    set: (sid: string, data: SessionData) =>
+      new Promise<void>((resolve, reject) => store.set(sid, data, done(resolve, reject))),
+    touch: (sid: string, data: SessionData) =>
+      new Promise<void>((resolve, reject) => store.touch(sid, data, done(resolve, reject))),
+    destroy: (sid: string) => new Promise<void>((resolve, reject) => store.destroy(sid, done(resolve, reject))),
+    all: () =>
+      new Promise<Record<string, SessionData> | null | undefined>((resolve, reject) =>
+        store.all(done(resolve, reject)),
+      ),
+    length: () => new Promise<number | undefined>((resolve, reject) => store.length(done(resolve, reject))),
+  };
+}
+
+// @types/express-session leaves out the constructor's options argument.
+const CookieOf = Cookie as unknown as new (options: { maxAge: number; httpOnly: boolean; path: string }) => Cookie;
+
+/** Session data as express-session hands it to the store. */
+export function sessionData(
+  fields: Partial<SessionData> & Record<string, unknown> = {},
+  maxAgeMs = 60_000,
+): SessionData {
+  return { cookie: new CookieOf({ maxAge: maxAgeMs, httpOnly: true, path: '/' }), ...fields } as SessionData;
+}
+
+let counter = 0;
+export const newSid = () => `sid-${process.pid}-${Date.now()}-${(counter += 1)}`;
+
+/** The `sessions` collection of the app's database (mongoose's connection). */
+export const appSessions = () => mongoose.connection.collection<SessionDocument>('sessions');
+
+/** The session id of an agent's signed cookie. */
+export function sidOf(agent: Agent): string {
+  const sid = sessionIdFrom(sessionCookie(agent));
+  if (!sid) throw new Error('no signed session cookie');
+  return sid;
+}
+
+export const ABSOLUTE_TTL_MS = 60 * 60 * 1000;
+
+export interface TestStore {
+  store: MongoSessionStore;
+  api: ReturnType<typeof promised>;
+  /** The store's collection, typed as the store writes it. */
+  raw: Collection<SessionDocument>;
+}
+
+/**
+ * A store of its own on a database of its own for the enclosing describe (or file): 60 s idle
+ * timeout, 1 s touch interval, 1 h absolute lifetime; emptied before each test.
+ */
+export function useTestStore(connectionOptions: MongoClientOptions = {}): () => TestStore {
+  const uri = uniqueDatabaseUri();
+  let opened: TestStore | undefined;
+  beforeAll(async () => {
+    const store = await openSessionStore({
+      uri,
+      maxAgeMs: 60_000,
+      touchIntervalMs: 1000,
+      absoluteTtlMs: ABSOLUTE_TTL_MS,
+      connectionOptions: { ...driverOptions(testConfig()), ...connectionOptions },
+      expireSessions: (collection) => expireDocuments(collection, 'expires'),
+      logger: createLogger('silent'),
+    });
+    opened = { store, api: promised(store), raw: store.collection as unknown as Collection<SessionDocument> };
+  });
+  afterAll(async () => {
+    await opened?.store.db.dropDatabase().catch(() => {});
+    await opened?.store.close();
+  });
+  beforeEach(async () => {
+    await opened?.store.collection.deleteMany({});
+  });
+  return () => {
+    if (!opened) throw new Error('the test store is opened in beforeAll');
+    return opened;
+  };
+}
