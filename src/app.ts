@@ -18,6 +18,7 @@ import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
 import { accountRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
+import { devRoutes } from './routes/dev';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
 import { formatDate, formatDateTime } from './lib/dates';
@@ -150,6 +151,9 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
       sendMail: mailer,
     }),
   );
+
+  // Every account's mail, readable by anyone who reaches the shop: on a developer's machine only.
+  if (config.NODE_ENV === 'development') app.use(devRoutes({ outboxDir: config.MAIL_OUTBOX_DIR }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -235,6 +235,6 @@ describe('signup and reset limits', () => {
     }
     expect(statuses).toEqual([302, 302, 302, 429, 429]);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(mailsTo(email)).toBe(3);
+    expect(await mailsTo(email)).toBe(3);
   });
 });

@@ -15,6 +15,12 @@ export interface UserFields {
    * A session carries the epoch of its login; one with an older epoch is ended.
    */
   credentialEpoch: number;
+  /**
+   * When the owner opened the link mailed at signup; null until then, and such an account cannot
+   * log in. Only the signup form creates unverified accounts: any other creation (the admin CLI,
+   * seeds, documents stored before verification existed) counts as verified by this default.
+   */
+  emailVerifiedAt: Date | null;
   /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
   cart: { items: CartItem[]; version: number };
   createdAt: Date;
@@ -40,6 +46,7 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     password: { type: String, required: true, select: false },
     role: { type: String, enum: ROLES, default: 'customer' },
     credentialEpoch: { type: Number, default: 0 },
+    emailVerifiedAt: { type: Date, default: () => new Date() },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

@@ -6,6 +6,7 @@ import {
   navEmail,
   passwordField,
   pathOf,
+  confirmSignup,
   signUpAndLogIn,
   submitLogin,
   submitSignup,
@@ -26,7 +27,10 @@ test.describe('signing up, logging in and out', () => {
 
     await submitSignup(page, email, PASSWORD);
     expect(pathOf(page)).toBe('/login');
-    await expect(page.getByRole('status')).toHaveText('Your account is ready. Please log in.');
+    await expect(page.getByRole('status')).toContainText('Check your inbox');
+    await confirmSignup(page, email);
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('status')).toHaveText('Your email address is confirmed. You can log in now.');
 
     await submitLogin(page, email);
     expect(pathOf(page)).toBe('/');

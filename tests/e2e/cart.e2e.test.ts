@@ -4,6 +4,7 @@ import {
   navEmail,
   passwordField,
   pathOf,
+  confirmSignup,
   signUpAndLogIn,
   submitSignup,
   toNextPage,
@@ -48,6 +49,8 @@ test.describe('a guest cart', () => {
     await toNextPage(page, () => page.getByRole('link', { name: 'Create an account' }).click());
     const email = uniqueEmail('guest');
     await submitSignup(page, email, PASSWORD);
+    expect(pathOf(page)).toBe('/login');
+    await confirmSignup(page, email);
     expect(pathOf(page)).toBe('/login');
     await emailField(page).fill(email);
     await passwordField(page).fill(PASSWORD);

@@ -3,6 +3,7 @@ import { test as base, type BrowserContext, type BrowserContextOptions } from '@
 import { dropDatabase, freshDatabaseUri } from '../../../support/database';
 import { ShopProcess } from '../../../support/shopProcess';
 import { seedDemoProducts } from './catalog';
+import { useOutbox } from './pages';
 
 export { expect } from '@playwright/test';
 
@@ -62,6 +63,7 @@ export const test = base.extend<ShopFixtures, { shopOfTheFile: ShopOfTheFile }>(
   seed: [false, { option: true }],
   server: async ({ shopOfTheFile, seed }, use, testInfo) => {
     const server = await shopOfTheFile.for(testInfo.file, seed);
+    useOutbox(server.outboxDir);
     await use(server);
     if (testInfo.status !== testInfo.expectedStatus) {
       const file = testInfo.outputPath('server.log');
