@@ -16,13 +16,13 @@ import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
-import { accountRoutes } from './routes/account';
+import { accountRoutes, notMeRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { devRoutes } from './routes/dev';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
 import { formatDate, formatDateTime } from './lib/dates';
-import { createMailer, type SendMail } from './lib/mailer';
+import { createMailer, withRetries, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './sessions/control';
 
@@ -32,6 +32,8 @@ export interface AppDependencies {
   logger: Logger;
   /** How mail leaves the app; by default SMTP_URL, or the outbox folder without it. */
   sendMail?: SendMail;
+  /** The waits before each retry of a failed mail (lib/mailer.ts); tests shorten them. */
+  mailRetryDelaysMs?: readonly number[];
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -108,7 +110,7 @@ function baseApp(config: Config, logger: Logger): Express {
  * Builds the shop from its dependencies. It neither connects nor listens, so tests and any number
  * of instances build it the same way (see server.ts for starting one).
  */
-export function createApp({ config, sessionStore, logger, sendMail }: AppDependencies): Express {
+export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
   const app = baseApp(config, logger);
   app.get('/healthz', getHealth(sessionStore));
   app.use(requireDatabase);
@@ -131,7 +133,8 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
   app.use(csrf.protection);
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
-  const mailer = sendMail ?? createMailer(config, logger);
+  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
+  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
   app.use(
     ordersRoutes({
       sendMail: mailer,
@@ -141,6 +144,7 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
     }),
   );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
+  app.use(notMeRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
   app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
   app.use(
     authRoutes({

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/logger';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { User } from '../models/User';
-import { passwordChangedMail } from '../services/accountMail';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
 import { changeCredentials } from '../services/credentials';
 import type { SessionControl } from '../sessions/control';
@@ -88,8 +88,9 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     if (epoch === null) return endOutdatedSession(req, res);
     await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
     await logIn(req, { _id: user.id as string, email: user.email, epoch });
+    const context = contextOf(req);
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendMail(passwordChangedMail(user.email, 'changed', config)),
+      sendSecurityMail(user, 'password-changed', context, config, sendMail),
     );
     flash(req, 'success', 'Your password is changed. Every other device is signed out.');
     await saveSession(req);

@@ -10,7 +10,8 @@ import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { User } from '../models/User';
-import { passwordChangedMail } from '../services/accountMail';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
+import { isFirstSignIn } from '../services/signup';
 import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { markVerified, registerOrNotify, resendVerification, verifyEmail } from '../services/signup';
@@ -137,6 +138,14 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
     // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
     const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
+    // A browser without this account's device cookie: tell the owner, unless this is the account's
+    // very first sign-in (there is no known browser to compare with yet). One user write, only here.
+    if (!device && !(await isFirstSignIn(user._id))) {
+      const context = contextOf(req);
+      afterResponse(res, logger, 'could not send a new-sign-in mail', () =>
+        sendSecurityMail(user, 'new-device', context, config, sendMail),
+      );
+    }
     res.redirect(returnTo);
   };
 
@@ -229,8 +238,9 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     await throttles.loginByEmail.reset(done.email);
     // The link came by mail: an account that was never confirmed is now.
     await markVerified(done.userId);
+    const context = contextOf(req);
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendMail(passwordChangedMail(done.email, 'reset', config)),
+      sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
     );
     flash(req, 'success', 'Your password is changed. Please log in with the new one.');
     await saveSession(req);

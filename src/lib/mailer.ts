@@ -44,3 +44,29 @@ export function createMailer(
     logger.info({ to: mail.to, subject: mail.subject, file }, 'mail written to the outbox (no SMTP_URL set)');
   };
 }
+
+/** How long to wait before each retry of a mail the server refused (three tries in all). */
+export const MAIL_RETRY_DELAYS_MS = [1000, 5000];
+
+/**
+ * Retries a failed mail after each of `delaysMs`, then gives up with the last error (which the
+ * caller logs). Mail is sent after the response, so the waits never slow a visitor.
+ */
+export function withRetries(
+  send: SendMail,
+  logger: Logger,
+  delaysMs: readonly number[] = MAIL_RETRY_DELAYS_MS,
+): SendMail {
+  return async (mail) => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await send(mail);
+      } catch (err) {
+        const delay = delaysMs[attempt];
+        if (delay === undefined) throw err;
+        logger.warn({ err, subject: mail.subject, retryInMs: delay }, 'could not send a mail; trying again');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+}

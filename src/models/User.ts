@@ -21,6 +21,8 @@ export interface UserFields {
    * seeds, documents stored before verification existed) counts as verified by this default.
    */
   emailVerifiedAt: Date | null;
+  /** Set by the first sign-in, which sends no new-browser mail (there is no known browser yet). */
+  firstSignInAt: Date | null;
   /** Changed only through `updateCart` (compare-and-swap on `version`), never by saving the document. */
   cart: { items: CartItem[]; version: number };
   createdAt: Date;
@@ -47,6 +49,7 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     role: { type: String, enum: ROLES, default: 'customer' },
     credentialEpoch: { type: Number, default: 0 },
     emailVerifiedAt: { type: Date, default: () => new Date() },
+    firstSignInAt: { type: Date, default: null },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

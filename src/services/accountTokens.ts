@@ -8,7 +8,11 @@ export const isTokenShaped = (token: unknown): token is string =>
   typeof token === 'string' && /^[\w-]{43}$/.test(token);
 
 /** Stores the hash of a new single-use token for `purpose` and returns the token (for the mail only). */
-export async function issueToken(userId: Types.ObjectId, purpose: TokenPurpose, lifetimeMs: number): Promise<string> {
+export async function issueToken(
+  userId: Types.ObjectId | string,
+  purpose: TokenPurpose,
+  lifetimeMs: number,
+): Promise<string> {
   const token = newToken();
   await AccountToken.create({
     userId,

@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import type { Config } from '../config/env';
 import { hashPassword } from '../lib/passwords';
 import type { SendMail } from '../lib/mailer';
@@ -51,4 +52,13 @@ export async function verifyEmail(token: unknown): Promise<boolean> {
 /** Any link we mailed and the owner opened proves the address (a reset link too). */
 export async function markVerified(userId: string): Promise<void> {
   await User.updateOne({ _id: userId, emailVerifiedAt: null }, { $set: { emailVerifiedAt: new Date() } });
+}
+
+/**
+ * Records the account's first sign-in; true only for that one (a conditional update, so of two
+ * simultaneous first sign-ins one is first).
+ */
+export async function isFirstSignIn(userId: Types.ObjectId): Promise<boolean> {
+  const result = await User.updateOne({ _id: userId, firstSignInAt: null }, { $set: { firstSignInAt: new Date() } });
+  return result.modifiedCount === 1;
 }

@@ -46,7 +46,7 @@ test.describe('a guest cart', () => {
     expect(await navCartCount(page)).toBe('3');
 
     // No account yet: the guest signs up from the login page, then logs in.
-    await toNextPage(page, () => page.getByRole('link', { name: 'Create an account' }).click());
+    await toNextPage(page, () => page.locator('#main').getByRole('link', { name: 'Create an account' }).click());
     const email = uniqueEmail('guest');
     await submitSignup(page, email, PASSWORD);
     expect(pathOf(page)).toBe('/login');
