@@ -134,6 +134,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
   // Every mail leaves after its response, so retrying a failing mail server never slows a page.
+  const throttles = createThrottles(config, logger);
   const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
   app.use(
     ordersRoutes({
@@ -145,13 +146,13 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
   app.use(notMeRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
-  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
+  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger, throttles }));
   app.use(
     authRoutes({
       config,
       logger,
       sessions: sessionStore,
-      throttles: createThrottles(config, logger),
+      throttles,
       sendMail: mailer,
     }),
   );

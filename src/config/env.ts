@@ -59,6 +59,8 @@ const schema = z
     SESSION_SWEEP_INTERVAL: seconds(60),
     SESSION_TOUCH_INTERVAL: seconds(60),
     SESSION_ABSOLUTE_TTL: seconds(8 * 60 * 60),
+    // How long a password entry counts for what needs a recent one (sign out everywhere, …).
+    REAUTH_WINDOW: seconds(10 * 60),
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     // Unset: one thread fewer than the machine has cores (at least one). 0: on the main thread.

@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { waitForMailTo } from '../../../support/outbox';
+import { mailsTo } from '../../../support/outbox';
 import { PASSWORD, uniqueEmail } from '../../../support/shopFlows';
 
 export { PASSWORD, uniqueEmail };
@@ -42,13 +42,21 @@ export function useOutbox(dir: string): void {
   outboxDir = dir;
 }
 
-/** The path of the first link to `pathPrefix` in the one mail sent to `email`. */
+/** The path of the link to `pathPrefix` in the newest mail to `email` that has one (waiting for it). */
 export async function mailedLink(email: string, pathPrefix: string): Promise<string> {
   if (!outboxDir) throw new Error('no outbox: the test does not use the `server` fixture');
-  const mail = await waitForMailTo(outboxDir, email);
-  const link = new RegExp(`${pathPrefix}[\\w-]{43}`).exec(mail.text)?.[0];
-  if (!link) throw new Error(`no ${pathPrefix} link in the mail to ${email}:\n${mail.text}`);
-  return link;
+  const pattern = new RegExp(`${pathPrefix}[\\w-]{43}`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const mails = await mailsTo(outboxDir, email);
+    const link = mails
+      .map((mail) => pattern.exec(mail.text)?.[0])
+      .filter(Boolean)
+      .pop();
+    if (link) return link;
+    if (Date.now() > deadline) throw new Error(`no ${pathPrefix} link in a mail to ${email}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Opens the confirmation link mailed at signup, as the new customer does; ends on the login page. */
