@@ -12,6 +12,7 @@ import { safeReturnTo } from '../middleware/requireAuth';
 import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { isFirstSignIn } from '../services/signup';
+import { recordEvent } from '../services/activity';
 import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { markVerified, registerOrNotify, resendVerification, verifyEmail } from '../services/signup';
@@ -128,7 +129,10 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       user && comparable
         ? await verifyPassword(password, user.password)
         : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
-    if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    if (!user || !valid) {
+      if (user) recordEvent(res, logger, user._id, 'sign-in-failed', { context: contextOf(req) });
+      return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    }
     await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
     // Said only to whoever knows the password, which proves more than that the account exists.
     if (!user.emailVerifiedAt) return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
@@ -140,8 +144,10 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
     // A browser without this account's device cookie: tell the owner, unless this is the account's
     // very first sign-in (there is no known browser to compare with yet). One user write, only here.
+    const context = contextOf(req);
+    recordEvent(res, logger, user._id, 'sign-in', { method: 'password', context });
     if (!device && !(await isFirstSignIn(user._id))) {
-      const context = contextOf(req);
+      recordEvent(res, logger, user._id, 'new-device', { context });
       afterResponse(res, logger, 'could not send a new-sign-in mail', () =>
         sendSecurityMail(user, 'new-device', context, config, sendMail),
       );
@@ -234,11 +240,13 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
     // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
     // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
-    await sessions.destroySessionsOfUser(done.userId);
+    const ended = await sessions.destroySessionsOfUser(done.userId);
     await throttles.loginByEmail.reset(done.email);
     // The link came by mail: an account that was never confirmed is now.
     await markVerified(done.userId);
     const context = contextOf(req);
+    recordEvent(res, logger, done.userId, 'password-reset', { context });
+    if (ended > 0) recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'reset', count: ended });
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
       sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
     );

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { afterResponse } from '../lib/afterResponse';
+import { recordEvent } from '../services/activity';
 import { findUsableToken } from '../services/accountTokens';
 import { disownActivity } from '../services/notMe';
 import { sendResetLink } from '../services/passwordReset';
@@ -19,7 +20,8 @@ export function notMeController({ config, sessions, sendMail, logger }: AccountD
   const postNotMe: RequestHandler = async (req, res) => {
     const done = await disownActivity(req.body?.token);
     if (!done) return expired(res);
-    await sessions.destroySessionsOfUser(done.userId);
+    const ended = await sessions.destroySessionsOfUser(done.userId);
+    recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'not-me', count: ended });
     afterResponse(res, logger, 'could not send a reset link after "this wasn\'t me"', () =>
       sendResetLink(done.email, config, sendMail),
     );

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { accountController, type AccountDependencies } from '../controllers/account';
+import { getActivity } from '../controllers/activity';
 import { notMeController } from '../controllers/notMe';
 import { reauthController, type ReauthDependencies } from '../controllers/reauth';
 import { requireRecentPassword } from '../middleware/reauth';
@@ -16,6 +17,7 @@ export function accountRoutes(deps: AccountDependencies & ReauthDependencies): R
   const router = Router();
   router.use(requireAuth);
   router.get('/', account.getAccount);
+  router.get('/activity', getActivity);
   router.get('/confirm', noStore, reauth.getConfirm);
   router.post('/confirm', noStore, reauth.postConfirm);
   router.post('/password', changePasswordRules, account.postChangePassword);
