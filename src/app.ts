@@ -11,6 +11,7 @@ import { requestLogger, type Logger } from './lib/logger';
 import { requireDatabase } from './middleware/availability';
 import { csrfMiddleware } from './middleware/csrf';
 import { loadCurrentUser } from './middleware/currentUser';
+import { restoreRememberedLogin } from './middleware/rememberMe';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
@@ -120,11 +121,16 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   app.use(express.urlencoded({ extended: false, ...BODY_LIMITS }));
   app.use(express.json({ limit: BODY_LIMITS.limit }));
 
+  const throttles = createThrottles(config, logger);
+  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
+  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
+
   // The CSRF and device cookies are read by name; the session cookie by express-session itself.
   app.use(cookieParser());
   // The session comes before every router: each of them may read or change it.
   app.use(session(sessionOptions(config, sessionStore)));
   app.use(guestSessionTimeout(config));
+  app.use(restoreRememberedLogin({ config, logger, sendMail: mailer }));
   app.use(loadCurrentUser);
   app.use(exposeCartCount);
   app.use(exposeFlash);
@@ -133,9 +139,6 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   app.use(csrf.protection);
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
-  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
-  const throttles = createThrottles(config, logger);
-  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
   app.use(
     ordersRoutes({
       sendMail: mailer,

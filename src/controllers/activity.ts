@@ -11,6 +11,7 @@ const DESCRIPTIONS: Record<EventKind, string> = {
   'password-changed': 'Password changed',
   'password-reset': 'Password reset with a mailed link',
   'sessions-ended': 'Sessions ended',
+  'remember-me-reuse': 'An old “remember me” token was used again: every remembered browser was signed out',
 };
 
 const ENDED_BY: Record<EndedBy, string> = {

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { clearSessionCookie, deviceCookieOptions } from '../config/session';
+import { clearSessionCookie, cookieOptions, deviceCookieOptions, rememberCookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
@@ -13,6 +13,7 @@ import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { isFirstSignIn } from '../services/signup';
 import { recordEvent } from '../services/activity';
+import { forgetSeries, issueRememberToken } from '../services/rememberMe';
 import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { markVerified, registerOrNotify, resendVerification, verifyEmail } from '../services/signup';
@@ -144,6 +145,11 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
     // A browser without this account's device cookie: tell the owner, unless this is the account's
     // very first sign-in (there is no known browser to compare with yet). One user write, only here.
+    // "Remember me": a token that logs this browser back in once the session has ended.
+    if (req.body?.remember === 'on') {
+      const token = await issueRememberToken(user, config.REMEMBER_ME_DAYS, req.get('user-agent'));
+      res.cookie(config.rememberCookieName, token, rememberCookieOptions(config));
+    }
     const context = contextOf(req);
     recordEvent(res, logger, user._id, 'sign-in', { method: 'password', context });
     if (!device && !(await isFirstSignIn(user._id))) {
@@ -191,6 +197,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     // Cleared first: the browser forgets the session even when the store fails to delete it (the
     // error page that follows then carries this header too).
     clearSessionCookie(res, config);
+    res.clearCookie(config.rememberCookieName, cookieOptions(config));
+    await forgetSeries(req.cookies?.[config.rememberCookieName], req.user?._id);
     await destroySession(req);
     res.redirect('/');
   };

@@ -3,6 +3,7 @@ import { afterResponse } from '../lib/afterResponse';
 import { recordEvent } from '../services/activity';
 import { findUsableToken } from '../services/accountTokens';
 import { disownActivity } from '../services/notMe';
+import { revokeRememberTokens } from '../services/rememberMe';
 import { sendResetLink } from '../services/passwordReset';
 import type { AccountDependencies } from './account';
 
@@ -20,6 +21,8 @@ export function notMeController({ config, sessions, sendMail, logger }: AccountD
   const postNotMe: RequestHandler = async (req, res) => {
     const done = await disownActivity(req.body?.token);
     if (!done) return expired(res);
+    // The new epoch already stops them; deleted too, so that /account lists none.
+    await revokeRememberTokens(done.userId);
     const ended = await sessions.destroySessionsOfUser(done.userId);
     recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'not-me', count: ended });
     afterResponse(res, logger, 'could not send a reset link after "this wasn\'t me"', () =>

@@ -8,6 +8,7 @@ export const EVENT_KINDS = [
   'password-changed',
   'password-reset',
   'sessions-ended',
+  'remember-me-reuse',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -15,7 +16,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me';
 
 export interface EventDetails {
-  method?: 'password';
+  method?: 'password' | 'remember-me';
   browser?: string;
   place?: string;
   by?: EndedBy;

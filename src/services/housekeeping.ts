@@ -2,6 +2,7 @@ import { expireDocuments } from '../db';
 import { AccountToken } from '../models/AccountToken';
 import { GuestCart } from '../models/GuestCart';
 import { PasswordReset } from '../models/PasswordReset';
+import { RememberToken } from '../models/RememberToken';
 import { EVENT_RETENTION_SECONDS, SecurityEvent } from '../models/SecurityEvent';
 
 const DAY_SECONDS = 24 * 60 * 60;
@@ -16,6 +17,8 @@ export async function expireLeftovers(sessionLifetimeSeconds: number): Promise<v
     expireDocuments(GuestCart.collection, 'updatedAt', { afterSeconds: sessionLifetimeSeconds }),
     expireDocuments(PasswordReset.collection, 'expiresAt', { afterSeconds: DAY_SECONDS }),
     expireDocuments(AccountToken.collection, 'expiresAt', { afterSeconds: DAY_SECONDS }),
+    // Replaced tokens stay until then, so that a stolen copy's use is recognised.
+    expireDocuments(RememberToken.collection, 'expiresAt', { afterSeconds: 0 }),
     // The activity log shows 90 days.
     expireDocuments(SecurityEvent.collection, 'at', { afterSeconds: EVENT_RETENTION_SECONDS }),
   ]);

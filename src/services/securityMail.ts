@@ -19,7 +19,7 @@ export function contextOf(req: Request): RequestContext {
   return { when: new Date(), browser: describeUserAgent(req.get('user-agent')), place: truncatedAddress(req.ip) };
 }
 
-export type SecurityEvent = 'new-device' | 'password-changed' | 'password-reset';
+export type SecurityEvent = 'new-device' | 'password-changed' | 'password-reset' | 'remember-me-reuse';
 
 const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
   'new-device': {
@@ -29,6 +29,10 @@ const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
   'password-changed': {
     subject: 'Your Fernhill Goods password was changed',
     text: 'The password of your Fernhill Goods account was just changed on its account page. Every other device that was signed in is signed out.',
+  },
+  'remember-me-reuse': {
+    subject: 'A stolen sign-in token of your Fernhill Goods account was used',
+    text: 'A "remember me" token of your Fernhill Goods account that had already been replaced was used again: someone may have copied it from your browser. Every remembered browser is signed out.',
   },
   'password-reset': {
     subject: 'Your Fernhill Goods password was changed',

@@ -15,6 +15,8 @@ declare module 'express-session' {
     userAgent: string;
     /** When the password was last entered in this session (ms since the epoch): see middleware/reauth.ts. */
     passwordEnteredAt: number;
+    /** How this session signed in, when not with the password (shown on /account). */
+    signedInWith: 'remember-me';
     /** A form that asked for re-authentication first, to resubmit once the password is confirmed. */
     pendingForm: { action: string; fields: Record<string, string> };
     /** This visitor has a guest cart (a GuestCart document keyed by the session id). */
