@@ -290,7 +290,7 @@ export async function logIn(req: Request, user: { _id: string; email: string; ep
   req.session.user = user;
   req.session.userAgent = req.get('user-agent')?.slice(0, 300);
   // Every login through here checked the password just now (re-authentication counts from it).
-  req.session.passwordEnteredAt = Date.now();
+  req.session.reauthenticatedAt = Date.now();
   await saveSession(req);
   return returnTo;
 }

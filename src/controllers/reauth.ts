@@ -50,7 +50,7 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     if (!valid) return renderConfirm(res, 422, 'That is not your password.');
     await budget.clear();
 
-    req.session.passwordEnteredAt = Date.now();
+    req.session.reauthenticatedAt = Date.now();
     const pending = req.session.pendingForm;
     delete req.session.pendingForm;
     await saveSession(req);

@@ -4,7 +4,7 @@ import { saveSession } from '../sessions/lifecycle';
 
 /** True when this session's password was entered within the last REAUTH_WINDOW seconds. */
 export function recentlyAuthenticated(req: Request, config: Pick<Config, 'REAUTH_WINDOW'>): boolean {
-  const enteredAt = req.session.passwordEnteredAt;
+  const enteredAt = req.session.reauthenticatedAt;
   return typeof enteredAt === 'number' && Date.now() - enteredAt <= config.REAUTH_WINDOW * 1000;
 }
 

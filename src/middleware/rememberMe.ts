@@ -19,7 +19,7 @@ interface RememberDependencies {
 /**
  * A browser whose session has ended but which holds a remember-me cookie is logged back in, under a
  * new session id, and gets the token's replacement. Its session counts as not recently
- * authenticated (no `passwordEnteredAt`). Logged-in requests read nothing here.
+ * authenticated (no `reauthenticatedAt`). Logged-in requests read nothing here.
  */
 export function restoreRememberedLogin({ config, logger, sendMail }: RememberDependencies): RequestHandler {
   const name = config.rememberCookieName;
