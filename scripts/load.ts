@@ -177,16 +177,17 @@ async function main() {
 
     // One keep-alive pool per instance, shared by every user (as a reverse proxy holds connections).
     const agents = servers.map(() => new http.Agent({ keepAlive: true, maxSockets: userCount }));
-    const shoppers: Array<{ shopper: Shopper; clients: WebClient[] }> = [];
+    const shoppers: Array<{ shopper: Shopper; clients: WebClient[]; outboxDir: string }> = [];
     for (let i = 0; i < userCount; i += 1) {
-      const first = new WebClient(servers[i % servers.length]!.url, { agent: agents[i % servers.length]! });
+      const home = servers[i % servers.length]!;
+      const first = new WebClient(home.url, { agent: agents[i % servers.length]! });
       const clients = servers.map((server, n) => first.at(server.url, { agent: agents[n]! }));
       const shopper = new Shopper(`load-${i}-${randomBytes(3).toString('hex')}@example.com`, first);
-      shoppers.push({ shopper, clients });
+      shoppers.push({ shopper, clients, outboxDir: home.outboxDir });
     }
     await Promise.all(
-      shoppers.map(async ({ shopper }) => {
-        await signUp(shopper.client, shopper.email);
+      shoppers.map(async ({ shopper, outboxDir }) => {
+        await signUp(shopper.client, shopper.email, outboxDir);
         await logIn(shopper.client, shopper.email);
       }),
     );

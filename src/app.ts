@@ -11,18 +11,20 @@ import { requestLogger, type Logger } from './lib/logger';
 import { requireDatabase } from './middleware/availability';
 import { csrfMiddleware } from './middleware/csrf';
 import { loadCurrentUser } from './middleware/currentUser';
+import { restoreRememberedLogin } from './middleware/rememberMe';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
-import { accountRoutes } from './routes/account';
+import { accountRoutes, notMeRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
+import { devRoutes } from './routes/dev';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
 import { formatDate, formatDateTime } from './lib/dates';
 import { newFormId } from './lib/formIds';
-import { createMailer, type SendMail } from './lib/mailer';
+import { createMailer, withRetries, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './sessions/control';
 
@@ -32,6 +34,8 @@ export interface AppDependencies {
   logger: Logger;
   /** How mail leaves the app; by default SMTP_URL, or the outbox folder without it. */
   sendMail?: SendMail;
+  /** The waits before each retry of a failed mail (lib/mailer.ts); tests shorten them. */
+  mailRetryDelaysMs?: readonly number[];
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -109,7 +113,7 @@ function baseApp(config: Config, logger: Logger): Express {
  * Builds the shop from its dependencies. It neither connects nor listens, so tests and any number
  * of instances build it the same way (see server.ts for starting one).
  */
-export function createApp({ config, sessionStore, logger, sendMail }: AppDependencies): Express {
+export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
   const app = baseApp(config, logger);
   app.get('/healthz', getHealth(sessionStore));
   app.use(requireDatabase);
@@ -119,11 +123,16 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
   app.use(express.urlencoded({ extended: false, ...BODY_LIMITS }));
   app.use(express.json({ limit: BODY_LIMITS.limit }));
 
+  const throttles = createThrottles(config, logger);
+  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
+  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
+
   // The CSRF and device cookies are read by name; the session cookie by express-session itself.
   app.use(cookieParser());
   // The session comes before every router: each of them may read or change it.
   app.use(session(sessionOptions(config, sessionStore)));
   app.use(guestSessionTimeout(config));
+  app.use(restoreRememberedLogin({ config, logger, sendMail: mailer }));
   app.use(loadCurrentUser);
   app.use(exposeCartCount);
   app.use(exposeFlash);
@@ -132,7 +141,6 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
   app.use(csrf.protection);
 
   app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
-  const mailer = sendMail ?? createMailer(config, logger);
   app.use(
     ordersRoutes({
       sendMail: mailer,
@@ -142,16 +150,20 @@ export function createApp({ config, sessionStore, logger, sendMail }: AppDepende
     }),
   );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
-  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
+  app.use(notMeRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
+  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger, throttles }));
   app.use(
     authRoutes({
       config,
       logger,
       sessions: sessionStore,
-      throttles: createThrottles(config, logger),
+      throttles,
       sendMail: mailer,
     }),
   );
+
+  // Every account's mail, readable by anyone who reaches the shop: on a developer's machine only.
+  if (config.NODE_ENV === 'development') app.use(devRoutes({ outboxDir: config.MAIL_OUTBOX_DIR }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -37,13 +37,21 @@ export async function mailsTo(outboxDir: string, address: string): Promise<Outbo
 }
 
 /**
- * Waits for the one mail sent to `address` (it is sent after the response, so it may arrive a
- * moment later) and returns it; throws when several were sent. Give each visitor a new address.
+ * Waits for the one mail sent to `address` (with `subject`, if given) — it is sent after the
+ * response, so it may arrive a moment later — and returns it; throws when several were sent. Give
+ * each visitor a new address.
  */
-export async function waitForMailTo(outboxDir: string, address: string, timeoutMs = 15_000): Promise<OutboxMail> {
+export async function waitForMailTo(
+  outboxDir: string,
+  address: string,
+  timeoutMs = 15_000,
+  subject?: string,
+): Promise<OutboxMail> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const mails = await mailsTo(outboxDir, address);
+    const mails = (await mailsTo(outboxDir, address)).filter(
+      (mail) => subject === undefined || mail.subject === subject,
+    );
     if (mails.length > 1) throw new Error(`${mails.length} mails were sent to ${address}, not one`);
     // A mail file is written in one call; a partly written one has no text yet and is read again.
     if (mails[0]?.text) return mails[0];

@@ -1,3 +1,4 @@
+import { waitForMailTo } from './outbox';
 import type { Page, WebClient } from './webClient';
 
 /** The password of the visitors that tests, the load test and the benchmark sign up. */
@@ -17,10 +18,17 @@ function expectRedirect(page: Page, what: string, to?: string): Page {
   return page;
 }
 
-/** Signs up through the form (the account page is not entered: the shop sends you to log in). */
-export async function signUp(client: WebClient, email: string, password = PASSWORD): Promise<void> {
+/**
+ * Signs up through the form and opens the confirmation link the shop mailed to `outboxDir` (its
+ * MAIL_OUTBOX_DIR), as a new customer does before logging in.
+ */
+export async function signUp(client: WebClient, email: string, outboxDir: string, password = PASSWORD): Promise<void> {
   await client.refreshCsrf('/signup');
   expectRedirect(await client.post('/signup', { email, password, confirmPassword: password }), 'sign up', '/login');
+  const mail = await waitForMailTo(outboxDir, email);
+  const link = /\/verify\/[\w-]{43}/.exec(mail.text)?.[0];
+  if (!link) throw new Error(`sign up: no confirmation link in the mail to ${email}`);
+  expectRedirect(await client.get(link), 'confirm the address', '/login');
 }
 
 /**

@@ -198,10 +198,11 @@ describe('a password-changed mail', () => {
     expect((await waitForMails(other, 2))[1]).toContain('reset with a link we mailed you');
   });
 
-  it('is sent after the response, and a failing mailer is only logged', async () => {
+  it('is sent after the response, and a failing mailer is retried, then logged', async () => {
     const capture = capturingLogger();
     const shop = await buildApp(testApp().uri, {}, capture.logger, {
       sendMail: () => Promise.reject(new Error('SMTP server is down')),
+      mailRetryDelaysMs: [10, 10],
     });
     try {
       const { agent } = await loggedInAgent(shop.app, uniqueEmail('cred'));
@@ -215,6 +216,7 @@ describe('a password-changed mail', () => {
       }
       expect(capture.text()).toContain('could not send a password-changed mail');
       expect(capture.text()).toContain('SMTP server is down');
+      expect(capture.text().split('could not send a mail; trying again')).toHaveLength(3);
     } finally {
       await shop.close();
     }

@@ -59,6 +59,10 @@ const schema = z
     SESSION_SWEEP_INTERVAL: seconds(60),
     SESSION_TOUCH_INTERVAL: seconds(60),
     SESSION_ABSOLUTE_TTL: seconds(8 * 60 * 60),
+    // How long a password entry counts for what needs a recent one (sign out everywhere, …).
+    REAUTH_WINDOW: seconds(10 * 60),
+    // How long a "remember me" token keeps a browser signed in across ended sessions.
+    REMEMBER_ME_DAYS: z.coerce.number().int().min(1).max(400).default(30),
     TRUST_PROXY: trustProxy.default(false),
     BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
     // Unset: one thread fewer than the machine has cores (at least one). 0: on the main thread.
@@ -170,6 +174,8 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL' |
   csrfCookieName: string;
   /** The signed cookie of a browser that has logged in before (see services/deviceCookie.ts). */
   deviceCookieName: string;
+  /** The remember-me token's cookie (see services/rememberMe.ts). */
+  rememberCookieName: string;
 }
 
 export class ConfigError extends Error {
@@ -217,6 +223,7 @@ export function parseConfig(
     sessionCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}`,
     csrfCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.csrf`,
     deviceCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.device`,
+    rememberCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.remember`,
     // Links in mails use this, never the request's Host header (which a client chooses).
     APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
   };

@@ -58,6 +58,11 @@ export function deviceCookieOptions(config: Pick<Config, 'isProduction'>): Cooki
   return { ...cookieOptions(config), sameSite: 'strict', maxAge: 365 * 24 * 60 * 60 * 1000 };
 }
 
+/** The remember-me cookie lasts REMEMBER_ME_DAYS, the token's own lifetime. */
+export function rememberCookieOptions(config: Pick<Config, 'isProduction' | 'REMEMBER_ME_DAYS'>): CookieOptions {
+  return { ...cookieOptions(config), maxAge: config.REMEMBER_ME_DAYS * 86_400_000 };
+}
+
 /** Clears the session cookie with the same name, path and flags it was set with. */
 export function clearSessionCookie(res: Response, config: SessionConfig): void {
   res.clearCookie(config.sessionCookieName, cookieOptions(config));

@@ -8,8 +8,9 @@ import type { Logger } from '../lib/logger';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { User } from '../models/User';
-import { passwordChangedMail } from '../services/accountMail';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
+import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
 import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
@@ -86,10 +87,13 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     // The new epoch ends every other session, logins still in flight, and every reset link.
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
-    await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    const ended = await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
     await logIn(req, { _id: user.id as string, email: user.email, epoch });
+    const context = contextOf(req);
+    recordEvent(res, logger, user._id, 'password-changed', { context });
+    if (ended > 0) recordEvent(res, logger, user._id, 'sessions-ended', { by: 'password-change', count: ended });
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendMail(passwordChangedMail(user.email, 'changed', config)),
+      sendSecurityMail(user, 'password-changed', context, config, sendMail),
     );
     flash(req, 'success', 'Your password is changed. Every other device is signed out.');
     await saveSession(req);
@@ -106,6 +110,7 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
       await new Promise<void>((resolve, reject) =>
         sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())),
       );
+      recordEvent(res, logger, req.user!._id, 'sessions-ended', { by: 'user', count: 1 });
       flash(req, 'success', 'That device is signed out.');
     } else {
       flash(req, 'error', 'That session had already ended.');
@@ -122,6 +127,7 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     req.session.user = { _id: user.id as string, email: user.email, epoch };
     await saveSession(req);
     const ended = await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: ended });
     flash(req, 'success', ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`);
     await saveSession(req);
     res.redirect('/account');

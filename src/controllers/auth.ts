@@ -1,18 +1,22 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { clearSessionCookie, deviceCookieOptions } from '../config/session';
+import { clearSessionCookie, cookieOptions, deviceCookieOptions, rememberCookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { clientKey } from '../lib/clientAddress';
-import { MAX_PASSWORD_BYTES, hashPassword, spendComparisonTime, verifyPassword } from '../lib/passwords';
+import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
 import { safeReturnTo } from '../middleware/requireAuth';
-import { User, isDuplicateKeyError } from '../models/User';
-import { passwordChangedMail } from '../services/accountMail';
+import { User } from '../models/User';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
+import { isFirstSignIn } from '../services/signup';
+import { recordEvent } from '../services/activity';
+import { forgetSeries, issueRememberToken } from '../services/rememberMe';
 import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
+import { markVerified, registerOrNotify, resendVerification, verifyEmail } from '../services/signup';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
 import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
@@ -20,6 +24,11 @@ import { destroySession, regenerateSession, saveSession } from '../sessions/life
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
 const LOGIN_FAILED = 'Invalid email or password.';
+const SIGNUP_REQUESTED =
+  'Check your inbox: we have sent you a link to confirm your address (it works once, for 24 hours). Then log in here.';
+const VERIFY_FIRST = 'Confirm your email address first: open the link we mailed you when you signed up.';
+const VERIFICATION_RESENT =
+  'If that account still awaits confirmation, we have sent it a new link. It works once, for 24 hours.';
 const RESET_REQUESTED =
   'If an account exists for that email, we have sent it a link to choose a new password. The link works once, for one hour.';
 
@@ -35,8 +44,8 @@ function renderSignup(res: Response, status: number, email = '', errors: FieldEr
   res.status(status).render('auth/signup', { title: 'Create an account', email, errors });
 }
 
-function renderLogin(res: Response, status: number, email = '', errors: FieldErrors = {}) {
-  res.status(status).render('auth/login', { title: 'Log in', email, errors });
+function renderLogin(res: Response, status: number, email = '', errors: FieldErrors = {}, unverified = false) {
+  res.status(status).render('auth/login', { title: 'Log in', email, errors, unverified });
 }
 
 function renderReset(res: Response, status: number, email = '', errors: FieldErrors = {}) {
@@ -80,13 +89,11 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (errors) return renderSignup(res, 422, typedEmail, errors);
 
     const { email, password } = matchedData<{ email: string; password: string }>(req);
-    try {
-      await User.create({ email, password: await hashPassword(password, config.BCRYPT_COST) });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      return renderSignup(res, 422, email, { email: 'An account with this email already exists. Log in instead?' });
-    }
-    flash(req, 'success', 'Your account is ready. Please log in.');
+    // The same answer, as fast, for a new and an existing address: the work happens after it.
+    afterResponse(res, logger, 'could not complete a signup', () =>
+      registerOrNotify(email, password, config, sendMail),
+    );
+    flash(req, 'info', SIGNUP_REQUESTED);
     await saveSession(req);
     res.redirect('/login');
   };
@@ -123,15 +130,66 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       user && comparable
         ? await verifyPassword(password, user.password)
         : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
-    if (!user || !valid) return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    if (!user || !valid) {
+      if (user) recordEvent(res, logger, user._id, 'sign-in-failed', { context: contextOf(req) });
+      return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    }
     await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
+    // Said only to whoever knows the password, which proves more than that the account exists.
+    if (!user.emailVerifiedAt) return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
     res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions(config));
 
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
     // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
     const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
+    // A browser without this account's device cookie: tell the owner, unless this is the account's
+    // very first sign-in (there is no known browser to compare with yet). One user write, only here.
+    // "Remember me": a token that logs this browser back in once the session has ended.
+    if (req.body?.remember === 'on') {
+      const token = await issueRememberToken(user, config.REMEMBER_ME_DAYS, req.get('user-agent'));
+      res.cookie(config.rememberCookieName, token, rememberCookieOptions(config));
+    }
+    const context = contextOf(req);
+    recordEvent(res, logger, user._id, 'sign-in', { method: 'password', context });
+    if (!device && !(await isFirstSignIn(user._id))) {
+      recordEvent(res, logger, user._id, 'new-device', { context });
+      afterResponse(res, logger, 'could not send a new-sign-in mail', () =>
+        sendSecurityMail(user, 'new-device', context, config, sendMail),
+      );
+    }
     res.redirect(returnTo);
+  };
+
+  /**
+   * @route GET /verify/:token — confirms on opening: the token is the only secret (a forged request
+   * cannot know it), and all a confirmation does is let the owner log in with their own password.
+   */
+  const getVerify: RequestHandler = async (req, res) => {
+    if (!(await verifyEmail(req.params.token))) {
+      return res.status(410).render('auth/verify-invalid', { title: 'Link expired' });
+    }
+    flash(req, 'success', 'Your email address is confirmed. You can log in now.');
+    await saveSession(req);
+    res.redirect('/login');
+  };
+
+  /** @route POST /verify/resend — the same answer whatever the address; the mail goes after it. */
+  const postResendVerification: RequestHandler = async (req, res) => {
+    const typedEmail = formValue(req.body?.email);
+    const renderForm = (status: number, errors: FieldErrors) => renderLogin(res, status, typedEmail, errors);
+    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
+    const errors = fieldErrors(req);
+    if (errors) return renderLogin(res, 422, typedEmail, errors);
+    const { email } = matchedData<{ email: string }>(req);
+    // Shares the per-address budget of reset links: nobody floods one mailbox through either.
+    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
+    afterResponse(res, logger, 'could not resend a confirmation link', () =>
+      resendVerification(email, config, sendMail),
+    );
+    flash(req, 'info', VERIFICATION_RESENT);
+    await saveSession(req);
+    res.redirect('/login');
   };
 
   /** @route POST /logout */
@@ -139,6 +197,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     // Cleared first: the browser forgets the session even when the store fails to delete it (the
     // error page that follows then carries this header too).
     clearSessionCookie(res, config);
+    res.clearCookie(config.rememberCookieName, cookieOptions(config));
+    await forgetSeries(req.cookies?.[config.rememberCookieName], req.user?._id);
     await destroySession(req);
     res.redirect('/');
   };
@@ -188,10 +248,15 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
     // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
     // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
-    await sessions.destroySessionsOfUser(done.userId);
+    const ended = await sessions.destroySessionsOfUser(done.userId);
     await throttles.loginByEmail.reset(done.email);
+    // The link came by mail: an account that was never confirmed is now.
+    await markVerified(done.userId);
+    const context = contextOf(req);
+    recordEvent(res, logger, done.userId, 'password-reset', { context });
+    if (ended > 0) recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'reset', count: ended });
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendMail(passwordChangedMail(done.email, 'reset', config)),
+      sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
     );
     flash(req, 'success', 'Your password is changed. Please log in with the new one.');
     await saveSession(req);
@@ -203,6 +268,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     postSignup,
     getLogin,
     postLogin,
+    getVerify,
+    postResendVerification,
     postLogout,
     getReset,
     postReset,
@@ -222,6 +289,8 @@ export async function logIn(req: Request, user: { _id: string; email: string; ep
   req.session.isLoggedIn = true;
   req.session.user = user;
   req.session.userAgent = req.get('user-agent')?.slice(0, 300);
+  // Every login through here checked the password just now (re-authentication counts from it).
+  req.session.reauthenticatedAt = Date.now();
   await saveSession(req);
   return returnTo;
 }

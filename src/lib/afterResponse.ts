@@ -7,6 +7,18 @@ import type { Logger } from './logger';
  */
 export function afterResponse(res: Response, logger: Logger, what: string, work: () => Promise<unknown>): void {
   res.once('close', () => {
-    work().catch((err: unknown) => logger.error({ err }, what));
+    const done = work()
+      .catch((err: unknown) => logger.error({ err }, what))
+      .finally(() => running.delete(done));
+    running.add(done);
   });
+}
+
+const running = new Set<Promise<unknown>>();
+
+/** Resolves once the work started after responses so far has finished (tests count its commands). */
+export async function afterResponseSettled(): Promise<void> {
+  // 'close' follows the last byte the client read by a tick or two.
+  await new Promise((resolve) => setImmediate(resolve));
+  while (running.size > 0) await Promise.all(running);
 }

@@ -31,3 +31,14 @@ export function clientKey(ip: string | undefined): string {
     .join(':');
   return `${prefix}::/64`;
 }
+
+/**
+ * An approximate place to show a user (in a security mail, the activity log): the network, not the
+ * address — an IPv4 address's /24, an IPv6 address's /48.
+ */
+export function truncatedAddress(ip: string | undefined): string {
+  const key = clientKey(ip);
+  if (isIPv4(key)) return `${key.split('.').slice(0, 3).join('.')}.0/24`;
+  if (key.endsWith('::/64')) return `${key.split(':').slice(0, 3).join(':')}::/48`;
+  return 'unknown';
+}

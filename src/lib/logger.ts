@@ -24,11 +24,11 @@ export function createLogger(level: string, destination?: DestinationStream, { r
   return pino(options);
 }
 
-/** A password reset link's secret part: the path segment after /reset/. */
-const SECRET_IN_PATH = /(\/reset\/)[^/?#]+/gi;
+/** A mailed link's secret part: the path segment after /reset/, /verify/ or /account/not-me/. */
+const SECRET_IN_PATH = /(\/(?:reset|verify|not-me)\/)[^/?#]+/gi;
 
 /**
- * A URL as it may be recorded: the reset token taken out (the database holds only its hash, so a
+ * A URL as it may be recorded: the link's token taken out (the database holds only its hash, so a
  * token in a log file would be the only usable copy besides the user's mail).
  */
 export function redactUrl(url: string): string {

@@ -10,6 +10,11 @@ export interface Mail {
   text: string;
 }
 
+/** What the outbox keeps of a mail for /dev/mail (see controllers/devMail.ts). */
+export interface OutboxCopy extends Mail {
+  sentAt: string;
+}
+
 export type SendMail = (mail: Mail) => Promise<void>;
 
 /**
@@ -30,8 +35,38 @@ export function createMailer(
   return async (mail) => {
     const { message } = await transport.sendMail({ from: config.MAIL_FROM, ...mail });
     await fs.mkdir(config.MAIL_OUTBOX_DIR, { recursive: true });
-    const file = path.join(config.MAIL_OUTBOX_DIR, `${Date.now()}-${Math.random().toString(36).slice(2, 8)}.eml`);
+    const name = `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    const file = path.join(config.MAIL_OUTBOX_DIR, `${name}.eml`);
+    // Beside the .eml a plain copy that /dev/mail reads without a MIME parser.
+    const copy: OutboxCopy = { ...mail, sentAt: new Date().toISOString() };
+    await fs.writeFile(path.join(config.MAIL_OUTBOX_DIR, `${name}.json`), JSON.stringify(copy));
     await fs.writeFile(file, message as Buffer);
     logger.info({ to: mail.to, subject: mail.subject, file }, 'mail written to the outbox (no SMTP_URL set)');
+  };
+}
+
+/** How long to wait before each retry of a mail the server refused (three tries in all). */
+export const MAIL_RETRY_DELAYS_MS = [1000, 5000];
+
+/**
+ * Retries a failed mail after each of `delaysMs`, then gives up with the last error (which the
+ * caller logs). Mail is sent after the response, so the waits never slow a visitor.
+ */
+export function withRetries(
+  send: SendMail,
+  logger: Logger,
+  delaysMs: readonly number[] = MAIL_RETRY_DELAYS_MS,
+): SendMail {
+  return async (mail) => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await send(mail);
+      } catch (err) {
+        const delay = delaysMs[attempt];
+        if (delay === undefined) throw err;
+        logger.warn({ err, subject: mail.subject, retryInMs: delay }, 'could not send a mail; trying again');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   };
 }

@@ -16,6 +16,14 @@ export interface UserFields {
    */
   credentialEpoch: number;
   /**
+   * When the owner opened the link mailed at signup; null until then, and such an account cannot
+   * log in. Only the signup form creates unverified accounts: any other creation (the admin CLI,
+   * seeds, documents stored before verification existed) counts as verified by this default.
+   */
+  emailVerifiedAt: Date | null;
+  /** Set by the first sign-in, which sends no new-browser mail (there is no known browser yet). */
+  firstSignInAt: Date | null;
+  /**
    * Changed only through `updateCart` (compare-and-swap on `version`), never by saving the
    * document. `settledOrders`: the orders whose items were taken out (services/settlement.ts);
    * `recentForms`: the last add-to-cart forms taken (each is taken once).
@@ -48,6 +56,8 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     password: { type: String, required: true, select: false },
     role: { type: String, enum: ROLES, default: 'customer' },
     credentialEpoch: { type: Number, default: 0 },
+    emailVerifiedAt: { type: Date, default: () => new Date() },
+    firstSignInAt: { type: Date, default: null },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

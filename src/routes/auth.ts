@@ -10,6 +10,8 @@ export function authRoutes(deps: AuthDependencies): Router {
   router.post('/signup', noStore, signupRules, auth.postSignup);
   router.get('/login', noStore, auth.getLogin);
   router.post('/login', noStore, loginRules, auth.postLogin);
+  router.get('/verify/:token', noStore, auth.getVerify);
+  router.post('/verify/resend', noStore, resetRequestRules, auth.postResendVerification);
   router.post('/logout', auth.postLogout);
   router.get('/reset', noStore, auth.getReset);
   router.post('/reset', noStore, resetRequestRules, auth.postReset);

@@ -1,17 +1,25 @@
 import { expireDocuments } from '../db';
+import { AccountToken } from '../models/AccountToken';
 import { GuestCart } from '../models/GuestCart';
 import { PasswordReset } from '../models/PasswordReset';
+import { RememberToken } from '../models/RememberToken';
+import { EVENT_RETENTION_SECONDS, SecurityEvent } from '../models/SecurityEvent';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
 /**
  * Has what nobody can use any more deleted: guest carts untouched for longer than a session can
- * live (their session is gone), and reset tokens a day past their expiry (kept that long so a
+ * live (their session is gone), and reset, verification and "not me" tokens a day past their expiry (kept that long so a
  * late click still finds "expired", not "unknown").
  */
 export async function expireLeftovers(sessionLifetimeSeconds: number): Promise<void> {
   await Promise.all([
     expireDocuments(GuestCart.collection, 'updatedAt', { afterSeconds: sessionLifetimeSeconds }),
     expireDocuments(PasswordReset.collection, 'expiresAt', { afterSeconds: DAY_SECONDS }),
+    expireDocuments(AccountToken.collection, 'expiresAt', { afterSeconds: DAY_SECONDS }),
+    // Replaced tokens stay until then, so that a stolen copy's use is recognised.
+    expireDocuments(RememberToken.collection, 'expiresAt', { afterSeconds: 0 }),
+    // The activity log shows 90 days.
+    expireDocuments(SecurityEvent.collection, 'at', { afterSeconds: EVENT_RETENTION_SECONDS }),
   ]);
 }

@@ -13,6 +13,12 @@ declare module 'express-session' {
     flash: Partial<Record<FlashKind, string[]>>;
     /** The browser's User-Agent at login, shown on the account's list of sessions. */
     userAgent: string;
+    /** When the password was last entered in this session, in ms since the epoch (middleware/reauth.ts). */
+    reauthenticatedAt: number;
+    /** How this session signed in, when not with the password (shown on /account). */
+    signedInWith: 'remember-me';
+    /** A form that asked for re-authentication first, to resubmit once the password is confirmed. */
+    pendingForm: { action: string; fields: Record<string, string> };
     /** This visitor has a guest cart (a GuestCart document keyed by the session id). */
     hasGuestCart: boolean;
   }

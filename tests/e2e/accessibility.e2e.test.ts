@@ -8,6 +8,7 @@ import {
   navEmail,
   passwordField,
   pathOf,
+  confirmSignup,
   signUpAndLogIn,
   submitLogin,
   submitSignup,
@@ -222,6 +223,7 @@ test.describe('keyboard use', () => {
   test('the login form can be filled in and submitted with the keyboard alone', async ({ page }) => {
     const email = uniqueEmail('keyboard');
     await submitSignup(page, email, PASSWORD);
+    await confirmSignup(page, email);
     expect(pathOf(page)).toBe('/login');
 
     for (let presses = 0; presses < 15 && !(await isFocused(emailField(page))); presses += 1) {

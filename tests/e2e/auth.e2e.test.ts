@@ -6,6 +6,7 @@ import {
   navEmail,
   passwordField,
   pathOf,
+  confirmSignup,
   signUpAndLogIn,
   submitLogin,
   submitSignup,
@@ -26,7 +27,10 @@ test.describe('signing up, logging in and out', () => {
 
     await submitSignup(page, email, PASSWORD);
     expect(pathOf(page)).toBe('/login');
-    await expect(page.getByRole('status')).toHaveText('Your account is ready. Please log in.');
+    await expect(page.getByRole('status')).toContainText('Check your inbox');
+    await confirmSignup(page, email);
+    expect(pathOf(page)).toBe('/login');
+    await expect(page.getByRole('status')).toHaveText('Your email address is confirmed. You can log in now.');
 
     await submitLogin(page, email);
     expect(pathOf(page)).toBe('/');
@@ -76,7 +80,7 @@ test.describe('signing up, logging in and out', () => {
     ]);
     expect(await navCartCount(page)).toBeNull();
 
-    await toNextPage(page, () => page.getByRole('link', { name: 'Account' }).click());
+    await toNextPage(page, () => page.getByRole('link', { name: 'Account', exact: true }).click());
     expect(pathOf(page)).toBe('/account');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
     await expect(page.getByTestId('account-email')).toHaveText(email);
@@ -84,7 +88,7 @@ test.describe('signing up, logging in and out', () => {
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
     expect(pathOf(page)).toBe('/');
     await expect(navEmail(page)).toHaveCount(0);
-    await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
 
     await page.goto('/cart');
     expect(pathOf(page)).toBe('/login');

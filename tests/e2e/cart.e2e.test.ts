@@ -4,6 +4,7 @@ import {
   navEmail,
   passwordField,
   pathOf,
+  confirmSignup,
   signUpAndLogIn,
   submitSignup,
   toNextPage,
@@ -45,9 +46,11 @@ test.describe('a guest cart', () => {
     expect(await navCartCount(page)).toBe('3');
 
     // No account yet: the guest signs up from the login page, then logs in.
-    await toNextPage(page, () => page.getByRole('link', { name: 'Create an account' }).click());
+    await toNextPage(page, () => page.locator('#main').getByRole('link', { name: 'Create an account' }).click());
     const email = uniqueEmail('guest');
     await submitSignup(page, email, PASSWORD);
+    expect(pathOf(page)).toBe('/login');
+    await confirmSignup(page, email);
     expect(pathOf(page)).toBe('/login');
     await emailField(page).fill(email);
     await passwordField(page).fill(PASSWORD);

@@ -63,7 +63,7 @@ export async function buildApp(
   uri: string,
   env: Record<string, string> = {},
   logger: Logger = createLogger('silent'),
-  extra: Pick<AppDependencies, 'sendMail'> = {},
+  extra: Pick<AppDependencies, 'sendMail' | 'mailRetryDelaysMs'> = {},
 ): Promise<TestApp> {
   const config = testConfig(env);
   const store = await openSessionStore(sessionStoreOptions(config, uri, logger));

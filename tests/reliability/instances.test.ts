@@ -28,7 +28,7 @@ describe('two server processes on one database', () => {
     const onA = new WebClient(a.url);
     const onB = onA.at(b.url);
     const email = uniqueEmail('instances');
-    await signUp(onA, email);
+    await signUp(onA, email, a.outboxDir);
     await logIn(onA, email);
     expect((await onB.get('/account')).text).toContain(email);
 

@@ -46,7 +46,7 @@ describe('MongoDB down when the server starts', () => {
 
     // A login needs the session store, created only once MongoDB answered.
     const email = uniqueEmail('startup');
-    await signUp(client, email);
+    await signUp(client, email, running.outboxDir);
     await logIn(client, email);
     const account = await client.get('/account');
     expect(account.status).toBe(200);

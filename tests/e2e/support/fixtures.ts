@@ -3,6 +3,7 @@ import { test as base, type BrowserContext, type BrowserContextOptions } from '@
 import { dropDatabase, freshDatabaseUri } from '../../../support/database';
 import { ShopProcess } from '../../../support/shopProcess';
 import { seedDemoProducts } from './catalog';
+import { useOutbox } from './pages';
 
 export { expect } from '@playwright/test';
 
@@ -14,7 +15,7 @@ export { expect } from '@playwright/test';
 class ShopOfTheFile {
   private current: { file: string; server: ShopProcess; databaseUri: string } | undefined;
 
-  async for(file: string, seed: boolean): Promise<ShopProcess> {
+  async for(file: string, seed: boolean, nodeEnv: string): Promise<ShopProcess> {
     if (this.current?.file === file) return this.current.server;
     await this.close();
     const serverUri = process.env.MONGODB_URI;
@@ -22,7 +23,7 @@ class ShopOfTheFile {
     const databaseUri = freshDatabaseUri(serverUri, 'shop_e2e');
     if (seed) await seedDemoProducts(databaseUri);
     // All browser traffic comes from 127.0.0.1: keep the per-IP signup limit out of the way.
-    const env = { SIGNUP_MAX_PER_HOUR: '1000' };
+    const env = { SIGNUP_MAX_PER_HOUR: '1000', NODE_ENV: nodeEnv };
     const server = await ShopProcess.start({ databaseUri, env, mode: 'dist', until: 'healthy' });
     this.current = { file, server, databaseUri };
     return server;
@@ -40,6 +41,8 @@ class ShopOfTheFile {
 interface ShopFixtures {
   /** Adds the demo user and its dozen products (src/seed/demoData.ts) before the server starts: `test.use({ seed: true })`. */
   seed: boolean;
+  /** The server's NODE_ENV: `test.use({ nodeEnv: 'development' })` for what only development has (/dev/mail). */
+  nodeEnv: 'test' | 'development';
   /** The server of this test file; `baseURL` points at it. */
   server: ShopProcess;
   /**
@@ -60,8 +63,10 @@ export const test = base.extend<ShopFixtures, { shopOfTheFile: ShopOfTheFile }>(
     { scope: 'worker' },
   ],
   seed: [false, { option: true }],
-  server: async ({ shopOfTheFile, seed }, use, testInfo) => {
-    const server = await shopOfTheFile.for(testInfo.file, seed);
+  nodeEnv: ['test', { option: true }],
+  server: async ({ shopOfTheFile, seed, nodeEnv }, use, testInfo) => {
+    const server = await shopOfTheFile.for(testInfo.file, seed, nodeEnv);
+    useOutbox(server.outboxDir);
     await use(server);
     if (testInfo.status !== testInfo.expectedStatus) {
       const file = testInfo.outputPath('server.log');

@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { mailsTo } from '../../../support/outbox';
 import { PASSWORD, uniqueEmail } from '../../../support/shopFlows';
 
 export { PASSWORD, uniqueEmail };
@@ -34,10 +35,40 @@ export async function submitLogin(page: Page, email: string, password = PASSWORD
   await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
 }
 
-/** Signs a new user up and logs them in through the forms; returns their email. */
+let outboxDir: string | undefined;
+
+/** Where the shop of the running test file writes its mail: set by the `server` fixture. */
+export function useOutbox(dir: string): void {
+  outboxDir = dir;
+}
+
+/** The path of the link to `pathPrefix` in the newest mail to `email` that has one (waiting for it). */
+export async function mailedLink(email: string, pathPrefix: string): Promise<string> {
+  if (!outboxDir) throw new Error('no outbox: the test does not use the `server` fixture');
+  const pattern = new RegExp(`${pathPrefix}[\\w-]{43}`);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const mails = await mailsTo(outboxDir, email);
+    const link = mails
+      .map((mail) => pattern.exec(mail.text)?.[0])
+      .filter(Boolean)
+      .pop();
+    if (link) return link;
+    if (Date.now() > deadline) throw new Error(`no ${pathPrefix} link in a mail to ${email}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Opens the confirmation link mailed at signup, as the new customer does; ends on the login page. */
+export async function confirmSignup(page: Page, email: string): Promise<void> {
+  await page.goto(await mailedLink(email, '/verify/'));
+}
+
+/** Signs a new user up, confirms their address and logs them in through the forms; returns their email. */
 export async function signUpAndLogIn(page: Page, email = uniqueEmail()): Promise<string> {
   await submitSignup(page, email, PASSWORD);
   if (pathOf(page) !== '/login') throw new Error(`signup ended on ${page.url()}, not on the login page`);
+  await confirmSignup(page, email);
   await submitLogin(page, email);
   if ((await navEmail(page).count()) === 0) throw new Error(`login as ${email} failed: ${page.url()}`);
   return email;

@@ -1,0 +1,45 @@
+import type { RequestHandler } from 'express';
+import { notFound } from '../lib/HttpError';
+import { signedInUser } from '../middleware/requireAuth';
+import type { EndedBy, EventKind } from '../models/SecurityEvent';
+import { activityPage } from '../services/activity';
+
+const DESCRIPTIONS: Record<EventKind, string> = {
+  'sign-in': 'Signed in',
+  'sign-in-failed': 'Failed sign-in (wrong password)',
+  'new-device': 'Signed in from a new browser',
+  'password-changed': 'Password changed',
+  'password-reset': 'Password reset with a mailed link',
+  'sessions-ended': 'Sessions ended',
+  'remember-me-reuse': 'An old “remember me” token was used again: every remembered browser was signed out',
+};
+
+const ENDED_BY: Record<EndedBy, string> = {
+  user: 'by you',
+  reset: 'by a password reset',
+  'password-change': 'by a password change',
+  'not-me': 'by “This wasn’t me”',
+};
+
+/** @route GET /account/activity?page=N — the account's security events of the last 90 days, newest first. */
+export const getActivity: RequestHandler = async (req, res) => {
+  const raw = req.query.page;
+  const page = raw === undefined ? 1 : typeof raw === 'string' && /^[1-9]\d{0,3}$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isNaN(page)) throw notFound();
+  const result = await activityPage(signedInUser(req)._id, page);
+  if (page > result.pageCount) throw notFound();
+  res.render('account/activity', {
+    title: 'Account activity',
+    events: result.events.map((event) => ({
+      at: event.at,
+      what: DESCRIPTIONS[event.kind],
+      method: event.details?.method,
+      browser: event.details?.browser,
+      place: event.details?.place,
+      by: event.details?.by ? ENDED_BY[event.details.by] : undefined,
+      count: event.details?.count,
+    })),
+    pagination: result,
+    pageHref: (n: number) => `/account/activity?page=${n}`,
+  });
+};

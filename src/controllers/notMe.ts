@@ -1,0 +1,36 @@
+import type { RequestHandler } from 'express';
+import { afterResponse } from '../lib/afterResponse';
+import { recordEvent } from '../services/activity';
+import { findUsableToken } from '../services/accountTokens';
+import { disownActivity } from '../services/notMe';
+import { revokeRememberTokens } from '../services/rememberMe';
+import { sendResetLink } from '../services/passwordReset';
+import type { AccountDependencies } from './account';
+
+export function notMeController({ config, sessions, sendMail, logger }: AccountDependencies) {
+  const expired = (res: Parameters<RequestHandler>[1]) =>
+    res.status(410).render('account/not-me-invalid', { title: 'Link expired' });
+
+  /** @route GET /account/not-me/:token — asks first: opening a link (a mail scanner does) changes nothing. */
+  const getNotMe: RequestHandler = async (req, res) => {
+    if (!(await findUsableToken(req.params.token, 'not-me'))) return expired(res);
+    res.render('account/not-me', { title: 'This wasn’t me', token: req.params.token });
+  };
+
+  /** @route POST /account/not-me — field `token` */
+  const postNotMe: RequestHandler = async (req, res) => {
+    const done = await disownActivity(req.body?.token);
+    if (!done) return expired(res);
+    // The new epoch already stops them; deleted too, so that /account lists none.
+    await revokeRememberTokens(done.userId);
+    const ended = await sessions.destroySessionsOfUser(done.userId);
+    recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'not-me', count: ended });
+    afterResponse(res, logger, 'could not send a reset link after "this wasn\'t me"', () =>
+      sendResetLink(done.email, config, sendMail),
+    );
+    // Rendered, not redirected with a message: this browser's session may have been one of those ended.
+    res.render('account/not-me-done', { title: 'Your account is secured' });
+  };
+
+  return { getNotMe, postNotMe };
+}

@@ -1,0 +1,69 @@
+import type { RequestHandler, Response } from 'express';
+import type { Config } from '../config/env';
+import { MAX_PASSWORD_BYTES, verifyPassword } from '../lib/passwords';
+import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
+import { User } from '../models/User';
+import { trustedDevice } from '../services/deviceCookie';
+import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
+import { saveSession } from '../sessions/lifecycle';
+
+export interface ReauthDependencies {
+  config: Config;
+  throttles: Throttles;
+}
+
+/** What the resubmit button says for the forms that ask for a recent password. */
+const ACTIONS: Record<string, string> = {
+  '/account/sessions/revoke-others': 'Sign out everywhere else',
+};
+
+function renderConfirm(res: Response, status: number, error?: string) {
+  res.status(status).render('account/confirm', { title: 'Confirm your password', error });
+}
+
+export function reauthController({ config, throttles }: ReauthDependencies) {
+  /** @route GET /account/confirm */
+  const getConfirm: RequestHandler = (_req, res) => renderConfirm(res, 200);
+
+  /**
+   * @route POST /account/confirm — field `password`. Counted like a login (the same budgets), so a
+   * stolen session cannot be used to guess the password.
+   */
+  const postConfirm: RequestHandler = async (req, res) => {
+    const user = signedInUser(req);
+    const password: unknown = req.body?.password;
+    if (typeof password !== 'string' || password === '') return renderConfirm(res, 422, 'Enter your password.');
+    const device = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
+    const budget = loginBudget(throttles, user.email, device);
+    try {
+      await budget.take();
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      return renderConfirm(res, 429, err.message);
+    }
+    const withHash = await User.findById(user._id).select('+password');
+    const valid =
+      withHash !== null &&
+      Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES &&
+      (await verifyPassword(password, withHash.password));
+    if (!valid) return renderConfirm(res, 422, 'That is not your password.');
+    await budget.clear();
+
+    req.session.reauthenticatedAt = Date.now();
+    const pending = req.session.pendingForm;
+    delete req.session.pendingForm;
+    await saveSession(req);
+    const action = pending ? safeReturnTo(pending.action) : '/';
+    if (!pending || action === '/') return res.redirect('/account');
+    // The form as it was filled in, to send again (a click: nothing is done without the user).
+    res.render('account/resubmit', {
+      title: 'Continue',
+      action,
+      label: ACTIONS[action] ?? 'Continue',
+      fields: Object.entries(pending.fields),
+    });
+  };
+
+  return { getConfirm, postConfirm };
+}

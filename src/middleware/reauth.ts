@@ -1,0 +1,37 @@
+import type { Request, RequestHandler } from 'express';
+import type { Config } from '../config/env';
+import { saveSession } from '../sessions/lifecycle';
+
+/** True when this session's password was entered within the last REAUTH_WINDOW seconds. */
+export function recentlyAuthenticated(req: Request, config: Pick<Config, 'REAUTH_WINDOW'>): boolean {
+  const enteredAt = req.session.reauthenticatedAt;
+  return typeof enteredAt === 'number' && Date.now() - enteredAt <= config.REAUTH_WINDOW * 1000;
+}
+
+// Secrets are never kept in the session: a field that holds one is typed again.
+const KEPT_FIELD = /^(?!_csrf$)(?!.*password)[\w.-]{1,40}$/i;
+const MAX_KEPT_FIELDS = 20;
+
+/** The fields of a form worth keeping to resubmit it: strings, no token, no password. */
+function keptFields(body: unknown): Record<string, string> {
+  if (typeof body !== 'object' || body === null) return {};
+  const entries = Object.entries(body as Record<string, unknown>).filter(
+    (entry): entry is [string, string] =>
+      KEPT_FIELD.test(entry[0]) && typeof entry[1] === 'string' && entry[1].length <= 1000,
+  );
+  return Object.fromEntries(entries.slice(0, MAX_KEPT_FIELDS));
+}
+
+/**
+ * After requireAuth, on a POST that matters (sign out everywhere, ending a remember-me device):
+ * without a password entered within REAUTH_WINDOW, keeps the form's fields and sends the user to
+ * confirm their password (GET /account/confirm), which then offers the same form to resubmit.
+ */
+export function requireRecentPassword(config: Pick<Config, 'REAUTH_WINDOW'>): RequestHandler {
+  return async (req, res, next) => {
+    if (recentlyAuthenticated(req, config)) return next();
+    req.session.pendingForm = { action: req.originalUrl.split('?')[0] ?? '/account', fields: keptFields(req.body) };
+    await saveSession(req);
+    res.redirect(303, '/account/confirm');
+  };
+}

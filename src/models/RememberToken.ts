@@ -1,0 +1,31 @@
+import { Schema, model, type Types } from 'mongoose';
+
+/**
+ * A remember-me token (services/rememberMe.ts). The cookie holds `<series>.<secret>`; only the
+ * secret's hash is stored. Each use replaces the token with a new one of the same series and marks
+ * the old one replaced, which is kept until it expires so that its reuse (a stolen copy) shows.
+ */
+export interface RememberTokenFields {
+  userId: Types.ObjectId;
+  series: string;
+  tokenHash: string;
+  /** The user's credential epoch when issued: a password change, reset or "this wasn't me" ends it. */
+  epoch: number;
+  userAgent?: string;
+  createdAt: Date;
+  expiresAt: Date;
+  replacedAt: Date | null;
+}
+
+const rememberTokenSchema = new Schema<RememberTokenFields>({
+  userId: { type: Schema.Types.ObjectId, ref: 'User', required: true, index: true },
+  series: { type: String, required: true, index: true },
+  tokenHash: { type: String, required: true, unique: true },
+  epoch: { type: Number, required: true },
+  userAgent: String,
+  createdAt: { type: Date, required: true },
+  expiresAt: { type: Date, required: true },
+  replacedAt: { type: Date, default: null },
+});
+
+export const RememberToken = model<RememberTokenFields>('RememberToken', rememberTokenSchema);

@@ -1,0 +1,51 @@
+import { trusted, type Types } from 'mongoose';
+import { serialized } from '../db';
+import { AccountToken, type TokenPurpose } from '../models/AccountToken';
+import { hashToken, newToken } from '../models/PasswordReset';
+
+/** A token as `newToken` makes them: 32 bytes, base64url. Anything else is not looked up. */
+export const isTokenShaped = (token: unknown): token is string =>
+  typeof token === 'string' && /^[\w-]{43}$/.test(token);
+
+/** Stores the hash of a new single-use token for `purpose` and returns the token (for the mail only). */
+export async function issueToken(
+  userId: Types.ObjectId | string,
+  purpose: TokenPurpose,
+  lifetimeMs: number,
+): Promise<string> {
+  const token = newToken();
+  await AccountToken.create({
+    userId,
+    purpose,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(Date.now() + lifetimeMs),
+  });
+  return token;
+}
+
+/** The unused, unexpired token for `purpose`, without using it (to show a confirmation page). */
+export async function findUsableToken(token: unknown, purpose: TokenPurpose) {
+  if (!isTokenShaped(token)) return null;
+  return AccountToken.findOne({
+    tokenHash: hashToken(token),
+    purpose,
+    usedAt: null,
+    expiresAt: trusted({ $gt: new Date() }),
+  });
+}
+
+/**
+ * Uses the token: one conditional update (`usedAt: null` → now) whose result decides, so of any
+ * number of simultaneous uses exactly one gets the token back; the others (and later ones) get null.
+ */
+export async function claimToken(token: unknown, purpose: TokenPurpose) {
+  if (!isTokenShaped(token)) return null;
+  const tokenHash = hashToken(token);
+  const usedAt = new Date();
+  return serialized(`token:${tokenHash}`, () =>
+    AccountToken.findOneAndUpdate(
+      { tokenHash, purpose, usedAt: null, expiresAt: trusted({ $gt: usedAt }) },
+      { $set: { usedAt } },
+    ),
+  );
+}

@@ -1,0 +1,23 @@
+import { User } from '../models/User';
+import { claimToken } from './accountTokens';
+import { changeCredentials } from './credentials';
+
+/**
+ * Ends everything signed in to the account of a "this wasn't me" link: it claims the link (single
+ * use), bumps the credential epoch (which ends every session, logins still in flight and every
+ * reset link) and resolves to the account, whose sessions the caller deletes and to which it mails
+ * a reset link. Null when the link is unknown, used, expired, or its account is gone.
+ */
+export async function disownActivity(token: unknown) {
+  const claimed = await claimToken(token, 'not-me');
+  if (!claimed) return null;
+  // A change that wins the race moves the epoch too; read it again and bump past it.
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const user = await User.findById(claimed.userId).select('email credentialEpoch');
+    if (!user) return null;
+    if ((await changeCredentials(user._id, user.credentialEpoch)) !== null) {
+      return { userId: user.id as string, email: user.email };
+    }
+  }
+  throw new Error('the credential epoch kept changing');
+}

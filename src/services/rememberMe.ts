@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { trusted, type Types } from 'mongoose';
+import { serialized } from '../db';
+import { hashToken } from '../models/PasswordReset';
+import { RememberToken } from '../models/RememberToken';
+import { User, type UserDocument } from '../models/User';
+
+/**
+ * A replaced token presented this soon after its replacement is a race of the owner's own tabs
+ * (both sent the old cookie), not theft: it logs nobody in and revokes nothing.
+ */
+export const REUSE_GRACE_MS = 30_000;
+
+const COOKIE_VALUE = /^([\w-]{22})\.([\w-]{43})$/;
+
+/** Stores a new token of `series` (a new series when none) and returns the cookie's value. */
+export async function issueRememberToken(
+  user: { _id: Types.ObjectId | string; credentialEpoch: number },
+  lifetimeDays: number,
+  userAgent: string | undefined,
+  series = randomBytes(16).toString('base64url'),
+): Promise<string> {
+  const secret = randomBytes(32).toString('base64url');
+  const now = new Date();
+  await RememberToken.create({
+    userId: user._id,
+    series,
+    tokenHash: hashToken(secret),
+    epoch: user.credentialEpoch,
+    userAgent: userAgent?.slice(0, 300),
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + lifetimeDays * 86_400_000),
+  });
+  return `${series}.${secret}`;
+}
+
+export type RememberOutcome =
+  | { kind: 'restored'; user: UserDocument; cookie: string }
+  | { kind: 'stolen'; userId: Types.ObjectId }
+  | { kind: 'invalid' };
+
+/**
+ * Uses a remember-me cookie: the live token is claimed (one conditional update: of simultaneous
+ * uses one wins) and replaced by a new one of its series. A token already replaced (outside the
+ * grace period) means a copy was used: every token of the account is revoked.
+ */
+export async function useRememberToken(
+  cookie: unknown,
+  lifetimeDays: number,
+  userAgent?: string,
+): Promise<RememberOutcome> {
+  const match = typeof cookie === 'string' ? COOKIE_VALUE.exec(cookie) : null;
+  if (!match) return { kind: 'invalid' };
+  const [, series = '', secret = ''] = match;
+  const tokenHash = hashToken(secret);
+  const now = new Date();
+  const claimed = await serialized(`remember:${tokenHash}`, () =>
+    RememberToken.findOneAndUpdate(
+      { tokenHash, series, replacedAt: null, expiresAt: trusted({ $gt: now }) },
+      { $set: { replacedAt: now } },
+    ),
+  );
+  if (!claimed) {
+    const known = await RememberToken.findOne({ tokenHash, series });
+    if (known?.replacedAt && now.getTime() - known.replacedAt.getTime() > REUSE_GRACE_MS) {
+      await revokeRememberTokens(known.userId);
+      return { kind: 'stolen', userId: known.userId };
+    }
+    return { kind: 'invalid' };
+  }
+  const user = await User.findById(claimed.userId);
+  if (!user || !user.emailVerifiedAt || user.credentialEpoch !== claimed.epoch) {
+    await RememberToken.deleteMany({ series });
+    return { kind: 'invalid' };
+  }
+  return { kind: 'restored', user, cookie: await issueRememberToken(user, lifetimeDays, userAgent, series) };
+}
+
+/** Ends every remember-me token of the account. */
+export async function revokeRememberTokens(userId: Types.ObjectId | string): Promise<void> {
+  await RememberToken.deleteMany({ userId });
+}
+
+/** Ends the series of this cookie (logout, or the owner removing the device). */
+export async function forgetSeries(cookie: unknown, userId?: Types.ObjectId | string): Promise<void> {
+  const match = typeof cookie === 'string' ? COOKIE_VALUE.exec(cookie) : null;
+  if (match?.[1]) await RememberToken.deleteMany({ series: match[1], ...(userId ? { userId } : {}) });
+}

@@ -1,0 +1,83 @@
+import type { Request } from 'express';
+import type { Types } from 'mongoose';
+import type { Config } from '../config/env';
+import { truncatedAddress } from '../lib/clientAddress';
+import type { Mail, SendMail } from '../lib/mailer';
+import { describeUserAgent } from '../lib/userAgent';
+import { issueToken } from './accountTokens';
+
+export const NOT_ME_LINK_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Where and when something happened, as a security mail tells it. */
+export interface RequestContext {
+  when: Date;
+  browser: string;
+  place: string;
+}
+
+export function contextOf(req: Request): RequestContext {
+  return { when: new Date(), browser: describeUserAgent(req.get('user-agent')), place: truncatedAddress(req.ip) };
+}
+
+export type SecurityEvent = 'new-device' | 'password-changed' | 'password-reset' | 'remember-me-reuse';
+
+const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
+  'new-device': {
+    subject: 'New sign-in to your Fernhill Goods account',
+    text: 'Your Fernhill Goods account was just signed in to from a browser that had not signed in to it before.',
+  },
+  'password-changed': {
+    subject: 'Your Fernhill Goods password was changed',
+    text: 'The password of your Fernhill Goods account was just changed on its account page. Every other device that was signed in is signed out.',
+  },
+  'remember-me-reuse': {
+    subject: 'A stolen sign-in token of your Fernhill Goods account was used',
+    text: 'A "remember me" token of your Fernhill Goods account that had already been replaced was used again: someone may have copied it from your browser. Every remembered browser is signed out.',
+  },
+  'password-reset': {
+    subject: 'Your Fernhill Goods password was changed',
+    text: 'The password of your Fernhill Goods account was just reset with a link we mailed you. Every device that was signed in with the old password is signed out.',
+  },
+};
+
+export function securityMail(
+  email: string,
+  event: SecurityEvent,
+  context: RequestContext,
+  notMeToken: string,
+  config: Pick<Config, 'APP_URL'>,
+): Mail {
+  return {
+    to: email,
+    subject: WHAT[event].subject,
+    text: [
+      WHAT[event].text,
+      '',
+      `When: ${context.when.toUTCString()}`,
+      `Browser: ${context.browser}`,
+      `From the network: ${context.place}`,
+      '',
+      'If this was you, there is nothing to do.',
+      '',
+      'This wasn’t me: sign out every device and choose a new password (the link works once, for 7 days):',
+      `${config.APP_URL}/account/not-me/${notMeToken}`,
+      '',
+      `Or just choose a new password: ${config.APP_URL}/reset`,
+    ].join('\n'),
+  };
+}
+
+/**
+ * Mails the owner what happened, with a single-use "this wasn't me" link (stored hashed). Meant to
+ * run after the response (lib/afterResponse), through a retrying mailer.
+ */
+export async function sendSecurityMail(
+  user: { _id: Types.ObjectId | string; email: string },
+  event: SecurityEvent,
+  context: RequestContext,
+  config: Pick<Config, 'APP_URL'>,
+  sendMail: SendMail,
+): Promise<void> {
+  const token = await issueToken(user._id, 'not-me', NOT_ME_LINK_LIFETIME_MS);
+  await sendMail(securityMail(user.email, event, context, token, config));
+}

@@ -1,0 +1,111 @@
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { PASSWORD, csrfFrom, csrfToken, loggedInAgent, sessionCookie, type Agent } from './helpers/http';
+import { buildApp, useTestDatabase, type TestApp } from './helpers/testApp';
+
+const database = useTestDatabase();
+let shop: TestApp;
+beforeAll(async () => {
+  shop = await buildApp(database(), { REAUTH_WINDOW: '60' });
+});
+afterAll(() => shop.close());
+
+/** Moves the agent's last password entry 61 s into the past (the window is 60 s), without waiting. */
+async function outlastWindow(agent: Agent) {
+  const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
+  const result = await mongoose.connection
+    .collection<{ _id: string }>('sessions')
+    .updateOne({ _id: sid }, { $set: { 'session.reauthenticatedAt': Date.now() - 61_000 } });
+  expect(result.modifiedCount).toBe(1);
+}
+
+async function post(agent: Agent, path: string, fields: Record<string, string> = {}) {
+  const _csrf = await csrfToken(agent, '/account');
+  return agent
+    .post(path)
+    .type('form')
+    .send({ _csrf, ...fields });
+}
+
+async function twoDevices() {
+  const first = await loggedInAgent(shop.app);
+  const other = request.agent(shop.app);
+  const _csrf = await csrfToken(other, '/login');
+  await other.post('/login').type('form').send({ _csrf, email: first.email, password: PASSWORD }).expect(302);
+  return { owner: first.agent, other };
+}
+
+describe('re-authentication', () => {
+  it('lets a password entered within REAUTH_WINDOW sign out everywhere at once', async () => {
+    const { owner, other } = await twoDevices();
+    const response = await post(owner, '/account/sessions/revoke-others');
+    expect([response.status, response.headers.location]).toEqual([302, '/account']);
+    expect((await other.get('/account')).status).toBe(302);
+  });
+
+  it('asks for the password after the window, then offers the same action to resubmit', async () => {
+    const { owner, other } = await twoDevices();
+    await outlastWindow(owner);
+
+    const asked = await post(owner, '/account/sessions/revoke-others');
+    expect([asked.status, asked.headers.location]).toEqual([303, '/account/confirm']);
+    expect((await other.get('/account')).status).toBe(200);
+
+    const page = await owner.get('/account/confirm');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('name="password"');
+    const _csrf = csrfFrom(page.text);
+
+    const wrong = await owner
+      .post('/account/confirm')
+      .type('form')
+      .send({ _csrf, password: `${PASSWORD}!` });
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toContain('That is not your password.');
+    expect((await other.get('/account')).status).toBe(200);
+
+    const confirmed = await owner.post('/account/confirm').type('form').send({ _csrf, password: PASSWORD });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.text).toContain('action="/account/sessions/revoke-others"');
+    expect(confirmed.text).toContain('Sign out everywhere else');
+    // Nothing happened yet: the user resubmits.
+    expect((await other.get('/account')).status).toBe(200);
+
+    const resubmitted = await owner
+      .post('/account/sessions/revoke-others')
+      .type('form')
+      .send({ _csrf: csrfFrom(confirmed.text) });
+    expect([resubmitted.status, resubmitted.headers.location]).toEqual([302, '/account']);
+    expect((await other.get('/account')).status).toBe(302);
+    expect((await owner.get('/account')).status).toBe(200);
+  });
+
+  it('keeps no password and no token of the pending form', async () => {
+    const { agent: owner } = await loggedInAgent(shop.app);
+    await outlastWindow(owner);
+    await post(owner, '/account/sessions/revoke-others', { password: 'secret', note: 'kept' });
+    const _csrf = csrfFrom((await owner.get('/account/confirm')).text);
+    const confirmed = await owner.post('/account/confirm').type('form').send({ _csrf, password: PASSWORD });
+    expect(confirmed.text).toContain('name="note" value="kept"');
+    expect(confirmed.text).not.toContain('secret');
+  });
+
+  it('returns to the account page when nothing was pending', async () => {
+    const { agent } = await loggedInAgent(shop.app);
+    const _csrf = csrfFrom((await agent.get('/account/confirm')).text);
+    const confirmed = await agent.post('/account/confirm').type('form').send({ _csrf, password: PASSWORD });
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/account']);
+  });
+
+  it('refuses a password that is not a string with 422, and sends anonymous visitors to log in', async () => {
+    const { agent } = await loggedInAgent(shop.app);
+    const _csrf = csrfFrom((await agent.get('/account/confirm')).text);
+    const injected = await agent
+      .post('/account/confirm')
+      .set('Content-Type', 'application/json')
+      .send({ _csrf, password: { $gt: '' } });
+    expect(injected.status).toBe(422);
+    const anonymous = await request(shop.app).get('/account/confirm');
+    expect([anonymous.status, anonymous.headers.location]).toEqual([302, '/login']);
+  });
+});
