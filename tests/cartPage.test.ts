@@ -211,3 +211,13 @@ describe('changing a quantity (POST /cart-update)', () => {
     expect(items).toHaveLength(2);
   });
 });
+
+describe('the login and signup pages for someone logged in', () => {
+  it.each(['/login', '/signup'])('%s sends them to the home page', async (path) => {
+    const { agent } = await loggedInAgent(app());
+    const page = await agent.get(path);
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe('/');
+    expect((await request(app()).get(path)).status).toBe(200);
+  });
+});

@@ -36,6 +36,12 @@ export const requireAuthReturningTo =
     res.redirect('/login');
   };
 
+/** For the login and signup pages: a visitor who is logged in already goes to the home page. */
+export const redirectSignedIn: RequestHandler = (req, res, next) => {
+  if (req.user) return res.redirect('/');
+  next();
+};
+
 /** The signed-in user of a request that passed `requireAuth` (anything else is a routing bug: 500). */
 export function signedInUser(req: Request): UserDocument {
   if (!req.user) throw new Error(`${req.method} ${req.path} needs requireAuth before its handler`);
