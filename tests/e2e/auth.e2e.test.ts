@@ -75,7 +75,7 @@ test.describe('signing up, logging in and out', () => {
     ]);
     expect(await navCartCount(page)).toBeNull();
 
-    await toNextPage(page, () => page.getByRole('link', { name: 'Account' }).click());
+    await toNextPage(page, () => page.getByRole('link', { name: 'Account', exact: true }).click());
     expect(pathOf(page)).toBe('/account');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Your account');
     await expect(page.getByTestId('account-email')).toHaveText(email);
