@@ -83,7 +83,7 @@ test.describe('signing up, logging in and out', () => {
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
     expect(pathOf(page)).toBe('/');
     await expect(navEmail(page)).toHaveCount(0);
-    await expect(page.getByRole('navigation').getByRole('link', { name: 'Log in' })).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
 
     await page.goto('/orders');
     expect(pathOf(page)).toBe('/login');
