@@ -22,6 +22,15 @@ export default defineConfig({
     ['html', { open: 'never', outputFolder: 'test-results/e2e-report' }],
     ['./tests/setup/summaryReporter.js'],
   ],
+  projects: [
+    { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
+    // The shopping journeys and the accessibility audit again on a phone-sized window.
+    {
+      name: 'phone',
+      use: { viewport: { width: 360, height: 740 } },
+      testMatch: /(cart|accessibility)\.e2e\.test\.ts$/,
+    },
+  ],
   use: {
     browserName: 'chromium',
     launchOptions: {
@@ -35,7 +44,6 @@ export default defineConfig({
         '--no-first-run',
       ],
     },
-    viewport: { width: 1280, height: 800 },
     actionTimeout: 10_000,
     navigationTimeout: 10_000,
     screenshot: 'only-on-failure',

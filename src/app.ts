@@ -103,6 +103,7 @@ function baseApp(config: Config, logger: Logger): Express {
     res.locals.csrfToken = () => '';
     res.locals.csrfTokenIfIssued = () => '';
     res.locals.currentPath = _req.path;
+    res.locals.currentUrl = _req.originalUrl;
     next();
   });
   app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.isProduction ? '1d' : 0 }));

@@ -140,7 +140,7 @@ describe('admin product management', () => {
     expect(await cartOf(shopper.user._id)).toEqual([{ productId: kept.id, quantity: 1 }]);
   });
 
-  it.each(['/admin/products', '/admin/add-product', '/orders', '/cart'])(
+  it.each(['/admin/products', '/admin/add-product', '/orders', '/checkout'])(
     'sends anonymous visitors from %s to the login page',
     async (path) => {
       const response = await request(app()).get(path);

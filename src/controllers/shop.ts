@@ -4,13 +4,14 @@ import type { Category } from '../lib/categories';
 import { formIdOf } from '../lib/formIds';
 import { HttpError, notFound } from '../lib/HttpError';
 import { flash } from '../middleware/flash';
-import { itemCount } from '../models/cartItems';
+import { MAX_QUANTITY, itemCount } from '../models/cartItems';
 import { Order, lineTotal, orderNumber } from '../models/Order';
 import { queryTermsOf } from '../models/searchTerms';
-import { addToCart, cartLines, cartTotal, currentCartItems, removeFromCart } from '../services/cart';
+import { addToCart, cartLines, cartTotal, currentCartItems, removeFromCart, setCartQuantity } from '../services/cart';
 import { cartFingerprint } from '../services/cartCheck';
 import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
+import { safeReturnTo } from '../middleware/requireAuth';
 import { saveSession } from '../sessions/lifecycle';
 
 const MAX_QUERY_LENGTH = 100;
@@ -28,6 +29,21 @@ function listingOf(query: Record<string, unknown>, categories: Category[]): { q:
   const category = categories.find((known) => known.slug === slug);
   if (!category) throw new HttpError(404, 'There is no such category.');
   return { q: q.trim(), category };
+}
+
+/** The product id a cart form sends: only its form matters (the product itself may be gone already). */
+function cartProductIdOf(value: unknown): string {
+  if (typeof value !== 'string' || !isObjectIdOrHexString(value)) throw notFound('Product');
+  return value;
+}
+
+/** A quantity from a form: a whole number from 0 (remove) to MAX_QUANTITY; anything else is a 422. */
+function quantityOf(value: unknown): number {
+  const text = typeof value === 'string' ? value.trim() : '';
+  const quantity = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(quantity >= 0 && quantity <= MAX_QUANTITY))
+    throw new HttpError(422, `A quantity is a whole number from 0 (to remove the item) to ${MAX_QUANTITY}.`);
+  return quantity;
 }
 
 /** The address of a listing: only the parameters in use, so that plain links stay plain. */
@@ -94,7 +110,15 @@ export function shopController({ perPage, categories }: { perPage: number; categ
         quantity,
       })),
     );
-    res.render('shop/cart', { title: 'Your cart', lines, total: cartTotal(lines), seenCart });
+    // A guest's cart page too is theirs alone: no browser or proxy may keep it.
+    res.set('Cache-Control', 'no-store');
+    res.render('shop/cart', {
+      title: 'Your cart',
+      lines,
+      total: cartTotal(lines),
+      seenCart,
+      maxQuantity: MAX_QUANTITY,
+    });
   };
 
   /**
@@ -106,16 +130,28 @@ export function shopController({ perPage, categories }: { perPage: number; categ
     const product = await findProduct(req.body?.productId);
     await addToCart(req, product._id, formId);
     flash(req, 'success', `Added “${product.title}” to your cart.`);
-    if (!req.user) flash(req, 'info', 'Log in or sign up to see your cart and check out: it will be waiting.');
+    await saveSession(req);
+    // Back to the page of the form (its `returnTo`, a path of ours), with the confirmation.
+    const returnTo: unknown = req.body?.returnTo;
+    res.redirect(returnTo === undefined ? '/cart' : safeReturnTo(returnTo));
+  };
+
+  /** @route POST /cart-update — sets the quantity (`quantity`, 0–99; 0 removes) of the line `productId`. */
+  const postCartUpdate: RequestHandler = async (req, res) => {
+    const productId = cartProductIdOf(req.body?.productId);
+    const quantity = quantityOf(req.body?.quantity);
+    await setCartQuantity(req, productId, quantity);
+    flash(req, 'success', quantity === 0 ? 'Removed the item from your cart.' : 'Updated the quantity.');
     await saveSession(req);
     res.redirect('/cart');
   };
 
+  /** @route GET /checkout — behind the login ("Log in to check out"): the cart, merged, to order from. */
+  const getCheckout: RequestHandler = (_req, res) => res.redirect('/cart');
+
   /** @route POST /cart-delete-item */
   const postCartDeleteItem: RequestHandler = async (req, res) => {
-    const productId: unknown = req.body?.productId;
-    // The product itself may be gone already; only the id's form matters here.
-    if (typeof productId !== 'string' || !isObjectIdOrHexString(productId)) throw notFound('Product');
+    const productId = cartProductIdOf(req.body?.productId);
     await removeFromCart(req, productId);
     flash(req, 'success', 'Removed the item from your cart.');
     await saveSession(req);
@@ -147,5 +183,16 @@ export function shopController({ perPage, categories }: { perPage: number; categ
     res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber });
   };
 
-  return { getIndex, getProducts, getProduct, getCart, postCart, postCartDeleteItem, postOrder, getOrders };
+  return {
+    getIndex,
+    getProducts,
+    getProduct,
+    getCart,
+    postCart,
+    postCartUpdate,
+    getCheckout,
+    postCartDeleteItem,
+    postOrder,
+    getOrders,
+  };
 }

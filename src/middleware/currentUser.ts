@@ -25,5 +25,7 @@ export const loadCurrentUser: RequestHandler = async (req, res, next) => {
   res.locals.currentUserEmail = req.user?.email;
   res.locals.isAdmin = req.user?.role === 'admin';
   res.locals.currentPath = req.path;
+  // With its query: where a form's `returnTo` leads back to (a listing's search and page).
+  res.locals.currentUrl = req.originalUrl;
   next();
 };

@@ -23,6 +23,25 @@ export const requireAuth: RequestHandler = async (req, res, next) => {
   res.redirect('/login');
 };
 
+/**
+ * Like `requireAuth`, but returns to `path` after the login whatever was asked for: "Log in to
+ * check out" (`GET /checkout`) comes back to the cart.
+ */
+export const requireAuthReturningTo =
+  (path: string): RequestHandler =>
+  async (req, res, next) => {
+    if (req.user) return next();
+    req.session.returnTo = safeReturnTo(path);
+    await saveSession(req);
+    res.redirect('/login');
+  };
+
+/** For the login and signup pages: a visitor who is logged in already goes to the home page. */
+export const redirectSignedIn: RequestHandler = (req, res, next) => {
+  if (req.user) return res.redirect('/');
+  next();
+};
+
 /** The signed-in user of a request that passed `requireAuth` (anything else is a routing bug: 500). */
 export function signedInUser(req: Request): UserDocument {
   if (!req.user) throw new Error(`${req.method} ${req.path} needs requireAuth before its handler`);

@@ -1,5 +1,5 @@
 import { Schema, model } from 'mongoose';
-import { addItem, cartItemSchema, removeItem, type CartItem } from './cartItems';
+import { addItem, cartItemSchema, removeItem, setQuantity, type CartItem } from './cartItems';
 import { oncePerForm, updateCart } from './cartStore';
 
 /**
@@ -41,5 +41,7 @@ export const guestCart = {
   add: (sessionId: string, productId: CartItem['productId'], formId?: string) =>
     updateCart(holder(sessionId), addItem(productId), formId ? oncePerForm(formId) : undefined),
   remove: (sessionId: string, productId: string) => updateCart(holder(sessionId), removeItem(productId)),
+  setQuantity: (sessionId: string, productId: string, quantity: number) =>
+    updateCart({ ...holder(sessionId), upsert: false }, setQuantity(productId, quantity)),
   discard: (sessionId: string) => GuestCart.deleteOne({ _id: sessionId }),
 };

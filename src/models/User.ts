@@ -1,5 +1,5 @@
 import { Schema, model, type HydratedDocument, type Model, type Types } from 'mongoose';
-import { addAll, addItem, cartItemSchema, removeItem, subtractAll, type CartItem } from './cartItems';
+import { addAll, addItem, cartItemSchema, removeItem, setQuantity, subtractAll, type CartItem } from './cartItems';
 import { oncePerForm, updateCart, type Once } from './cartStore';
 
 /** Customers shop; admins also run the shop (products, orders). Every signup is a customer. */
@@ -37,6 +37,8 @@ interface UserMethods {
   /** With `formId`, a form sent again (a retry after an error) adds nothing more. */
   addToCart(productId: Types.ObjectId, quantity?: number, formId?: string): Promise<CartItem[]>;
   removeFromCart(productId: Types.ObjectId | string): Promise<CartItem[]>;
+  /** Sets the quantity of a line in the cart (0 removes it); a line not in the cart stays out. */
+  setCartQuantity(productId: Types.ObjectId | string, quantity: number): Promise<CartItem[]>;
   /** Merges another cart (a guest's) into this one: quantities add up. */
   mergeCart(items: CartItem[]): Promise<CartItem[]>;
   /**
@@ -80,6 +82,9 @@ userSchema.method('addToCart', function addToCart(productId: Types.ObjectId, qua
 });
 userSchema.method('removeFromCart', function removeFromCart(productId: Types.ObjectId | string) {
   return changeCart(this, removeItem(productId));
+});
+userSchema.method('setCartQuantity', function setCartQuantity(productId: Types.ObjectId | string, quantity: number) {
+  return changeCart(this, setQuantity(productId, quantity));
 });
 userSchema.method('mergeCart', function mergeCart(items: CartItem[]) {
   return changeCart(this, addAll(items));

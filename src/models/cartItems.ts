@@ -36,6 +36,21 @@ export const removeItem =
   (items) =>
     items.filter((item) => !sameProduct(productId)(item));
 
+/**
+ * Sets the quantity of a line already in the cart (0 takes it out). A line that is gone (removed
+ * meanwhile, in another tab) stays gone: a quantity form never brings it back.
+ */
+export const setQuantity =
+  (productId: Types.ObjectId | string, quantity: number): CartChange =>
+  (items) =>
+    quantity === 0
+      ? removeItem(productId)(items)
+      : items.map((item) =>
+          sameProduct(productId)(item)
+            ? { productId: item.productId, quantity: Math.min(quantity, MAX_QUANTITY) }
+            : item,
+        );
+
 /** Adds every item of `other` (a guest cart being merged, for example): quantities add up. */
 export const addAll =
   (other: CartItem[]): CartChange =>

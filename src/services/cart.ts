@@ -48,6 +48,14 @@ export async function removeFromCart(req: Request, productId: string): Promise<v
   } else if (req.session.hasGuestCart) await guestCart.remove(req.sessionID, productId);
 }
 
+/** Sets the quantity of a line of the visitor's cart (0 removes it), atomically like an add. */
+export async function setCartQuantity(req: Request, productId: string, quantity: number): Promise<void> {
+  if (req.user) {
+    await settlePendingOrders(req.user);
+    await req.user.setCartQuantity(productId, quantity);
+  } else if (req.session.hasGuestCart) await guestCart.setQuantity(req.sessionID, productId, quantity);
+}
+
 /** The cart with its products; items whose product has since been deleted are left out. */
 export async function cartLines(items: CartItem[]): Promise<CartLine[]> {
   if (items.length === 0) return [];

@@ -18,7 +18,7 @@ import {
 } from './support/pages';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { DEMO } from './support/catalog';
-import { addToCart, addToCartButton, cartRows, openProducts } from './support/shopping';
+import { addToCart, addToCartButton, cartRows, navCartCount, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
 
 test.use({ seed: true });
@@ -45,6 +45,7 @@ async function fillCart(page: Page): Promise<void> {
   await addToCart(page, DEMO.mug.title);
   await openProducts(page);
   await addToCart(page, DEMO.notebook.title);
+  await page.goto('/cart');
   if ((await cartRows(page)).length !== 2) throw new Error(`the cart does not hold two lines: ${page.url()}`);
 }
 
@@ -113,6 +114,16 @@ const AUDITED_PAGES: AuditedPage[] = [
     heading: 'Your cart',
     open: async (page) => {
       await fillCart(page);
+      return page.goto('/cart');
+    },
+  },
+  {
+    name: "a guest's cart",
+    status: 200,
+    heading: 'Your cart',
+    open: async (page) => {
+      await page.goto('/products');
+      await addToCart(page, DEMO.candle.title);
       return page.goto('/cart');
     },
   },
@@ -213,7 +224,9 @@ test.describe('keyboard use', () => {
     await expect(button).toHaveText('Add to cart');
     await toNextPage(page, () => page.keyboard.press('Enter'));
 
-    expect(pathOf(page)).toBe('/cart');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.notebook.title);
+    expect(await navCartCount(page)).toBe('1');
+    await page.goto('/cart');
     await expect(navEmail(page)).toHaveText(email);
     expect(await cartRows(page)).toEqual([
       { product: DEMO.notebook.title, price: DEMO.notebook.price, quantity: '1', subtotal: DEMO.notebook.price },

@@ -11,15 +11,22 @@ import {
   uniqueEmail,
 } from './support/pages';
 import { DEMO } from './support/catalog';
-import { addToCart, cartRows, cartTotal, flashes, navCartCount, openProducts } from './support/shopping';
+import {
+  addToCart,
+  cartRows,
+  cartTotal,
+  changeQuantity,
+  flashes,
+  navCartCount,
+  openCart,
+  openProducts,
+} from './support/shopping';
 import { expect, test } from './support/fixtures';
 
 test.use({ seed: true });
 
-const ASKED_TO_LOG_IN = 'Log in or sign up to see your cart and check out: it will be waiting.';
-
 test.describe('a guest cart', () => {
-  test('a guest fills a cart, is asked to log in, signs up, logs in and finds it in their cart', async ({
+  test('a guest fills a cart without leaving the page, sees it, changes quantities, logs in to check out and finds it', async ({
     page,
     context,
   }) => {
@@ -29,23 +36,39 @@ test.describe('a guest cart', () => {
     expect(await context.cookies()).toEqual([]);
 
     await addToCart(page, DEMO.mug.title);
-    expect(pathOf(page)).toBe('/login');
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Log in');
-    expect(await flashes(page)).toEqual([`Added “${DEMO.mug.title}” to your cart.`, ASKED_TO_LOG_IN]);
+    expect(pathOf(page)).toBe('/products');
+    expect(await flashes(page)).toEqual([`Added “${DEMO.mug.title}” to your cart.`]);
     expect(await navCartCount(page)).toBe('1');
-
-    await openProducts(page);
     await addToCart(page, DEMO.mug.title);
-    // The second product from its own page.
-    await openProducts(page);
+    expect(await navCartCount(page)).toBe('2');
+
+    // The second product from its own page, which it stays on.
     await toNextPage(page, () => page.getByRole('link', { name: DEMO.notebook.title }).click());
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.notebook.title);
+    const productPath = pathOf(page);
     await addToCart(page, DEMO.notebook.title);
-    expect(pathOf(page)).toBe('/login');
-    expect(await flashes(page)).toEqual([`Added “${DEMO.notebook.title}” to your cart.`, ASKED_TO_LOG_IN]);
+    expect(pathOf(page)).toBe(productPath);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(DEMO.notebook.title);
+    expect(await flashes(page)).toEqual([`Added “${DEMO.notebook.title}” to your cart.`]);
     expect(await navCartCount(page)).toBe('3');
 
-    // No account yet: the guest signs up from the login page, then logs in.
+    await openCart(page);
+    expect(pathOf(page)).toBe('/cart');
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
+    ]);
+    await changeQuantity(page, DEMO.notebook.title, 'One more');
+    await changeQuantity(page, DEMO.mug.title, 'One less');
+    await changeQuantity(page, DEMO.mug.title, 'One less');
+    expect(await cartRows(page)).toEqual([
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '2', subtotal: '$29.00' },
+    ]);
+    expect(await navCartCount(page)).toBe('2');
+    await expect(page.getByRole('button', { name: 'Place order' })).toHaveCount(0);
+
+    // No account yet: "Log in to check out", then sign up from the login page, then log in.
+    await toNextPage(page, () => page.getByRole('link', { name: 'Log in to check out' }).click());
+    expect(pathOf(page)).toBe('/login');
     await toNextPage(page, () => page.locator('#main').getByRole('link', { name: 'Create an account' }).click());
     const email = uniqueEmail('guest');
     await submitSignup(page, email, PASSWORD);
@@ -59,11 +82,10 @@ test.describe('a guest cart', () => {
     expect(pathOf(page)).toBe('/cart');
     await expect(navEmail(page)).toHaveText(email);
     expect(await cartRows(page)).toEqual([
-      { product: DEMO.mug.title, price: '$18.00', quantity: '2', subtotal: '$36.00' },
-      { product: DEMO.notebook.title, price: '$14.50', quantity: '1', subtotal: '$14.50' },
+      { product: DEMO.notebook.title, price: '$14.50', quantity: '2', subtotal: '$29.00' },
     ]);
-    expect(await cartTotal(page)).toBe('$50.50');
-    expect(await navCartCount(page)).toBe('3');
+    expect(await cartTotal(page)).toBe('$29.00');
+    await expect(page.getByRole('button', { name: 'Place order' })).toBeVisible();
   });
 
   test('a guest cart adds up with what the account already holds, once', async ({ page }) => {
@@ -77,8 +99,9 @@ test.describe('a guest cart', () => {
     await addToCart(page, DEMO.candle.title);
     await openProducts(page);
     await addToCart(page, DEMO.mug.title);
-    expect(pathOf(page)).toBe('/login');
     expect(await navCartCount(page)).toBe('2');
+    await openCart(page);
+    await toNextPage(page, () => page.getByRole('link', { name: 'Log in to check out' }).click());
     await emailField(page).fill(email);
     await passwordField(page).fill(PASSWORD);
     await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
@@ -93,7 +116,7 @@ test.describe('a guest cart', () => {
 
     // The guest cart was used up by the merge: logging in again adds nothing.
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
-    await page.goto('/cart');
+    await page.goto('/checkout');
     await emailField(page).fill(email);
     await passwordField(page).fill(PASSWORD);
     await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());

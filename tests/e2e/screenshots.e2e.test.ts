@@ -24,7 +24,7 @@ const IMAGES_IN_VIEW_LOADED = `Array.from(document.images).every((img) => {
   return !inView || (img.complete && img.naturalWidth > 0);
 })`;
 
-/** Saves what the viewport (1280×800) shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
+/** Saves what the viewport (1280×800, or a phone's) shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
@@ -106,6 +106,18 @@ test.describe('screenshots of the current pages (for the README: npm run screens
       ]),
     );
     await saveScreenshot(page, 'account');
+  });
+
+  test('on a phone: the products and a guest cart', async ({ newContext }) => {
+    const phone = await (await newContext({ userAgent: PHONE_UA, viewport: { width: 390, height: 844 } })).newPage();
+    await phone.goto('/products');
+    await saveScreenshot(phone, 'phone-products');
+    await addToCart(phone, DEMO.mug.title);
+    await addToCart(phone, DEMO.mug.title);
+    await addToCart(phone, DEMO.notebook.title);
+    await phone.goto('/cart');
+    expect(await cartRows(phone)).toHaveLength(2);
+    await saveScreenshot(phone, 'phone-cart');
   });
 
   test('admin: every product, and an edit with errors', async ({ page }) => {

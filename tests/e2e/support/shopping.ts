@@ -5,7 +5,7 @@ import { toNextPage } from './pages';
 export const addToCartButton = (page: Page, title: string): Locator =>
   page.getByRole('button', { name: `Add to cart: ${title}`, exact: true });
 
-/** Presses "Add to cart" for the product and waits for the page it leads to (the cart, or the login page). */
+/** Presses "Add to cart" for the product and waits for the page it leads to (the page it was on again). */
 export async function addToCart(page: Page, title: string): Promise<void> {
   await toNextPage(page, () => addToCartButton(page, title).click());
 }
@@ -44,7 +44,14 @@ async function rowsOf(table: Locator): Promise<TableRow[]> {
     const [product = '', price = '', quantity = '', subtotal = ''] = (await row.getByRole('cell').allInnerTexts()).map(
       (text) => text.trim(),
     );
-    rows.push({ product, price, quantity, subtotal });
+    // A cart line's quantity sits between its − and + buttons.
+    const count = row.getByTestId('cart-quantity');
+    rows.push({
+      product,
+      price,
+      quantity: (await count.count()) ? (await count.innerText()).trim() : quantity,
+      subtotal,
+    });
   }
   return rows;
 }
@@ -66,6 +73,18 @@ export async function orders(page: Page): Promise<{ rows: TableRow[]; total: str
     });
   }
   return result;
+}
+
+/** Opens the cart through the navigation's "Cart" link (named with its count, if any). */
+export async function openCart(page: Page): Promise<void> {
+  await toNextPage(page, () =>
+    page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Cart/ }).click(),
+  );
+}
+
+/** Presses a cart line's − or + button ("One less …", "One more …") and waits for the cart again. */
+export async function changeQuantity(page: Page, title: string, change: 'One less' | 'One more'): Promise<void> {
+  await toNextPage(page, () => page.getByRole('button', { name: `${change} ${title}`, exact: true }).click());
 }
 
 /** The number the navigation shows next to "Cart", or null when it shows none. */
