@@ -21,8 +21,8 @@ export interface Lifetimes {
 
 /**
  * What JSON (and so express-session's MemoryStore) makes of a value that not every server stores:
- * NaN, ±Infinity and an invalid Date become null (FerretDB drops the connection on a NaN and
- * refuses infinities). Plain objects and arrays are copied; anything else (an ObjectId, a Date) is
+ * NaN, ±Infinity and an invalid Date become null (some MongoDB-wire servers drop the connection on
+ * a NaN and refuse infinities). Plain objects and arrays are copied; anything else (an ObjectId, a Date) is
  * left to the driver.
  */
 function storable(value: unknown, path: Set<object>): unknown {

@@ -12,11 +12,11 @@
  *   creation time to `set`/`touch` (createSession carries it onto req.session).
  * - set: the base upserts every write, so a request in flight brought a session back after a
  *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
- *   Its values are stored as JSON would keep them (FerretDB refuses NaN).
+ *   Its values are stored as JSON would keep them (not every server accepts NaN).
  * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
  * - every read and write of one session filters on `_id` alone, deciding liveness on the document
- *   it read: FerretDB 1.24 narrows no other filter (a write with `{ _id, expires }` read and matched
- *   every session in its own process), and mongo-java-server only then uses its `_id` index.
+ *   it read: some servers narrow no other filter (a write with `{ _id, expires }` scanned every
+ *   session on one of our test servers), and `_id` alone is the filter every server indexes.
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
  * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
  * Every write's callback is called, whatever the driver resolves to.
@@ -159,8 +159,8 @@ export class MongoSessionStore extends MongoDBStore {
   /**
    * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
    * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one filter
-   * that FerretDB 1.24 narrows (anything more is matched document by document in its own process)
-   * and that mongo-java-server answers from its index.
+   * every MongoDB-wire server narrows (docs/database.md: one of the test servers matches anything
+   * more document by document).
    */
   private async update(
     sid: string,
