@@ -1,7 +1,7 @@
 /** A logout is final (SECURITY.md fact 6): no write of a request in flight brings a session back. */
 import request from 'supertest';
 import type { MongoSessionStore } from '../../src/sessions';
-import { PASSWORD, csrfToken, loggedInAgent, sessionCookie, uniqueEmail } from '../helpers/http';
+import { PASSWORD, csrfToken, loggedInAgent, sessionCookie, uniqueEmail, type Agent } from '../helpers/http';
 import { useAppOn, useTestDatabase } from '../helpers/testApp';
 import { useControlledClock } from './support/clock';
 import { appSessions, newSid, sessionData, sidOf, useTestStore } from './support/store';
@@ -23,17 +23,24 @@ describe('a logout racing a request that modifies the session', () => {
     return { saveStarted, release, restore: () => spy.mockRestore() };
   }
 
-  it('stays logged out after a logout in another tab (SECURITY.md fact 6)', async () => {
-    const { app, store } = testApp();
-    const { agent } = await loggedInAgent(app);
+  /**
+   * Signing up another account queues a flash message in this session; the next page consumes it,
+   * which modifies the session and so saves it at the end of that request. Resolves to the token used.
+   */
+  async function queueMessage(agent: Agent): Promise<string> {
     const _csrf = await csrfToken(agent, '/account');
-    // Signing up another account queues a flash message in this session; the next page consumes it,
-    // which modifies the session and so saves it at the end of that request.
     await agent
       .post('/signup')
       .type('form')
       .send({ _csrf, email: uniqueEmail(), password: PASSWORD, confirmPassword: PASSWORD })
       .expect(302);
+    return _csrf;
+  }
+
+  it('stays logged out after a logout in another tab (SECURITY.md fact 6)', async () => {
+    const { app, store } = testApp();
+    const { agent } = await loggedInAgent(app);
+    const _csrf = await queueMessage(agent);
     const cookie = sessionCookie(agent);
     const sid = sidOf(agent);
 
@@ -63,13 +70,7 @@ describe('a logout racing a request that modifies the session', () => {
   it('stays signed out after a sign-out everywhere', async () => {
     const { app, store } = testApp();
     const { agent, user } = await loggedInAgent(app);
-    // A message queued in this session: the next page consumes it, a modification saved at its end.
-    const _csrf = await csrfToken(agent, '/account');
-    await agent
-      .post('/signup')
-      .type('form')
-      .send({ _csrf, email: uniqueEmail(), password: PASSWORD, confirmPassword: PASSWORD })
-      .expect(302);
+    await queueMessage(agent);
     const cookie = sessionCookie(agent);
     const sid = sidOf(agent);
 
