@@ -166,7 +166,8 @@ export async function capacityRuns(uri: string): Promise<CapacityLevel[]> {
     }
     return results;
   } finally {
-    await Promise.all(levels.map((l) => l.app.stop()));
+    // FerretDB 1.24 crashed (SIGBUS) when a database was dropped under updates still running.
+    await Promise.all(levels.map((l) => quiesce(l.app).then(() => l.app.stop())));
     for (const u of uris.slice(1))
       await database(new ConnectionString(u).pathname.slice(1))
         .dropDatabase()
