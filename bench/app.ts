@@ -15,11 +15,17 @@ import { benchConfig } from './benchConfig';
 import { CommandCounter, type MonitoredClient } from '../support/commandCounter';
 import { openStore, type StoreName } from './stores';
 
-export type ParentMessage = { type: 'take' } | { type: 'stop' };
+export type ParentMessage = { type: 'take' } | { type: 'busy' } | { type: 'stop' };
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'counts'; counts: Record<string, number> }
+  | { type: 'busy'; requests: number; commands: number }
   | { type: 'failed'; message: string };
+
+/** Both driver copies' MongoClient, for the command monitoring events counted here. */
+interface InFlightClient {
+  on(event: 'commandStarted' | 'commandSucceeded' | 'commandFailed', listener: () => void): unknown;
+}
 
 function send(message: ChildMessage) {
   process.send?.(message);
@@ -44,12 +50,25 @@ async function main() {
 
   const app = createApp({ config, sessionStore: opened.store, logger });
   const server = http.createServer(app);
+  // What is still being worked on: requests without a response yet, commands without an answer.
+  const busy = { requests: 0, commands: 0 };
+  server.on('request', (_req, res) => {
+    busy.requests += 1;
+    res.once('close', () => (busy.requests -= 1));
+  });
+  const clients = [mongoose.connection.getClient(), opened.client] as Array<InFlightClient | undefined>;
+  for (const client of clients) {
+    client?.on('commandStarted', () => (busy.commands += 1));
+    client?.on('commandSucceeded', () => (busy.commands -= 1));
+    client?.on('commandFailed', () => (busy.commands -= 1));
+  }
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   counter.take();
 
   process.on('message', (message: ParentMessage) => {
     if (message.type === 'take') send({ type: 'counts', counts: counter.take() });
+    if (message.type === 'busy') send({ type: 'busy', ...busy });
     if (message.type === 'stop') {
       // Requests still in flight finish first; then the databases close.
       const closeDatabases = () =>

@@ -108,16 +108,16 @@ export async function measuredRun(
 }
 
 /**
- * Waits until the app has sent no database command for half a second (at most `limitMs`): logins
- * that autocannon abandoned at the end of a run are still queued for bcrypt and would otherwise
- * run into the next measurement.
+ * Waits (at most `limitMs`) until the app has no request left unanswered and no database command
+ * left unanswered: requests that autocannon abandoned at the end of a run (logins queued for
+ * bcrypt, pages waiting on a slow server) would otherwise load the server during the next run.
  */
-export async function quiesce(app: AppProcess, limitMs = 60_000): Promise<void> {
+export async function quiesce(app: AppProcess, limitMs = 120_000): Promise<void> {
   const deadline = Date.now() + limitMs;
-  await app.take();
   while (Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    if (Object.keys(await app.take()).length === 0) return;
+    const { requests, commands } = await app.busy();
+    if (requests === 0 && commands === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

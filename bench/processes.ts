@@ -62,6 +62,13 @@ export class AppProcess {
     return (await answer).counts;
   }
 
+  /** Requests the app has not answered yet and database commands not answered yet. */
+  async busy(): Promise<{ requests: number; commands: number }> {
+    const answer = onceMessage<Extract<ChildMessage, { type: 'busy' }>>(this.child, 'busy');
+    this.child.send({ type: 'busy' } satisfies ParentMessage);
+    return answer;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
