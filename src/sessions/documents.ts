@@ -76,3 +76,12 @@ export function expiryOf(data: SessionData, now: number, createdAt: number | und
   const idle = Number.isNaN(cookieExpires) ? now + lifetimes.defaultIdleMs : cookieExpires;
   return new Date(createdAt === undefined ? idle : Math.min(idle, createdAt + lifetimes.absoluteTtlMs));
 }
+
+/** The session data as express-session compares it: without the cookie, which every request renews. */
+export const withoutCookie = (stored: SessionData) => JSON.stringify({ ...stored, cookie: undefined });
+
+/** Whether an update's result says that it found the document (anything unexpected says no). */
+export const matched = (result: { matchedCount?: unknown } | null | undefined) =>
+  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
+
+export const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;

@@ -26,7 +26,8 @@ import type { Request } from 'express';
 import session from 'express-session';
 import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection } from 'mongodb';
-import { expiryOf, isLive, serializeSession, type Lifetimes, type SessionDocument } from './documents';
+import { expiryOf, isDuplicateKey, isLive, matched, serializeSession, withoutCookie } from './documents';
+import type { Lifetimes, SessionDocument } from './documents';
 import { storeFailure } from './errors';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
@@ -36,15 +37,6 @@ import * as userSessions from './userSessions';
 const MongoDBStore = connectMongoDBSession(session);
 
 type Callback = (err?: unknown) => void;
-
-/** Whether an update's result says that it found the document (anything unexpected says no). */
-const matched = (result: { matchedCount?: unknown } | null | undefined) =>
-  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
-
-/** The session data as express-session compares it: without the cookie, which every request renews. */
-const withoutCookie = (stored: session.SessionData) => JSON.stringify({ ...stored, cookie: undefined });
 
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
