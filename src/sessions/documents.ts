@@ -21,9 +21,9 @@ export interface Lifetimes {
 
 /**
  * What JSON (and so express-session's MemoryStore) makes of a value that not every server stores:
- * NaN, ±Infinity and an invalid Date become null (FerretDB drops the connection on a NaN and
- * refuses infinities). Plain objects and arrays are copied; anything else (an ObjectId, a Date) is
- * left to the driver.
+ * NaN, ±Infinity and an invalid Date become null (the offline test server drops the connection on
+ * a NaN and refuses infinities). Plain objects and arrays are copied; anything else (an ObjectId, a
+ * Date) is left to the driver.
  */
 function storable(value: unknown, path: Set<object>): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;

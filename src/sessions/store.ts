@@ -12,11 +12,11 @@
  *   creation time to `set`/`touch` (createSession carries it onto req.session).
  * - set: the base upserts every write, so a request in flight brought a session back after a
  *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
- *   Its values are stored as JSON would keep them (FerretDB refuses NaN).
+ *   Its values are stored as JSON would keep them (not every server stores a NaN).
  * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
  * - every read and write of one session filters on `_id` alone, deciding liveness on the document
- *   it read: FerretDB 1.24 narrows no other filter (a write with `{ _id, expires }` read and matched
- *   every session in its own process), and mongo-java-server only then uses its `_id` index.
+ *   it read: some servers narrow no other filter to their `_id` lookup and scan every session
+ *   instead (README.md, "Stored sessions: 100 against 20 000").
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
  * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
  * Every write's callback is called, whatever the driver resolves to.
@@ -150,9 +150,8 @@ export class MongoSessionStore extends MongoDBStore {
 
   /**
    * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
-   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one filter
-   * that FerretDB 1.24 narrows (anything more is matched document by document in its own process)
-   * and that mongo-java-server answers from its index.
+   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one
+   * filter that every server answers from its `_id` lookup (see the header).
    */
   private async update(
     sid: string,
