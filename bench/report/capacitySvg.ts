@@ -29,10 +29,12 @@ export function capacityChart(r: Results): string {
     levels.forEach((level, i) => {
       const s = level.scenarios[scenario];
       const w = ((s?.rps ?? 0) / max) * barMax;
+      const answered = s?.runs.some((run) => run.responses > 0);
+      const label = answered ? `${fmt(s?.rps ?? NaN, 1)} req/s, p50 ${s?.p50} ms` : 'none answered within a run';
       out.push(
         `<text x="${left + 230}" y="${y + rowHeight / 2 + 4}" text-anchor="end">${level.sessions} sessions</text>`,
         `<rect x="${left + 240}" y="${y + 3}" width="${Math.max(1, w).toFixed(1)}" height="${rowHeight - 6}" fill="${LEVEL_COLORS[i % 2]}"/>`,
-        `<text x="${(left + 246 + w).toFixed(1)}" y="${y + rowHeight / 2 + 4}">${fmt(s?.rps ?? NaN, 1)} req/s, p50 ${s?.p50 ?? '–'} ms</text>`,
+        `<text x="${(left + 246 + w).toFixed(1)}" y="${y + rowHeight / 2 + 4}">${label}</text>`,
       );
       y += rowHeight;
     });

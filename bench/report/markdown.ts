@@ -54,8 +54,15 @@ function capacityTable(r: Results): string {
       const s = level.scenarios[scenario];
       if (!s || !first) return;
       const p = s.perRequest;
+      const name = i === 0 ? `${scenario} ${SCENARIOS[scenario]}` : '';
+      const versus = (text: string) => (i === 0 ? '–' : text);
+      // Every request took longer than a run: the run ended with none answered.
+      const answered = s.runs.some((run) => run.responses > 0);
+      const timing = answered
+        ? `${fmt(s.rps, 1)} | ${s.p50} | ${s.p99} | ${versus(`${fmt(first.rps / s.rps, 2)}×`)} | ${versus(`${fmt(s.p50 / Math.max(1, first.p50), 2)}×`)}`
+        : `0 | none answered within a run | – | ${versus('∞')} | –`;
       rows.push(
-        `| ${i === 0 ? `${scenario} ${SCENARIOS[scenario]}` : ''} | ${level.sessions} | ${fmt(s.rps, 1)} | ${s.p50} | ${s.p99} | ${i === 0 ? '–' : `${fmt(first.rps / s.rps, 2)}×`} | ${i === 0 ? '–' : `${fmt(s.p50 / Math.max(1, first.p50), 2)}×`} | ${per(p.sessionReads)} / ${per(p.sessionWrites)} | ${s.failed} |`,
+        `| ${name} | ${level.sessions} | ${timing} | ${per(p.sessionReads)} / ${per(p.sessionWrites)} | ${s.failed} |`,
       );
     });
   }

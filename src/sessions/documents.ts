@@ -21,9 +21,9 @@ export interface Lifetimes {
 
 /**
  * What JSON (and so express-session's MemoryStore) makes of a value that not every server stores:
- * NaN, ±Infinity and an invalid Date become null (some MongoDB-wire servers drop the connection on
- * a NaN and refuse infinities). Plain objects and arrays are copied; anything else (an ObjectId, a Date) is
- * left to the driver.
+ * NaN, ±Infinity and an invalid Date become null (the offline test server drops the connection on
+ * a NaN and refuses infinities). Plain objects and arrays are copied; anything else (an ObjectId, a
+ * Date) is left to the driver.
  */
 function storable(value: unknown, path: Set<object>): unknown {
   if (typeof value === 'number') return Number.isFinite(value) ? value : null;
@@ -76,3 +76,12 @@ export function expiryOf(data: SessionData, now: number, createdAt: number | und
   const idle = Number.isNaN(cookieExpires) ? now + lifetimes.defaultIdleMs : cookieExpires;
   return new Date(createdAt === undefined ? idle : Math.min(idle, createdAt + lifetimes.absoluteTtlMs));
 }
+
+/** The session data as express-session compares it: without the cookie, which every request renews. */
+export const withoutCookie = (stored: SessionData) => JSON.stringify({ ...stored, cookie: undefined });
+
+/** Whether an update's result says that it found the document (anything unexpected says no). */
+export const matched = (result: { matchedCount?: unknown } | null | undefined) =>
+  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
+
+export const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;

@@ -12,11 +12,11 @@
  *   creation time to `set`/`touch` (createSession carries it onto req.session).
  * - set: the base upserts every write, so a request in flight brought a session back after a
  *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
- *   Its values are stored as JSON would keep them (not every server accepts NaN).
+ *   Its values are stored as JSON would keep them (not every server stores a NaN).
  * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
  * - every read and write of one session filters on `_id` alone, deciding liveness on the document
- *   it read: some servers narrow no other filter (a write with `{ _id, expires }` scanned every
- *   session on one of our test servers), and `_id` alone is the filter every server indexes.
+ *   it read: some servers narrow no other filter to their `_id` lookup and scan every session
+ *   instead (docs/performance.md, "With many sessions stored").
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
  * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
  * Every write's callback is called, whatever the driver resolves to.
@@ -26,7 +26,8 @@ import type { Request } from 'express';
 import session from 'express-session';
 import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection } from 'mongodb';
-import { expiryOf, isLive, serializeSession, type Lifetimes, type SessionDocument } from './documents';
+import { expiryOf, isDuplicateKey, isLive, matched, serializeSession, withoutCookie } from './documents';
+import type { Lifetimes, SessionDocument } from './documents';
 import { storeFailure } from './errors';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
@@ -36,15 +37,6 @@ import * as userSessions from './userSessions';
 const MongoDBStore = connectMongoDBSession(session);
 
 type Callback = (err?: unknown) => void;
-
-/** Whether an update's result says that it found the document (anything unexpected says no). */
-const matched = (result: { matchedCount?: unknown } | null | undefined) =>
-  typeof result?.matchedCount === 'number' && result.matchedCount > 0;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: unknown } | null)?.code === 11000;
-
-/** The session data as express-session compares it: without the cookie, which every request renews. */
-const withoutCookie = (stored: session.SessionData) => JSON.stringify({ ...stored, cookie: undefined });
 
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
@@ -158,9 +150,8 @@ export class MongoSessionStore extends MongoDBStore {
 
   /**
    * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
-   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one filter
-   * every MongoDB-wire server narrows (docs/database.md: one of the test servers matches anything
-   * more document by document).
+   * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one
+   * filter that every server answers from its `_id` lookup (see the header).
    */
   private async update(
     sid: string,
