@@ -194,3 +194,16 @@ describe('which database errors mean "try again later" (503)', () => {
     expect(writeRefusalReason(makeError())).toBeUndefined();
   });
 });
+
+it("answers FerretDB's SQLite busy error (writers piling up) with 503, without calling the server unable to write", () => {
+  const busy = serverError({
+    code: 1,
+    codeName: 'InternalError',
+    errmsg: '[msg_update.go:133] database is locked (5)',
+  });
+  expect(isDatabaseUnavailable(busy)).toBe(true);
+  expect(writeRefusalReason(busy)).toBeUndefined();
+  expect(isDatabaseUnavailable(serverError({ code: 1, codeName: 'InternalError', errmsg: 'something else' }))).toBe(
+    false,
+  );
+});

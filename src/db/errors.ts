@@ -180,7 +180,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
       classNamesOf(link).some((name) => UNAVAILABLE_CLASSES.has(name)) ||
       labelsOf(link).some((label) => UNAVAILABLE_LABELS.includes(label)) ||
       serverReportsOf(link).some((report) => typeof report.code === 'number' && UNAVAILABLE_CODES.has(report.code)) ||
+      serverReportsOf(link).some(isBusy) ||
       // mongoose: "Operation `users.findOne()` buffering timed out after 3000ms"
       (link.name === 'MongooseError' && /buffering timed out/.test(link.message)),
   );
+}
+
+/** FerretDB passes SQLite's SQLITE_BUSY on as an InternalError when writers pile up: busy, try again. */
+function isBusy(report: ServerReport): boolean {
+  return report.code === 1 && /database is locked|SQLITE_BUSY/i.test(messageOf(report));
 }
