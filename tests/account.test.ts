@@ -38,13 +38,18 @@ async function userOnDevices(userAgents: string[]) {
 }
 
 describe('the account page', () => {
-  it("lists the user's sessions with browser and OS, marking this device", async () => {
+  it("lists the user's sessions with browser and OS, how and from which network they signed in, marking this device", async () => {
     const { devices } = await userOnDevices([FIREFOX, SAFARI]);
     const page = await devices[0]!.get('/account');
     expect(page.status).toBe(200);
     expect(page.text).toContain('Firefox 128 on Linux');
     expect(page.text).toContain('Safari 17 on iOS');
     expect(page.text.match(/data-testid="session"/g)).toHaveLength(2);
+    // The network only (an IPv4 /24), never the address.
+    expect(
+      page.text.match(/Signed in with the password <time[^>]*>[^<]*<\/time>\s+from network 127\.0\.0\.0\/24/g),
+    ).toHaveLength(2);
+    expect(page.text).not.toContain('127.0.0.1');
     expect(page.text).toMatch(/Firefox 128 on Linux<\/strong> <span class="badge">This device/);
     // Sessions are named by a hash on the page, never by their id.
     for (const doc of await sessions().find().toArray()) expect(page.text).not.toContain(String(doc._id));

@@ -52,6 +52,7 @@ describe('remember me', () => {
     const page = await agent.get('/account');
     expect(page.status).toBe(200);
     expect(page.text).toContain(email);
+    expect(page.text).toContain('Signed in with “remember me”');
     expect(sessionIdFrom(page.headers['set-cookie'])).not.toBe(firstSid);
     expect(rememberValue(agent)).not.toBe(firstToken);
 

@@ -7,6 +7,8 @@ import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { hashPassword, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
+import { logIn, sessionUserOf } from '../middleware/login';
+import { signedInUser } from '../middleware/requireAuth';
 import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
@@ -16,7 +18,6 @@ import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, type FieldErrors } from '../validation';
-import { logIn } from './auth';
 
 export interface AccountDependencies {
   config: Config;
@@ -41,11 +42,13 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
 
   /** The user's live sessions for the page; sessions are named by a hash, never by their id. */
   async function sessionList(req: Request) {
-    const list = await sessions.sessionsOfUser(req.user!.id as string);
+    const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
     return list.map((s) => ({
       handle: hashSessionId(s.id),
       current: s.id === req.sessionID,
       device: describeUserAgent(s.userAgent),
+      place: s.place,
+      signedInWith: s.signedInWith,
       createdAt: s.createdAt,
       lastActive: s.lastActive,
     }));
@@ -67,7 +70,7 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
   }
 
   async function currentPasswordMatches(req: Request, password: string) {
-    const user = await User.findById(req.user!._id).select('+password');
+    const user = await User.findById(signedInUser(req)._id).select('+password');
     return Boolean(user && (await verifyPassword(password, user.password)));
   }
 
@@ -82,13 +85,13 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     if (!(await currentPasswordMatches(req, currentPassword))) {
       return render(req, res, 422, { password: { currentPassword: 'That is not your current password.' } });
     }
-    const user = req.user!;
+    const user = signedInUser(req);
     const hash = await hashPassword(newPassword, config.BCRYPT_COST);
     // The new epoch ends every other session, logins still in flight, and every reset link.
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
-    const ended = await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
-    await logIn(req, { _id: user.id as string, email: user.email, epoch });
+    const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
+    await logIn(req, sessionUserOf(user, epoch), 'password');
     const context = contextOf(req);
     recordEvent(res, logger, user._id, 'password-changed', { context });
     if (ended > 0) recordEvent(res, logger, user._id, 'sessions-ended', { by: 'password-change', count: ended });
@@ -103,14 +106,14 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
   /** @route POST /account/sessions/revoke — signs out one other device. */
   const postRevokeSession: RequestHandler = async (req, res) => {
     const handle: unknown = req.body?.session;
-    const target = (await sessions.sessionsOfUser(req.user!.id as string)).find(
+    const target = (await sessions.sessionsOfUser(signedInUser(req)._id.toString())).find(
       (s) => typeof handle === 'string' && hashSessionId(s.id) === handle && s.id !== req.sessionID,
     );
     if (target) {
       await new Promise<void>((resolve, reject) =>
         sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())),
       );
-      recordEvent(res, logger, req.user!._id, 'sessions-ended', { by: 'user', count: 1 });
+      recordEvent(res, logger, signedInUser(req)._id, 'sessions-ended', { by: 'user', count: 1 });
       flash(req, 'success', 'That device is signed out.');
     } else {
       flash(req, 'error', 'That session had already ended.');
@@ -121,12 +124,12 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
 
   /** @route POST /account/sessions/revoke-others — also ends logins still in flight (a new epoch). */
   const postRevokeOtherSessions: RequestHandler = async (req, res) => {
-    const user = req.user!;
+    const user = signedInUser(req);
     const epoch = await changeCredentials(user._id, user.credentialEpoch);
     if (epoch === null) return endOutdatedSession(req, res);
-    req.session.user = { _id: user.id as string, email: user.email, epoch };
+    req.session.user = sessionUserOf(user, epoch);
     await saveSession(req);
-    const ended = await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
     recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: ended });
     flash(req, 'success', ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`);
     await saveSession(req);
@@ -141,9 +144,9 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     if (!(await currentPasswordMatches(req, password))) {
       return render(req, res, 422, { delete: { password: 'That is not your password.' } });
     }
-    const user = req.user!;
+    const user = signedInUser(req);
     await deleteAccount(user);
-    await sessions.destroySessionsOfUser(user.id as string, { except: req.sessionID });
+    await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
     // Ends this session too; the new, empty one only carries the goodbye message.
     await regenerateSession(req);
     flash(req, 'info', 'Your account is deleted. Your past orders are kept for our records, without your details.');

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
 import { clearSessionCookie, cookieOptions, deviceCookieOptions, rememberCookieOptions } from '../config/session';
@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger';
 import { clientKey } from '../lib/clientAddress';
 import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { flash } from '../middleware/flash';
-import { safeReturnTo } from '../middleware/requireAuth';
+import { logIn, sessionUserOf } from '../middleware/login';
 import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { isFirstSignIn } from '../services/signup';
@@ -20,7 +20,7 @@ import { markVerified, registerOrNotify, resendVerification, verifyEmail } from 
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
 import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
-import { destroySession, regenerateSession, saveSession } from '../sessions/lifecycle';
+import { destroySession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 
 const LOGIN_FAILED = 'Invalid email or password.';
@@ -142,7 +142,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
     // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
-    const returnTo = await logIn(req, { _id: user.id as string, email: user.email, epoch: user.credentialEpoch });
+    const returnTo = await logIn(req, sessionUserOf(user), 'password');
     // A browser without this account's device cookie: tell the owner, unless this is the account's
     // very first sign-in (there is no known browser to compare with yet). One user write, only here.
     // "Remember me": a token that logs this browser back in once the session has ended.
@@ -276,21 +276,4 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     getNewPassword,
     postNewPassword,
   };
-}
-
-/**
- * Logs the visitor in under a new session id (against fixation) and resolves, with the page to go
- * to next, only once the login is stored in MongoDB: a redirect sent earlier could arrive at a page
- * that does not see the login yet.
- */
-export async function logIn(req: Request, user: { _id: string; email: string; epoch: number }): Promise<string> {
-  const returnTo = safeReturnTo(req.session.returnTo);
-  await regenerateSession(req);
-  req.session.isLoggedIn = true;
-  req.session.user = user;
-  req.session.userAgent = req.get('user-agent')?.slice(0, 300);
-  // Every login through here checked the password just now (re-authentication counts from it).
-  req.session.reauthenticatedAt = Date.now();
-  await saveSession(req);
-  return returnTo;
 }

@@ -8,7 +8,7 @@ import { User } from '../models/User';
 import { recordEvent } from '../services/activity';
 import { useRememberToken } from '../services/rememberMe';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { regenerateSession, saveSession } from '../sessions/lifecycle';
+import { logIn, sessionUserOf } from './login';
 
 interface RememberDependencies {
   config: Config;
@@ -29,12 +29,7 @@ export function restoreRememberedLogin({ config, logger, sendMail }: RememberDep
     const outcome = await useRememberToken(cookie, config.REMEMBER_ME_DAYS, req.get('user-agent'));
     if (outcome.kind === 'restored') {
       const { user } = outcome;
-      await regenerateSession(req);
-      req.session.isLoggedIn = true;
-      req.session.user = { _id: user.id as string, email: user.email, epoch: user.credentialEpoch };
-      req.session.userAgent = req.get('user-agent')?.slice(0, 300);
-      req.session.signedInWith = 'remember-me';
-      await saveSession(req);
+      await logIn(req, sessionUserOf(user), 'remember-me');
       res.cookie(name, outcome.cookie, rememberCookieOptions(config));
       recordEvent(res, logger, user._id, 'sign-in', { method: 'remember-me', context: contextOf(req) });
       return next();

@@ -9,9 +9,14 @@ export interface UserSession {
   /** The last write to the session: within one touch interval of the user's last request. */
   lastActive: Date;
   expires: Date;
-  /** `session.userAgent`, when the app stored one at login. */
+  /** `session.userAgent`, `session.place` and `session.signedInWith`, when the app stored them at login. */
   userAgent?: string;
+  place?: string;
+  signedInWith?: string;
 }
+
+/** The session fields, written by the app at login, that a list of a user's sessions shows. */
+const LISTED_FIELDS = ['userAgent', 'place', 'signedInWith'] as const;
 
 function requireUserId(userId: unknown): string {
   // An object such as { $ne: null } would match every user's sessions.
@@ -29,20 +34,32 @@ export async function sessionsOfUser(
   let docs: SessionDocument[];
   try {
     docs = await sessions
-      .find(filter, { projection: { createdAt: 1, lastModified: 1, expires: 1, 'session.userAgent': 1 } })
+      .find(filter, {
+        projection: {
+          createdAt: 1,
+          lastModified: 1,
+          expires: 1,
+          ...Object.fromEntries(LISTED_FIELDS.map((field) => [`session.${field}`, 1])),
+        },
+      })
       .toArray();
   } catch (err) {
     throw new SessionStoreError(`could not list a user's sessions: ${messageOf(err)}`);
   }
   return docs
     .map((doc): UserSession => {
-      const userAgent: unknown = (doc.session as { userAgent?: unknown } | undefined)?.userAgent;
+      // Whatever the app's session type says, a stored document holds what some version wrote.
+      const session = doc.session as Partial<Record<(typeof LISTED_FIELDS)[number], unknown>> | undefined;
+      const listed = LISTED_FIELDS.flatMap((field) => {
+        const value = session?.[field];
+        return typeof value === 'string' ? [[field, value]] : [];
+      });
       return {
         id: doc._id,
         createdAt: doc.createdAt,
         lastActive: doc.lastModified ?? doc.createdAt,
         expires: doc.expires,
-        ...(typeof userAgent === 'string' ? { userAgent } : {}),
+        ...(Object.fromEntries(listed) as Pick<UserSession, (typeof LISTED_FIELDS)[number]>),
       };
     })
     .sort((a, b) => b.lastActive.getTime() - a.lastActive.getTime());

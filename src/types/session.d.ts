@@ -15,8 +15,10 @@ declare module 'express-session' {
     userAgent: string;
     /** When the password was last entered in this session, in ms since the epoch (middleware/reauth.ts). */
     reauthenticatedAt: number;
-    /** How this session signed in, when not with the password (shown on /account). */
-    signedInWith: 'remember-me';
+    /** How this session signed in (shown on /account; absent in sessions older than this field). */
+    signedInWith: 'password' | 'remember-me';
+    /** The network the login came from (an IPv4 /24, an IPv6 /48), shown on /account. */
+    place: string;
     /** A form that asked for re-authentication first, to resubmit once the password is confirmed. */
     pendingForm: { action: string; fields: Record<string, string> };
     /** This visitor has a guest cart (a GuestCart document keyed by the session id). */
