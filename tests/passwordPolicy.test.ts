@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { breachedPasswordList } from '../src/lib/breachedPasswords';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, uniqueEmail, type Agent } from './helpers/http';
 import { resetPathIn, waitForMail } from './helpers/outbox';
@@ -82,5 +83,27 @@ describe('common passwords', () => {
     );
     expect(strong.status).toBe(302);
     expect((await logIn(request.agent(app()), email, good)).status).toBe(302);
+  });
+
+  // Leaked passwords that look random enough to a strength estimator: only the list catches them.
+  it.each(['sleepyhollow', 'Hd764nW5d7E1vb1', 'SLEEPYHOLLOW'])(
+    'refuses %s, from the list of passwords leaked elsewhere, whatever its capitals',
+    async (password) => {
+      const email = uniqueEmail('policy');
+      const response = await post(
+        request.agent(app()),
+        '/signup',
+        { email, password, confirmPassword: password },
+        '/signup',
+      );
+      expect(response.status).toBe(422);
+      expect(response.text).toContain('on a list of passwords leaked from other sites');
+    },
+  );
+
+  it('checks against at least the 100,000 most common passwords, most common first', () => {
+    const list = breachedPasswordList();
+    expect(list.length).toBeGreaterThanOrEqual(100_000);
+    expect(list.slice(0, 3)).toEqual(['123456', 'password', '12345678']);
   });
 });

@@ -1,6 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
 import { translations } from '@zxcvbn-ts/language-en';
+import { isBreachedPassword } from './breachedPasswords';
 
 /**
  * zxcvbn's score: 0 and 1 mean fewer than a million guesses by a model built from ~49,000 common
@@ -18,10 +19,14 @@ function zxcvbn(): ZxcvbnFactory {
 }
 
 /**
- * Why a new password is too easy to guess, with zxcvbn's hint, or undefined when it is fine.
+ * Why a new password is too easy to guess (it is on the list of breached passwords, or zxcvbn
+ * scores it low, then with zxcvbn's hint), or undefined when it is fine.
  * `related` are words an attacker would try for this account (the email and its parts).
  */
 export function passwordWeakness(password: string, related: string[] = []): string | undefined {
+  if (isBreachedPassword(password)) {
+    return 'This password is too common or too easy to guess. It is on a list of passwords leaked from other sites, which attackers try first.';
+  }
   const result = zxcvbn().check(password, related);
   if (result.score >= MIN_SCORE) return undefined;
   const hint = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
