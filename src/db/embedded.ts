@@ -58,7 +58,14 @@ async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedDatabase
   };
 }
 
-async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
+/**
+ * FerretDB on SQLite files under `dataDir`/ferretdb (scripts/test-db.sh serve, which builds it on
+ * the first start), on a free port of 127.0.0.1. `pid` is FerretDB's own (`serve` execs it).
+ */
+export async function startFerretDb(
+  dataDir: string,
+  logger: Logger,
+): Promise<EmbeddedDatabase & { port: number; pid: number }> {
   const port = await freePort();
   const child = spawn('bash', [TEST_DB_SCRIPT, 'serve', path.join(dataDir, 'ferretdb'), String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -83,13 +90,17 @@ async function startFerretDb(dataDir: string, logger: Logger): Promise<EmbeddedD
       announced = true;
     }
   }
+  // It accepts connections, so it was spawned: a pid is there.
+  const pid = child.pid ?? -1;
   return {
     uri: `mongodb://127.0.0.1:${port}/shop`,
     kind: 'ferretdb',
     name: 'FerretDB',
+    port,
+    pid,
     stop: async () => {
       process.removeListener('exit', killChild);
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };
