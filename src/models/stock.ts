@@ -56,7 +56,7 @@ export async function forgetStockMoves(productIds: ProductId[], orderId: string)
   await Promise.all(
     productIds.map((productId) =>
       serialized(productKey(productId), () =>
-        Product.updateOne({ _id: productId }, { $pull: { stockMoves: { $in: marks } } }),
+        Product.updateOne({ _id: productId }, { $pullAll: { stockMoves: marks } }),
       ),
     ),
   );
