@@ -166,6 +166,20 @@ describe('cancelling gives stock back', () => {
     expect([stored?.status, stored?.stockState]).toEqual(['cancelled', 'returned']);
   });
 
+  it("finishes a give-back a crash interrupted at the customer's next visit to the cart, once", async () => {
+    const kettle = await someProduct({ title: 'Interrupted Kettle', stock: 6 });
+    const { agent, user } = await customerHolding(kettle, 2);
+    await postForm(agent, '/create-order', {}, '/cart');
+    expect(await stockOf(kettle._id)).toBe(4);
+    // What a process killed right after winning the cancellation leaves: cancelled, nothing given back yet.
+    await Order.updateOne({ userId: user._id }, { $set: { status: 'cancelled', stockState: 'returning' } });
+
+    await agent.get('/cart').expect(200);
+    await agent.get('/cart').expect(200);
+    expect(await stockOf(kettle._id)).toBe(6);
+    expect((await Order.findOne({ userId: user._id }).lean())?.stockState).toBe('returned');
+  });
+
   it('returns nothing for an order placed before stock was kept', async () => {
     const old = await someProduct({ title: 'Old Stool', stock: 4 });
     const { agent, user } = await customerHolding(old, 1);
