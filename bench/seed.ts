@@ -26,6 +26,8 @@ export async function seed(): Promise<Credentials[]> {
       description: 'A product for the benchmark.',
       imageUrl: '/images/mug.svg',
       userId: seller._id,
+      // Never the limit: the load is about sessions and carts, not selling out.
+      stock: 100_000,
       createdAt: new Date(now - i * 60_000),
     })),
   );

@@ -160,6 +160,8 @@ async function main() {
         description: 'A product for the load test.',
         imageUrl: '/images/mug.svg',
         userId: seller._id,
+        // Never the limit: the load is about sessions and carts, not selling out.
+        stock: 100_000,
       })),
     );
     const productIds = products.map((product) => product.id as string);

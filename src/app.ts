@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
 import { accountRoutes, notMeRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
+import { LOW_STOCK, stockLabel } from './models/Product';
 import { devRoutes } from './routes/dev';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
@@ -68,6 +69,8 @@ function baseApp(config: Config, logger: Logger): Express {
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
   app.locals.formatPrice = formatPrice;
+  app.locals.stockLabel = stockLabel;
+  app.locals.lowStock = LOW_STOCK;
   app.locals.categories = config.PRODUCT_CATEGORIES;
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
@@ -141,7 +144,15 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   app.use(csrf.exposeToken);
   app.use(csrf.protection);
 
-  app.use(shopRoutes({ perPage: config.PRODUCTS_PER_PAGE, categories: config.PRODUCT_CATEGORIES }));
+  app.use(
+    shopRoutes({
+      perPage: config.PRODUCTS_PER_PAGE,
+      categories: config.PRODUCT_CATEGORIES,
+      sendMail: mailer,
+      logger,
+      appUrl: config.APP_URL,
+    }),
+  );
   app.use(
     ordersRoutes({
       sendMail: mailer,

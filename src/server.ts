@@ -8,7 +8,7 @@ import { startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from
 import { armCrashPoint } from './lib/faults';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
-import { dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
+import { countStockOfOlderProducts, dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
 import { Product } from './models/Product';
 import { runPrimary } from './runtime/cluster';
 import { connectWithRetry } from './runtime/connect';
@@ -107,6 +107,12 @@ async function main() {
   }
   await dropReplacedIndexes().catch((err: unknown) => logger.warn({ err }, 'could not drop replaced indexes'));
   await indexProductsForSearch().catch((err: unknown) => logger.warn({ err }, 'could not index products for search'));
+  await countStockOfOlderProducts()
+    .then((uncounted) => {
+      if (uncounted > 0)
+        logger.warn({ uncounted }, 'products without a stock count are out of stock until an admin enters one');
+    })
+    .catch((err: unknown) => logger.warn({ err }, 'could not give older products a stock count'));
   await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
     logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
   );

@@ -13,6 +13,7 @@ const validProduct = {
   imageUrl: '/images/board.svg',
   description: 'Turned from a single piece of walnut.',
   category: 'kitchen',
+  stock: '12',
 };
 
 describe('admin product management', () => {
@@ -23,6 +24,7 @@ describe('admin product management', () => {
 
     const product = await Product.findOne({ title: 'Walnut Bowl' });
     expect(product?.priceCents).toBe(4250);
+    expect(product?.stock).toBe(12);
     expect(product?.userId.equals(user._id)).toBe(true);
     expect((await agent.get('/admin/products')).text).toContain('Walnut Bowl');
     expect((await request(app()).get(`/products/${product?.id}`)).text).toContain('$42.50');
@@ -59,6 +61,11 @@ describe('admin product management', () => {
       'Use a web address',
     ],
     ['a short description', { description: 'tiny' }, 'description', 'The description needs 5 to 1000 characters.'],
+    ['no stock', { stock: '' }, 'stock', 'Enter the stock as a whole number from 0 to 100,000.'],
+    ['a negative stock', { stock: '-1' }, 'stock', 'whole number from 0 to 100,000'],
+    ['a fractional stock', { stock: '2.5' }, 'stock', 'whole number from 0 to 100,000'],
+    ['a stock over 100,000', { stock: '100001' }, 'stock', 'whole number from 0 to 100,000'],
+    ['a stock that is not a number', { stock: 'lots' }, 'stock', 'whole number from 0 to 100,000'],
     ['a description over 1000 characters', { description: 'x'.repeat(1001) }, 'description', '5 to 1000'],
   ])('refuses %s with 422, the error next to its field, and the values kept', async (_, override, field, message) => {
     const { agent } = await loggedInAdmin(app());

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { Order, orderNumber } from '../src/models/Order';
 import { pdfText } from '../support/pdfText';
 import { loggedInAdmin, loggedInAgent, type Agent } from './helpers/http';
-import { waitForMail } from './helpers/outbox';
+import { waitForMails } from './helpers/outbox';
 import { postForm, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
@@ -61,7 +61,8 @@ describe('status changes', () => {
     const { agent, order, path, email } = await customerWithOrder();
     const admin = await loggedInAdmin(app());
     expect((await setStatus(admin.agent, order.id, 'shipped')).headers.location).toBe('/admin/orders');
-    expect(await waitForMail(email)).toContain(`Your order ${orderNumber(order)} is on its way.`);
+    // The second mail: the first said the order was placed.
+    expect((await waitForMails(email, 2))[1]).toContain(`Your order ${orderNumber(order)} is on its way.`);
     expect((await setStatus(admin.agent, order.id, 'delivered')).status).toBe(302);
 
     const stored = await Order.findById(order._id).lean();

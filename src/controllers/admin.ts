@@ -3,9 +3,11 @@ import { matchedData } from 'express-validator';
 import { amountText, parseAmount } from '../lib/money';
 import { redirectWith } from '../middleware/flash';
 import { signedInUser } from '../middleware/requireAuth';
-import { Product, type ProductDocument } from '../models/Product';
+import { MAX_STOCK, Product, type ProductDocument } from '../models/Product';
+import { withProductLocked } from '../models/stock';
 import { adminProductPage, deleteProduct, findProduct, parsePageParam } from '../services/products';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
+import { parseStock } from '../validation/product';
 
 interface ProductForm {
   title: string;
@@ -13,19 +15,31 @@ interface ProductForm {
   imageUrl: string;
   description: string;
   category: string;
+  stock: string;
+  /** The stock when the edit form was opened: unchanged, the count is left as orders made it since. */
+  stockShown: string;
 }
 
-const emptyForm: ProductForm = { title: '', price: '', imageUrl: '', description: '', category: '' };
+const emptyForm: ProductForm = {
+  title: '',
+  price: '',
+  imageUrl: '',
+  description: '',
+  category: '',
+  stock: '',
+  stockShown: '',
+};
 
 function formOf(product: ProductDocument): ProductForm {
   const { title, imageUrl, description, category = '' } = product;
-  return { title, imageUrl, description, category, price: amountText(product.priceCents) };
+  const stock = String(product.stock);
+  return { title, imageUrl, description, category, price: amountText(product.priceCents), stock, stockShown: stock };
 }
 
 /** Only these fields reach the model (no mass assignment); the price becomes whole cents. */
 function fieldsFrom(req: Request) {
-  const { title, price, imageUrl, description, category } = matchedData<ProductForm>(req);
-  return { title, imageUrl, description, category, priceCents: parseAmount(price)! };
+  const { title, price, imageUrl, description, category, stock } = matchedData<ProductForm>(req);
+  return { title, imageUrl, description, category, priceCents: parseAmount(price)!, stock: parseStock(stock)! };
 }
 
 function renderForm(
@@ -37,6 +51,7 @@ function renderForm(
   res.status(status).render('admin/edit-product', {
     title: editing ? 'Edit product' : 'Add a product',
     editing,
+    maxStock: MAX_STOCK,
     errors: {},
     ...locals,
   });
@@ -51,6 +66,8 @@ function submitted(req: Request): ProductForm {
     imageUrl: formValue(body.imageUrl),
     description: formValue(body.description),
     category: formValue(body.category),
+    stock: formValue(body.stock),
+    stockShown: formValue(body.stockShown),
   };
 }
 
@@ -98,8 +115,12 @@ export function adminController() {
     const product = await findProduct(req.body?.productId);
     const errors = fieldErrors(req);
     if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
-    product.set({ ...fieldsFrom(req), updatedBy: signedInUser(req)._id });
-    await product.save();
+    const { stock, ...fields } = fieldsFrom(req);
+    // A stock left as the form showed it is not a new count: orders may have taken some since.
+    const counted = String(stock) === formValue(req.body?.stockShown) ? {} : { stock };
+    product.set({ ...fields, ...counted, updatedBy: signedInUser(req)._id });
+    // The save must not interleave with an order's stock move (where the server needs a lock).
+    await withProductLocked(product._id, () => product.save());
     await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
   };
 

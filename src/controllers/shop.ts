@@ -2,16 +2,30 @@ import type { RequestHandler } from 'express';
 import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
 import { formIdOf } from '../lib/formIds';
+import { afterResponse } from '../lib/afterResponse';
 import { HttpError, notFound } from '../lib/HttpError';
+import type { Logger } from '../lib/logger';
+import type { SendMail } from '../lib/mailer';
+import { cartOwnerOf } from '../middleware/cartOwner';
 import { flash } from '../middleware/flash';
 import { MAX_QUANTITY, itemCount } from '../models/cartItems';
-import { Order, lineTotal, orderNumber } from '../models/Order';
+import { Order, lineTotal, orderNumber, type OrderDocument } from '../models/Order';
 import { queryTermsOf } from '../models/searchTerms';
-import { addToCart, cartLines, cartTotal, currentCartItems, removeFromCart, setCartQuantity } from '../services/cart';
+import {
+  OutOfStockError,
+  addToCart,
+  cartLines,
+  cartTotal,
+  currentCartItems,
+  removeFromCart,
+  setCartQuantity,
+} from '../services/cart';
 import { cartFingerprint } from '../services/cartCheck';
 import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
+import { orderPlacedMail } from '../services/orderMail';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
-import { safeReturnTo } from '../middleware/requireAuth';
+import { ShortStockError } from '../services/stock';
+import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
 import { saveSession } from '../sessions/lifecycle';
 
 const MAX_QUERY_LENGTH = 100;
@@ -56,7 +70,16 @@ function productsHref({ q, category, page }: { q: string; category?: string; pag
   return search ? `/products?${search}` : '/products';
 }
 
-export function shopController({ perPage, categories }: { perPage: number; categories: Category[] }) {
+export interface ShopDependencies {
+  perPage: number;
+  categories: Category[];
+  sendMail: SendMail;
+  logger: Logger;
+  /** For the link in the order-placed mail. */
+  appUrl: string;
+}
+
+export function shopController({ perPage, categories, sendMail, logger, appUrl }: ShopDependencies) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
     // The home page shows no page numbers: no count needed.
@@ -95,7 +118,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
 
   /** @route GET /cart */
   const getCart: RequestHandler = async (req, res) => {
-    const { items, settled } = await currentCartItems(req);
+    const { items, settled } = await currentCartItems(cartOwnerOf(req));
     if (settled > 0) {
       flash(req, 'success', 'Your last order went through after all: its items are in Your orders, not here.');
       // The navigation's count was taken before.
@@ -128,19 +151,28 @@ export function shopController({ perPage, categories }: { perPage: number; categ
   const postCart: RequestHandler = async (req, res) => {
     const formId = formIdOf(req.body?.formId);
     const product = await findProduct(req.body?.productId);
-    await addToCart(req, product._id, formId);
-    flash(req, 'success', `Added “${product.title}” to your cart.`);
-    await saveSession(req);
     // Back to the page of the form (its `returnTo`, a path of ours), with the confirmation.
     const returnTo: unknown = req.body?.returnTo;
-    res.redirect(returnTo === undefined ? '/cart' : safeReturnTo(returnTo));
+    const back = returnTo === undefined ? '/cart' : safeReturnTo(returnTo);
+    try {
+      await addToCart(cartOwnerOf(req), product, formId);
+    } catch (err) {
+      if (!(err instanceof OutOfStockError)) throw err;
+      flash(req, 'error', err.message);
+      await saveSession(req);
+      return res.redirect(back);
+    }
+    if (!req.user) req.session.hasGuestCart = true;
+    flash(req, 'success', `Added “${product.title}” to your cart.`);
+    await saveSession(req);
+    res.redirect(back);
   };
 
   /** @route POST /cart-update — sets the quantity (`quantity`, 0–99; 0 removes) of the line `productId`. */
   const postCartUpdate: RequestHandler = async (req, res) => {
     const productId = cartProductIdOf(req.body?.productId);
     const quantity = quantityOf(req.body?.quantity);
-    await setCartQuantity(req, productId, quantity);
+    await setCartQuantity(cartOwnerOf(req), productId, quantity);
     flash(req, 'success', quantity === 0 ? 'Removed the item from your cart.' : 'Updated the quantity.');
     await saveSession(req);
     res.redirect('/cart');
@@ -152,7 +184,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
   /** @route POST /cart-delete-item */
   const postCartDeleteItem: RequestHandler = async (req, res) => {
     const productId = cartProductIdOf(req.body?.productId);
-    await removeFromCart(req, productId);
+    await removeFromCart(cartOwnerOf(req), productId);
     flash(req, 'success', 'Removed the item from your cart.');
     await saveSession(req);
     res.redirect('/cart');
@@ -164,13 +196,23 @@ export function shopController({ perPage, categories }: { perPage: number; categ
    */
   const postOrder: RequestHandler = async (req, res) => {
     const seenCart: unknown = req.body?.seenCart;
+    let order: OrderDocument;
     try {
-      await placeOrder(req.user!, { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
+      order = await placeOrder(signedInUser(req), { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
     } catch (err) {
-      if (!(err instanceof EmptyCartError || err instanceof CartChangedError)) throw err;
+      if (!(err instanceof EmptyCartError || err instanceof CartChangedError || err instanceof ShortStockError)) {
+        throw err;
+      }
       flash(req, 'error', err.message);
       await saveSession(req);
       return res.redirect('/cart');
+    }
+    const { email } = order;
+    // After the response, like every mail: a failing mail server is logged, never an error page.
+    if (email) {
+      afterResponse(res, logger, 'could not send an order-placed mail', () =>
+        sendMail({ to: email, ...orderPlacedMail(order, appUrl) }),
+      );
     }
     flash(req, 'success', 'Thank you! Your order is placed.');
     await saveSession(req);
@@ -179,7 +221,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
 
   /** @route GET /orders — the user's own orders, newest first. */
   const getOrders: RequestHandler = async (req, res) => {
-    const orders = await Order.find({ userId: req.user!._id }).sort({ createdAt: -1 });
+    const orders = await Order.find({ userId: signedInUser(req)._id }).sort({ createdAt: -1 });
     res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber });
   };
 

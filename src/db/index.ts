@@ -8,5 +8,5 @@ export { connectMongoose, driverOptions, isDatabaseConnected, pingDatabase, type
 export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
 export { DatabaseBusyError, RETRY_AFTER_SECONDS, isDatabaseUnavailable, writeRefusalReason } from './errors';
 export { expireDocuments, startExpirySweeper, sweepExpiredDocuments, type ExpiringCollection } from './expiry';
-export { serialized } from './serialized';
+export { exclusive, serialized } from './serialized';
 export { checkWrites, noteDatabaseError, WRITE_PROBE_COLLECTION, type WriteHealth } from './writeHealth';

@@ -61,9 +61,22 @@ async function takeLock(db: mongo.Db, key: string, token: string, giveUpAfterMs:
 export async function serialized<T>(
   key: string,
   change: () => Promise<T>,
-  { giveUpAfterMs = GIVE_UP_AFTER_MS, db = mongoose.connection.db } = {},
+  options: { giveUpAfterMs?: number; db?: mongo.Db } = {},
 ): Promise<T> {
   if (serverCapabilities().atomicUpdates) return change();
+  return exclusive(key, change, options);
+}
+
+/**
+ * Runs `work` holding the lock document for `key`, on every server: for work made of several
+ * writes (each atomic on its own) that two requests must not interleave, such as one order's
+ * stock moves. A lock left by a killed process is free again once its lease runs out.
+ */
+export async function exclusive<T>(
+  key: string,
+  work: () => Promise<T>,
+  { giveUpAfterMs = GIVE_UP_AFTER_MS, db = mongoose.connection.db }: { giveUpAfterMs?: number; db?: mongo.Db } = {},
+): Promise<T> {
   if (!db) throw new Error('not connected to the database');
   const token = randomUUID();
   await takeLock(db, key, token, giveUpAfterMs);
@@ -73,7 +86,7 @@ export async function serialized<T>(
       .catch(() => undefined);
   }, RENEW_EVERY_MS);
   try {
-    return await change();
+    return await work();
   } finally {
     clearInterval(renew);
     // If this fails the lease runs out on its own.

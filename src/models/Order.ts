@@ -24,6 +24,14 @@ export interface StatusChange {
   by: { userId: Types.ObjectId | null; email: string | null; role: 'customer' | 'admin' };
 }
 
+/**
+ * Where an order's stock move stands (services/stock.ts): `taking` from the products when it is
+ * written, `taken` once every line is; `returning` when it is cancelled, `returned` once every line
+ * is back. Unset on orders placed before stock was kept: they took none, so give none back.
+ */
+export const STOCK_STATES = ['taking', 'taken', 'returning', 'returned'] as const;
+export type StockState = (typeof STOCK_STATES)[number];
+
 export interface OrderFields {
   /** Shown to people (FG-00042): a sequence across all instances, never reused. */
   number: number;
@@ -41,6 +49,7 @@ export interface OrderFields {
   cartVersion?: number;
   /** Whether the ordered items have been taken out of the cart (see services/checkout.ts). */
   cartSettled: boolean;
+  stockState?: StockState;
   createdAt: Date;
 }
 
@@ -80,6 +89,7 @@ const orderSchema = new Schema<OrderFields>(
     totalCents: { type: Number, required: true },
     cartVersion: { type: Number },
     cartSettled: { type: Boolean, default: false },
+    stockState: { type: String, enum: STOCK_STATES },
   },
   { timestamps: { createdAt: true, updatedAt: false } },
 );

@@ -9,6 +9,17 @@ export interface ProductFields {
   imageUrl: string;
   /** A category's slug (the list is configured: PRODUCT_CATEGORIES); unset on older products. */
   category?: string;
+  /**
+   * How many the shop has to sell (0 to MAX_STOCK). Orders take from it and cancellations give back
+   * through conditional `$inc`s (models/stock.ts); an admin's form sets it.
+   */
+  stock: number;
+  /**
+   * The stock moves applied to this product and not yet forgotten (`take:<orderId>`,
+   * `return:<orderId>`), written in the same update as their `$inc`: a move retried after a crash
+   * finds its marker and is not applied twice. Never shown.
+   */
+  stockMoves?: string[];
   /** Kept by the model from the title and description (see searchTerms.ts); never shown. */
   searchTerms: string[];
   /** The admin who added it. */
@@ -17,6 +28,17 @@ export interface ProductFields {
   updatedBy?: Types.ObjectId;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The most an admin may enter as a product's stock. */
+export const MAX_STOCK = 100_000;
+/** At or below this, a product says "Only N left". */
+export const LOW_STOCK = 5;
+
+/** What a product card and page say about the stock. */
+export function stockLabel(stock: number): string {
+  if (stock <= 0) return 'Out of stock';
+  return stock <= LOW_STOCK ? `Only ${stock} left` : 'In stock';
 }
 
 type ProductModel = Model<ProductFields>;
@@ -29,6 +51,9 @@ const productSchema = new Schema<ProductFields, ProductModel>(
     description: { type: String, required: true, trim: true, maxlength: 1000 },
     imageUrl: { type: String, required: true },
     category: { type: String, trim: true, maxlength: 60 },
+    // Products stored before stock existed get 0 at start (models/migrations.ts): nobody counted them.
+    stock: { type: Number, required: true, default: 0, min: 0, max: MAX_STOCK, validate: Number.isInteger },
+    stockMoves: { type: [String], default: undefined, select: false },
     searchTerms: { type: [String], default: [], select: false },
     userId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     updatedBy: { type: Schema.Types.ObjectId, ref: 'User' },

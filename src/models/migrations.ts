@@ -39,3 +39,13 @@ export async function indexProductsForSearch(): Promise<number> {
   }
   return unindexed.length;
 }
+
+/**
+ * Gives products stored before stock existed a count of 0 ("Out of stock"): nobody has counted
+ * them, and selling what the shop may not have is worse than an admin entering the count. Resolves
+ * to how many it changed (server.ts logs them).
+ */
+export async function countStockOfOlderProducts(): Promise<number> {
+  const result = await Product.updateMany({ stock: trusted({ $exists: false }) }, { $set: { stock: 0 } });
+  return result.modifiedCount;
+}

@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { shopController } from '../controllers/shop';
+import { shopController, type ShopDependencies } from '../controllers/shop';
 import { requireAuth, requireAuthReturningTo } from '../middleware/requireAuth';
 
-export function shopRoutes(options: Parameters<typeof shopController>[0]): Router {
+export function shopRoutes(options: ShopDependencies): Router {
   const shop = shopController(options);
   const router = Router();
   router.get('/', shop.getIndex);

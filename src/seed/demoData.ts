@@ -72,6 +72,10 @@ const DEMO_PRODUCTS = [
   ['Knitted Beanie', 2400, 'beanie', 'clothing-bags', 'Merino wool beanie with a turned-up cuff and a pompom.'],
 ] as const;
 
+/** How many of each demo product the shop has: most in stock, one running low, one sold out. */
+const DEMO_STOCK: Record<string, number> = { 'Enamel Teapot': 3, 'Knitted Beanie': 0 };
+const DEMO_STOCK_DEFAULT = 25;
+
 /** The account with this email, created with `role` if it does not exist (an existing one is left as it is). */
 async function demoAccount(login: { email: string; password: string }, role: Role, bcryptCost: number) {
   const existing = await User.findOne({ email: login.email });
@@ -106,6 +110,7 @@ export async function seedDemoData(bcryptCost: number): Promise<number> {
           description,
           imageUrl: `/images/${image}.svg`,
           category,
+          stock: DEMO_STOCK[title] ?? DEMO_STOCK_DEFAULT,
           searchTerms: searchTermsOf(title, description),
           userId: admin._id,
           updatedBy: admin._id,

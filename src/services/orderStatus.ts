@@ -3,6 +3,7 @@ import { serialized } from '../db';
 import { HttpError, notFound } from '../lib/HttpError';
 import { Order, type OrderDocument, type OrderStatus, type StatusChange } from '../models/Order';
 import type { UserDocument } from '../models/User';
+import { finishStockMove } from './stock';
 
 type Actor = Pick<UserDocument, '_id' | 'email' | 'role'>;
 
@@ -41,7 +42,7 @@ export async function findVisibleOrder(id: unknown, actor: Actor): Promise<Order
  * Moves an order to `to`, if `actor` may and the order is still in a status it may be moved from.
  * One conditional update on the current status decides: of two admins acting at once, one wins
  * and the other gets a 409 that names the status the order has now. Resolves to the order as
- * it was before the change.
+ * it was before the change. Cancelling gives the order's stock back, once.
  */
 export async function changeOrderStatus(order: OrderDocument, to: OrderStatus, actor: Actor): Promise<OrderDocument> {
   const from = ALLOWED[actor.role][to];
@@ -51,16 +52,31 @@ export async function changeOrderStatus(order: OrderDocument, to: OrderStatus, a
     at: new Date(),
     by: { userId: actor._id, email: actor.email, role: actor.role },
   };
-  const before = await serialized(`order:${order._id.toString()}`, () =>
-    Order.findOneAndUpdate(
-      { _id: order._id, status: trusted({ $in: from }) },
-      { $set: { status: to }, $push: { history: change } },
-    ),
+  const inStatus = { _id: order._id, status: trusted({ $in: from }) };
+  const before = await serialized(
+    `order:${order._id.toString()}`,
+    async () =>
+      // A cancellation marks the stock to give back in the same update that wins the change, so
+      // of two cancellations at once only the winner gives it back.
+      (await Order.findOneAndUpdate(
+        { ...inStatus, stockState: 'taken' },
+        {
+          $set: { status: to, ...(to === 'cancelled' ? { stockState: 'returning' } : {}) },
+          $push: { history: change },
+        },
+      )) ??
+      // Orders placed before stock was kept took none, so give none back.
+      Order.findOneAndUpdate(
+        { ...inStatus, stockState: trusted({ $exists: false }) },
+        { $set: { status: to }, $push: { history: change } },
+      ),
   );
   if (!before) {
     const now = await Order.findById(order._id);
     if (!now) throw notFound('Order');
     throw new OrderStatusConflictError(now, to);
   }
+  // A crash here leaves it `returning`: the customer's next visit to the cart finishes it.
+  if (to === 'cancelled' && before.stockState === 'taken') await finishStockMove(before._id);
   return before;
 }

@@ -1,6 +1,7 @@
 import { body } from 'express-validator';
 import type { Category } from '../lib/categories';
 import { MAX_PRICE_CENTS, parseAmount } from '../lib/money';
+import { MAX_STOCK } from '../models/Product';
 
 const text = (field: string, label: string, min: number, max: number) =>
   body(field)
@@ -22,6 +23,13 @@ function isImageLocation(value: string): boolean {
   }
 }
 
+/** A stock count typed in a form ("12"): a whole number from 0 to MAX_STOCK, else undefined. */
+export function parseStock(text: string): number | undefined {
+  if (!/^\d{1,6}$/.test(text.trim())) return undefined;
+  const stock = Number(text.trim());
+  return stock <= MAX_STOCK ? stock : undefined;
+}
+
 /** The product form's rules; `categories` is the shop's configured list. */
 export const productRules = (categories: Category[]) => [
   text('title', 'title', 3, 100),
@@ -34,6 +42,13 @@ export const productRules = (categories: Category[]) => [
       return cents !== undefined && cents > 0 && cents <= MAX_PRICE_CENTS;
     })
     .withMessage('Enter a price such as 12.50: more than 0, at most two decimals.'),
+  body('stock')
+    .isString()
+    .withMessage('Enter how many are in stock.')
+    .bail()
+    .trim()
+    .custom((value: string) => parseStock(value) !== undefined)
+    .withMessage(`Enter the stock as a whole number from 0 to ${MAX_STOCK.toLocaleString('en-US')}.`),
   body('imageUrl')
     .isString()
     .withMessage('Enter an image location.')

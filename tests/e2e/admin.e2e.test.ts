@@ -12,6 +12,7 @@ const priceField = (page: Page) => page.getByLabel('Price (USD)', { exact: true 
 const imageField = (page: Page) => page.getByLabel('Image', { exact: true });
 const descriptionField = (page: Page) => page.getByLabel('Description', { exact: true });
 const categoryField = (page: Page) => page.getByLabel('Category', { exact: true });
+const stockField = (page: Page) => page.getByLabel('Stock', { exact: true });
 
 interface ProductForm {
   title: string;
@@ -19,6 +20,7 @@ interface ProductForm {
   imageUrl: string;
   description: string;
   category: string;
+  stock: string;
 }
 
 async function fillProductForm(page: Page, form: ProductForm): Promise<void> {
@@ -27,6 +29,7 @@ async function fillProductForm(page: Page, form: ProductForm): Promise<void> {
   await imageField(page).fill(form.imageUrl);
   await descriptionField(page).fill(form.description);
   await categoryField(page).selectOption(form.category);
+  await stockField(page).fill(form.stock);
 }
 
 const formValues = async (page: Page): Promise<ProductForm> => ({
@@ -35,6 +38,7 @@ const formValues = async (page: Page): Promise<ProductForm> => ({
   imageUrl: await imageField(page).inputValue(),
   description: await descriptionField(page).inputValue(),
   category: await categoryField(page).inputValue(),
+  stock: await stockField(page).inputValue(),
 });
 
 const logInAsAdmin = (page: Page) => submitLogin(page, DEMO_ADMIN.email, DEMO_ADMIN.password);
@@ -65,6 +69,7 @@ const TRAY: ProductForm = {
   imageUrl: '/images/mug.svg',
   description: 'A walnut tray with raised edges, oiled by hand.',
   category: 'kitchen',
+  stock: '7',
 };
 
 test.describe('managing products in /admin', () => {

@@ -13,6 +13,7 @@ export async function createProduct(
     description: string;
     imageUrl: string;
     category: string;
+    stock: number;
     createdAt: Date;
   }> = {},
 ) {
@@ -23,6 +24,8 @@ export async function createProduct(
     description: 'A fine product for testing.',
     imageUrl: '/images/mug.svg',
     userId: owner._id,
+    // Plenty, unless a test is about the stock.
+    stock: 1000,
     ...fields,
   });
 }

@@ -1,6 +1,7 @@
 import mongoose from 'mongoose';
 import { LOCKS_COLLECTION } from '../../src/db/serialized';
 import { Order } from '../../src/models/Order';
+import { Product } from '../../src/models/Product';
 import { User } from '../../src/models/User';
 import { createUser } from '../helpers/http';
 import { someProduct } from '../helpers/shop';
@@ -12,14 +13,19 @@ import { WebClient, type Page } from '../../support/webClient';
 /**
  * A server process killed (SIGKILL, from inside at an exact step: src/lib/faults.ts) in the middle
  * of a checkout, at each step in turn; the shopper then goes on with the shop as another process
- * serves it, and the database must hold every added item exactly once: in the cart or in an order.
+ * serves it, and the database must hold every added item exactly once: in the cart or in an order;
+ * and every product's stock plus what all orders hold of it must be the stock it started with.
  */
 const database = useTestDatabase();
 let shop: ShopProcess | undefined;
 let products: { mug: string; tea: string };
+const STARTING_STOCK = 500;
 
 beforeAll(async () => {
-  const [mug, tea] = [await someProduct({ title: 'Crash mug' }), await someProduct({ title: 'Crash tea' })];
+  const [mug, tea] = [
+    await someProduct({ title: 'Crash mug', stock: STARTING_STOCK }),
+    await someProduct({ title: 'Crash tea', stock: STARTING_STOCK }),
+  ];
   products = { mug: mug.id as string, tea: tea.id as string };
   shop = await ShopProcess.start({ databaseUri: database() });
   await shop.waitUntil('is ready', (status) => status === 200);
@@ -32,7 +38,9 @@ afterAll(async () => {
 /** The steps of a checkout, in order, as the crash points name them. */
 const STEPS = [
   'checkout:before-order', // nothing written yet
-  'checkout:order-written', // the order is written, its items are still in the cart
+  'checkout:order-written', // the order is written (its stock move pending), its items are still in the cart
+  'checkout:stock-taking', // the first line's stock is taken, not the second's
+  'checkout:stock-taken', // every line's stock is taken, the order is not marked so yet
   'cart:before-write', // the cart write that takes them out is about to be sent (its lock held, where needed)
   'checkout:cart-settled', // they are out of the cart, the order is not marked settled yet
   'checkout:order-settled', // all done, the answer not sent
@@ -65,9 +73,22 @@ async function reconcile(email: string, added: Quantities) {
   return { problems, inCart, orders };
 }
 
+/** Per product, what its stock and every order of it (all shoppers) add up to: the starting stock. */
+async function stockAccounts(): Promise<Quantities> {
+  const orders = await Order.find().lean();
+  const ordered = orders.reduce((sum, order) => count(sum, order.lines), {} as Quantities);
+  const accounts: Quantities = {};
+  for (const productId of Object.values(products)) {
+    const stock = (await Product.findById(productId).lean())?.stock ?? NaN;
+    accounts[productId] = stock + (ordered[productId] ?? 0);
+  }
+  return accounts;
+}
+const everyStockAccountedFor = () => ({ [products.mug]: STARTING_STOCK, [products.tea]: STARTING_STOCK });
+
 describe.each(STEPS)('a server killed at %s of a checkout', (step) => {
   it.each(Object.keys(NEXT) as Array<keyof typeof NEXT>)(
-    'then the shopper %s: every item is bought at most once and is in the cart or an order, never both',
+    'then the shopper %s: every item is bought at most once, in the cart or an order, and the stock adds up',
     async (next) => {
       const email = (await createUser()).email;
       const client = new WebClient(shop!.url);
@@ -102,7 +123,8 @@ describe.each(STEPS)('a server killed at %s of a checkout', (step) => {
       // The interrupted order, if it was written, is settled now: nothing ordered is still in the cart.
       const afterNext = await reconcile(email, added);
       expect(afterNext.problems).toEqual([]);
-      expect(afterNext.orders.filter((order) => !order.cartSettled)).toEqual([]);
+      expect(afterNext.orders.filter((order) => !order.cartSettled || order.stockState !== 'taken')).toEqual([]);
+      expect(await stockAccounts()).toEqual(everyStockAccountedFor());
 
       // And shopping goes on: whatever is in the cart now is ordered once, and nothing else.
       await add(products.mug);
@@ -110,6 +132,7 @@ describe.each(STEPS)('a server killed at %s of a checkout', (step) => {
       expect([final.status, final.location]).toEqual([302, '/orders']);
       const end = await reconcile(email, added);
       expect({ problems: end.problems, cart: end.inCart }).toEqual({ problems: [], cart: {} });
+      expect(await stockAccounts()).toEqual(everyStockAccountedFor());
       const locks = await mongoose.connection.collection(LOCKS_COLLECTION).find().toArray();
       expect(locks.filter((lock) => String(lock._id).startsWith('settle:') || lock.expiresAt > new Date())).toEqual([]);
       console.log(`${step}, then ${next}: answered in ${tookMs} ms, ${end.orders.length} order(s)`);

@@ -143,6 +143,7 @@ describe('unicode and long fields', () => {
       imageUrl: '/images/mug.svg',
       description: 'Handmade, ünïcödé 🍵',
       category: 'kitchen',
+      stock: '5',
     };
     const tooLong = await client.post('/admin/add-product', { ...product, title: long });
     expect(tooLong.status).toBe(422);
