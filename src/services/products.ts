@@ -1,10 +1,13 @@
-import { isObjectIdOrHexString, trusted } from 'mongoose';
-import { notFound } from '../lib/HttpError';
+import mongoose, { isObjectIdOrHexString, trusted } from 'mongoose';
+import { serialized } from '../db';
+import { HttpError, notFound } from '../lib/HttpError';
+import type { ImageFile } from '../lib/imageType';
 import { removeItem } from '../models/cartItems';
 import { updateCart } from '../models/cartStore';
 import { GuestCart } from '../models/GuestCart';
-import { Product, type ProductDocument } from '../models/Product';
+import { Product, type ProductDocument, type ProductFields } from '../models/Product';
 import { User } from '../models/User';
+import { deleteImage, deleteImageAt, imageUrlOf, storeImage } from './images';
 
 /** The product with this id; 404 for a malformed or unknown id (never a CastError 500). */
 export async function findProduct(id: unknown): Promise<ProductDocument> {
@@ -89,13 +92,70 @@ export function parsePageParam(value: unknown): number | undefined {
   return Number(value);
 }
 
+/** What an admin's form sets on a product (the image comes as a file, not as a field). */
+export type ProductEdit = Pick<ProductFields, 'title' | 'priceCents' | 'description' | 'category' | 'updatedBy'>;
+
+/** Changes to one product's image (and its deletion) never interleave, on any server. */
+const imageLock = (product: ProductDocument) => `product-image:${product.id}`;
+
 /**
- * Deletes a product and takes it out of every cart, users' and guests' alike. Carts change one
- * by one through the same compare-and-swap as any cart edit (not every server can `$pull` by a
- * condition), so an add racing with the deletion is not lost either.
+ * Adds a product with its uploaded image. The image is stored first, so the product never points
+ * at a missing file; if the product cannot be saved, the image is deleted again (or, should that
+ * fail too, swept later: see sweepUnusedImages).
+ */
+export async function addProduct(fields: ProductEdit & Pick<ProductFields, 'userId'>, image: ImageFile) {
+  const imageId = await storeImage(image);
+  try {
+    return await Product.create({ ...fields, imageUrl: imageUrlOf(imageId) });
+  } catch (err) {
+    await deleteImage(imageId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Saves an admin's edit. A new image goes: store the new file → point the product at it, only if
+ * the product still shows the image this edit started from → delete the old file. A crash between
+ * two steps leaves at worst an unused file (swept later), never a product without its image; an
+ * edit that lost a race with another one deletes its own new file and says so (409).
+ */
+export async function editProduct(product: ProductDocument, fields: ProductEdit, image?: ImageFile): Promise<void> {
+  product.set(fields);
+  if (!image) {
+    await product.save();
+    return;
+  }
+  const oldImageUrl = product.imageUrl;
+  const imageId = await storeImage(image);
+  try {
+    await serialized(imageLock(product), async () => {
+      product.set({ imageUrl: imageUrlOf(imageId) });
+      // Mongoose adds this to the update's filter and throws DocumentNotFoundError if nothing matched.
+      product.$where = { imageUrl: oldImageUrl };
+      await product.save();
+    });
+  } catch (err) {
+    await deleteImage(imageId).catch(() => undefined);
+    if (!(err instanceof mongoose.Error.DocumentNotFoundError)) throw err;
+    throw new HttpError(
+      409,
+      'This product changed while you edited it (another admin saved it or deleted it). Open it again and retry.',
+    );
+  }
+  await deleteImageAt(oldImageUrl);
+}
+
+/**
+ * Deletes a product, then its stored image (the one it showed at the moment of deletion), and
+ * takes it out of every cart, users' and guests' alike. Carts change one by one through the same
+ * compare-and-swap as any cart edit (not every server can `$pull` by a condition), so an add
+ * racing with the deletion is not lost either.
  */
 export async function deleteProduct(product: ProductDocument): Promise<void> {
-  await product.deleteOne();
+  // The document as it was deleted, so its current image goes with it. Through the driver: the
+  // model would add a projection (searchTerms are unselected), which not every server takes here.
+  const deleted = await serialized(imageLock(product), () => Product.collection.findOneAndDelete({ _id: product._id }));
+  if (typeof deleted?.imageUrl === 'string') await deleteImageAt(deleted.imageUrl);
   const inCart = { 'cart.items.productId': product._id };
   const [users, guests] = await Promise.all([
     User.find(inCart).select('_id').lean(),

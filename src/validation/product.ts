@@ -11,18 +11,7 @@ const text = (field: string, label: string, min: number, max: number) =>
     .isLength({ min, max })
     .withMessage(`The ${label} needs ${min} to ${max} characters.`);
 
-/** A local image under /images/ (what the shop ships), or an http(s) URL. */
-function isImageLocation(value: string): boolean {
-  if (/^\/images\/[\w./-]+$/.test(value) && !value.includes('..')) return true;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-/** The product form's rules; `categories` is the shop's configured list. */
+/** The product form's rules (its image is checked on upload: middleware/imageUpload.ts); `categories` is the shop's configured list. */
 export const productRules = (categories: Category[]) => [
   text('title', 'title', 3, 100),
   body('price')
@@ -34,16 +23,6 @@ export const productRules = (categories: Category[]) => [
       return cents !== undefined && cents > 0 && cents <= MAX_PRICE_CENTS;
     })
     .withMessage('Enter a price such as 12.50: more than 0, at most two decimals.'),
-  body('imageUrl')
-    .isString()
-    .withMessage('Enter an image location.')
-    .bail()
-    .trim()
-    .isLength({ max: 500 })
-    .withMessage('The image location is too long.')
-    .bail()
-    .custom(isImageLocation)
-    .withMessage('Use a web address (https://…) or a path under /images/.'),
   text('description', 'description', 5, 1000),
   body('category')
     .isString()
