@@ -12,10 +12,15 @@ import { Product } from '../models/Product';
 export const IMAGE_BUCKET = 'images';
 const UPLOADS_PATH = '/images/uploads/';
 
+// One bucket per connection: a new one would check the bucket's indexes again before each upload.
+const buckets = new WeakMap<mongo.Db, mongo.GridFSBucket>();
+
 function bucket(): mongo.GridFSBucket {
   const db = mongoose.connection.db;
   if (!db) throw new Error('not connected to the database');
-  return new mongo.GridFSBucket(db, { bucketName: IMAGE_BUCKET });
+  let found = buckets.get(db);
+  if (!found) buckets.set(db, (found = new mongo.GridFSBucket(db, { bucketName: IMAGE_BUCKET })));
+  return found;
 }
 
 /** Where the shop serves a stored image. */
