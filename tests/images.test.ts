@@ -4,7 +4,7 @@ import { imageTypeOf } from '../src/lib/imageType';
 import { Product } from '../src/models/Product';
 import { storeImage, sweepUnusedImages } from '../src/services/images';
 import { tinyGif, tinyJpeg, tinyPng, tinyWebp } from '../support/images';
-import { loggedInAdmin } from './helpers/http';
+import { loggedInAdmin, loggedInAgent } from './helpers/http';
 import { createProduct, postForm, postMultipart, someProduct, type Upload } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
@@ -91,6 +91,7 @@ describe('uploading a product image', () => {
     expect(tooLarge.status).toBe(422);
     expect(tooLarge.text).toMatch(/id="image-error">That file is larger than 2 MB/);
     expect(tooLarge.text).toContain('value="Huge Cup"');
+    expect(tooLarge.text).toContain('Thrown on the wheel, glazed in blue.</textarea>');
     expect(await storedFiles()).toEqual(before);
     expect(await Product.countDocuments({ title: 'Huge Cup' })).toBe(0);
 
@@ -220,6 +221,37 @@ describe('uploading a product image', () => {
     expect(await storedFiles()).toEqual(before);
     expect(await Product.countDocuments({ title: 'Forged Cup' })).toBe(0);
     expect((await Product.findById(product._id))?.imageUrl).toBe('/images/mug.svg');
+  });
+
+  it('reads no upload from a visitor or a customer: login page or 403, nothing stored', async () => {
+    const before = await storedFiles();
+    const anonymous = await request(app())
+      .post('/admin/add-product')
+      .field('title', 'Anonymous Cup')
+      .attach('image', tinyPng(), 'cup.png');
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.location).toMatch(/^\/login/);
+    const customer = await loggedInAgent(app());
+    const refused = await postMultipart(
+      customer.agent,
+      '/admin/add-product',
+      { ...fields, title: 'Customer Cup' },
+      {
+        files: [png()],
+      },
+    );
+    expect(refused.status).toBe(403);
+    expect(await storedFiles()).toEqual(before);
+    expect(await Product.countDocuments({ title: 'Anonymous Cup' })).toBe(0);
+    expect(await Product.countDocuments({ title: 'Customer Cup' })).toBe(0);
+  });
+
+  it('keeps the CSRF check of every other form: a multipart post without a token elsewhere is 403', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const product = await someProduct();
+    const response = await agent.post('/admin/delete-product').field('productId', product.id);
+    expect(response.status).toBe(403);
+    expect(await Product.exists({ _id: product._id })).toBeTruthy();
   });
 
   it('still checks the token of a product form sent urlencoded', async () => {

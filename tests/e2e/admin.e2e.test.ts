@@ -209,21 +209,36 @@ test.describe('managing products in /admin', () => {
     expect((await adminProducts(page)).map((product) => product.title)).not.toContain('ab');
   });
 
-  test('a text file named like a PNG is refused on the image field, and nothing is added', async ({ page }) => {
-    await logInAsAdmin(page);
-    await page.goto('/admin/add-product');
-    const fake = { name: 'tray.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all\n') };
-    await fillProductForm(page, TRAY, fake);
-    const refused = page.waitForResponse((response) => response.request().method() === 'POST');
-    await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+  const refusedFiles = [
+    {
+      what: 'a text file named like a PNG',
+      file: { name: 'tray.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all\n') },
+      message: 'That file is not an image the shop takes. Choose a JPEG, PNG or WebP image of at most 2 MB.',
+    },
+    {
+      what: 'a PNG one byte over 2 MB',
+      file: {
+        name: 'huge.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([tinyPng(), Buffer.alloc(2 * 1024 * 1024 + 1 - tinyPng().length)]),
+      },
+      message: 'That file is larger than 2 MB. Choose a JPEG, PNG or WebP image of at most 2 MB.',
+    },
+  ];
+  for (const { what, file, message } of refusedFiles) {
+    test(`${what} is refused on the image field, every other value kept, and nothing is added`, async ({ page }) => {
+      await logInAsAdmin(page);
+      await page.goto('/admin/add-product');
+      await fillProductForm(page, TRAY, file);
+      const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
 
-    expect((await refused).status()).toBe(422);
-    await expect(imageField(page)).toHaveAttribute('aria-invalid', 'true');
-    await expect(page.locator('#image-error')).toHaveText(
-      'That file is not an image the shop takes. Choose a JPEG, PNG or WebP image of at most 2 MB.',
-    );
-    expect(await formValues(page)).toEqual(TRAY);
-    await openAdmin(page);
-    expect((await adminProducts(page)).map((product) => product.title)).not.toContain(TRAY.title);
-  });
+      expect((await refused).status()).toBe(422);
+      await expect(imageField(page)).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.locator('#image-error')).toHaveText(message);
+      expect(await formValues(page)).toEqual(TRAY);
+      await openAdmin(page);
+      expect((await adminProducts(page)).map((product) => product.title)).not.toContain(TRAY.title);
+    });
+  }
 });
