@@ -347,6 +347,53 @@ describe('replacing and deleting an image', () => {
     expect(await storedFiles()).toEqual({ files: before.files - 1, chunks: before.chunks - 1 });
   });
 
+  it('deletes the stored image again when the product cannot be saved after it', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const before = await storedFiles();
+    const failure = Object.assign(new Error('the database refused the write'), { status: 503 });
+    const create = jest.spyOn(Product, 'create').mockRejectedValueOnce(failure);
+    try {
+      const response = await postMultipart(
+        agent,
+        '/admin/add-product',
+        { ...fields, title: 'Unsaved Cup' },
+        {
+          from: '/admin/add-product',
+          files: [png()],
+        },
+      );
+      expect(response.status).toBe(503);
+    } finally {
+      create.mockRestore();
+    }
+    expect(await storedFiles()).toEqual(before);
+  });
+
+  it('keeps the old image and deletes the new one when saving the edit fails', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const product = await addProduct(agent, png(), 'Unchanged Cup');
+    const before = await storedFiles();
+    const failure = Object.assign(new Error('the database refused the write'), { status: 503 });
+    const save = jest.spyOn(Product.prototype, 'save').mockRejectedValueOnce(failure);
+    try {
+      const response = await postMultipart(
+        agent,
+        '/admin/edit-product',
+        { ...fields, productId: product.id },
+        {
+          from: `/admin/edit-product/${product.id}`,
+          files: [png(tinyPng(5, 5))],
+        },
+      );
+      expect(response.status).toBe(503);
+    } finally {
+      save.mockRestore();
+    }
+    expect((await Product.findById(product._id))?.imageUrl).toBe(product.imageUrl);
+    expect((await request(app()).get(product.imageUrl)).status).toBe(200);
+    expect(await storedFiles()).toEqual(before);
+  });
+
   it('sweeps images no product shows once they are an hour old, and keeps the rest', async () => {
     const { agent } = await loggedInAdmin(app());
     const shown = await addProduct(agent, png(), 'Shown Cup');
