@@ -16,9 +16,9 @@ export function imagesController() {
       'Content-Type': image.contentType,
       'Cache-Control': CACHE_FOREVER,
       ETag: image.etag,
-      // The type was decided from the file's bytes at upload; browsers must not guess another.
-      'X-Content-Type-Options': 'nosniff',
     });
+    // X-Content-Type-Options: nosniff comes from helmet, on every response: the type was decided
+    // from the file's bytes at upload, and browsers must not guess another.
     // Express compares If-None-Match with the ETag set above.
     if (req.fresh) return res.status(304).end();
     res.set('Content-Length', String(image.length));
