@@ -3,6 +3,7 @@ import request from 'supertest';
 import { imageTypeOf } from '../src/lib/imageType';
 import { Product } from '../src/models/Product';
 import { storeImage, sweepUnusedImages } from '../src/services/images';
+import { editProduct } from '../src/services/products';
 import { tinyGif, tinyJpeg, tinyPng, tinyWebp } from '../support/images';
 import { loggedInAdmin, loggedInAgent } from './helpers/http';
 import { createProduct, postForm, postMultipart, someProduct, type Upload } from './helpers/shop';
@@ -336,6 +337,20 @@ describe('replacing and deleting an image', () => {
     expect(statuses).toContain(409);
     const saved = await Product.findById(product._id);
     expect((await request(app()).get(saved!.imageUrl)).status).toBe(200);
+    expect(await storedFiles()).toEqual(before);
+  });
+
+  it.each([
+    ['with a new image', true],
+    ['without one', false],
+  ])('refuses with 409 an edit (%s) of a product deleted meanwhile, keeping no new file', async (_, withImage) => {
+    const product = await someProduct({ title: 'Vanished Cup' });
+    const stale = (await Product.findById(product._id))!;
+    await Product.deleteOne({ _id: product._id });
+    const before = await storedFiles();
+    const image = withImage ? { bytes: tinyPng(), contentType: 'image/png' as const } : undefined;
+    const edit = editProduct(stale, { title: 'Edited Cup', priceCents: 100, description: 'An edit.' }, image);
+    await expect(edit).rejects.toMatchObject({ status: 409 });
     expect(await storedFiles()).toEqual(before);
   });
 

@@ -121,28 +121,31 @@ export async function addProduct(fields: ProductEdit & Pick<ProductFields, 'user
  */
 export async function editProduct(product: ProductDocument, fields: ProductEdit, image?: ImageFile): Promise<void> {
   product.set(fields);
-  if (!image) {
-    await product.save();
-    return;
-  }
   const oldImageUrl = product.imageUrl;
-  const imageId = await storeImage(image);
+  const imageId = image && (await storeImage(image));
   try {
-    await serialized(imageLock(product), async () => {
-      product.set({ imageUrl: imageUrlOf(imageId) });
-      // Mongoose adds this to the update's filter and throws DocumentNotFoundError if nothing matched.
-      product.$where = { imageUrl: oldImageUrl };
-      await product.save();
-    });
+    if (!imageId) await product.save();
+    else {
+      await serialized(imageLock(product), async () => {
+        product.set({ imageUrl: imageUrlOf(imageId) });
+        // Mongoose adds this to the update's filter and throws DocumentNotFoundError if nothing matched.
+        product.$where = { imageUrl: oldImageUrl };
+        await product.save();
+      });
+    }
   } catch (err) {
-    await deleteImage(imageId).catch(() => undefined);
-    if (!(err instanceof mongoose.Error.DocumentNotFoundError)) throw err;
+    if (imageId) await deleteImage(imageId).catch(() => undefined);
+    // Nothing matched: the product is gone, its image changed (the filter above), or its text
+    // changed meanwhile (a VersionError: mongoose versions the searchTerms array).
+    const changedMeanwhile =
+      err instanceof mongoose.Error.DocumentNotFoundError || err instanceof mongoose.Error.VersionError;
+    if (!changedMeanwhile) throw err;
     throw new HttpError(
       409,
       'This product changed while you edited it (another admin saved it or deleted it). Open it again and retry.',
     );
   }
-  await deleteImageAt(oldImageUrl);
+  if (imageId) await deleteImageAt(oldImageUrl);
 }
 
 /**
