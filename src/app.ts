@@ -21,10 +21,12 @@ import { accountRoutes, notMeRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { LOW_STOCK, stockLabel } from './models/Product';
 import { devRoutes } from './routes/dev';
+import { imageRoutes } from './routes/images';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
 import { formatDate, formatDateTime } from './lib/dates';
 import { newFormId } from './lib/formIds';
+import { productImageSrc } from './lib/productImage';
 import { createMailer, withRetries, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './sessions/control';
@@ -75,14 +77,15 @@ function baseApp(config: Config, logger: Logger): Express {
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
   app.locals.newFormId = newFormId;
+  app.locals.productImageSrc = productImageSrc;
   app.use(
     helmet({
       // Plain-HTTP development would otherwise have its assets upgraded to an https:// that is not there.
       contentSecurityPolicy: {
         directives: {
           styleSrc: ["'self'"],
-          // Product images may be any https:// URL an owner entered.
-          imgSrc: ["'self'", 'data:', 'https:'],
+          // Every image is the shop's own: its static files and the uploads it stores (no data: URLs).
+          imgSrc: ["'self'"],
           upgradeInsecureRequests: config.isProduction ? [] : null,
         },
       },
@@ -121,6 +124,8 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   const app = baseApp(config, logger);
   app.get('/healthz', getHealth(sessionStore));
   app.use(requireDatabase);
+  // Uploaded images need neither a body, a session nor a CSRF token.
+  app.use(imageRoutes());
 
   // Flat parsing: `email[$ne]=x` stays a plain key. JSON can still carry objects, which the
   // validators refuse (every field must be a string).
@@ -161,7 +166,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       appUrl: config.APP_URL,
     }),
   );
-  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES }));
+  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrfAfterMultipart: csrf.afterMultipart }));
   app.use(notMeRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
   app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger, throttles }));
   app.use(

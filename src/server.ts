@@ -15,6 +15,7 @@ import { connectWithRetry } from './runtime/connect';
 import { ensurePortIsFree } from './runtime/port';
 import { gracefulShutdown } from './runtime/shutdown';
 import { expireLeftovers } from './services/housekeeping';
+import { sweepUnusedImages } from './services/images';
 import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
 import type { MongoSessionStore } from './sessions';
 
@@ -116,6 +117,10 @@ async function main() {
   await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
     logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
   );
+  // Images left unused by a crash mid-upload (services/images.ts); a crash is followed by a restart.
+  sweepUnusedImages()
+    .then((deleted) => deleted > 0 && logger.info({ deleted }, 'deleted unused uploaded images'))
+    .catch((err: unknown) => logger.warn({ err }, 'could not sweep unused uploaded images'));
   // Deletes expired documents where the server's TTL indexes do not (it has nothing to do where they do).
   startExpirySweeper(config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: store, logger });

@@ -95,6 +95,27 @@ export class WebClient {
     });
   }
 
+  /**
+   * Posts a form with files as a browser does (multipart/form-data, encoded by the platform's
+   * FormData); `_csrf` comes first, from the session's token unless given.
+   */
+  async postMultipart(
+    path: string,
+    fields: Record<string, string> = {},
+    files: { field?: string; filename: string; bytes: Buffer; contentType?: string }[] = [],
+  ) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries({ ...(this.csrfToken ? { _csrf: this.csrfToken } : {}), ...fields })) {
+      form.append(name, value);
+    }
+    for (const { field = 'image', filename, bytes, contentType = 'application/octet-stream' } of files) {
+      form.append(field, new Blob([new Uint8Array(bytes)], { type: contentType }), filename);
+    }
+    const encoded = new Response(form);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    return this.request('POST', path, { body, headers: { 'content-type': encoded.headers.get('content-type') ?? '' } });
+  }
+
   /** Fetches a page to learn the session's CSRF token (creating the session if need be); returns the page. */
   async refreshCsrf(path = '/login'): Promise<Page> {
     const page = await this.get(path);

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { Product } from '../src/models/Product';
 import { createUser, loggedInAdmin, loggedInAgent } from './helpers/http';
-import { cartOf, createProduct, postForm } from './helpers/shop';
+import { tinyPng } from '../support/images';
+import { cartOf, createProduct, postForm, postMultipart } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
@@ -10,7 +11,6 @@ const app = () => testApp().app;
 const validProduct = {
   title: 'Walnut Bowl',
   price: '42.50',
-  imageUrl: '/images/board.svg',
   description: 'Turned from a single piece of walnut.',
   category: 'kitchen',
   stock: '12',
@@ -19,7 +19,10 @@ const validProduct = {
 describe('admin product management', () => {
   it('adds a product that appears in the shop and on the admin list, priced exactly', async () => {
     const { agent, user } = await loggedInAdmin(app());
-    const response = await postForm(agent, '/admin/add-product', validProduct, '/admin/add-product');
+    const response = await postMultipart(agent, '/admin/add-product', validProduct, {
+      from: '/admin/add-product',
+      files: [{ bytes: tinyPng(), filename: 'bowl.png' }],
+    });
     expect(response.headers.location).toBe('/admin/products');
 
     const product = await Product.findOne({ title: 'Walnut Bowl' });
@@ -55,10 +58,10 @@ describe('admin product management', () => {
     ['three decimals', { price: '1.999' }, 'price', 'Enter a price such as 12.50'],
     ['a zero price', { price: '0.00' }, 'price', 'Enter a price such as 12.50'],
     [
-      'an image that is neither a URL nor under /images/',
-      { imageUrl: 'javascript:alert(1)' },
-      'imageUrl',
-      'Use a web address',
+      'an image address instead of an uploaded file',
+      { imageUrl: 'https://images.example/bowl.jpg' },
+      'image',
+      'Choose a JPEG, PNG or WebP image of at most 2 MB.',
     ],
     ['a short description', { description: 'tiny' }, 'description', 'The description needs 5 to 1000 characters.'],
     ['no stock', { stock: '' }, 'stock', 'Enter the stock as a whole number from 0 to 100,000.'],

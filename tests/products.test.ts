@@ -137,7 +137,6 @@ describe('finding products', () => {
     const fields = {
       title: 'Odd Thing',
       price: '5',
-      imageUrl: '/images/mug.svg',
       description: 'Odd.',
       category: 'weapons',
     };

@@ -3,32 +3,33 @@ import { matchedData } from 'express-validator';
 import { amountText, parseAmount } from '../lib/money';
 import { redirectWith } from '../middleware/flash';
 import { signedInUser } from '../middleware/requireAuth';
-import { MAX_STOCK, Product, type ProductDocument } from '../models/Product';
-import { withProductLocked } from '../models/stock';
-import { adminProductPage, deleteProduct, findProduct, parsePageParam } from '../services/products';
+import { IMAGE_FIELD, IMAGE_RULES, uploadedImage } from '../middleware/imageUpload';
+import type { ImageFile } from '../lib/imageType';
+import { MAX_STOCK, type ProductDocument } from '../models/Product';
+import {
+  addProduct,
+  adminProductPage,
+  deleteProduct,
+  editProduct,
+  findProduct,
+  parsePageParam,
+} from '../services/products';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import { parseStock } from '../validation/product';
 
 interface ProductForm {
   title: string;
   price: string;
-  imageUrl: string;
   description: string;
   category: string;
   stock: string;
   /** The stock when the edit form was opened: unchanged, the count is left as orders made it since. */
   stockShown: string;
+  /** The image the product shows now (editing only); a new one comes as a file. */
+  imageUrl?: string;
 }
 
-const emptyForm: ProductForm = {
-  title: '',
-  price: '',
-  imageUrl: '',
-  description: '',
-  category: '',
-  stock: '',
-  stockShown: '',
-};
+const emptyForm: ProductForm = { title: '', price: '', description: '', category: '', stock: '', stockShown: '' };
 
 function formOf(product: ProductDocument): ProductForm {
   const { title, imageUrl, description, category = '' } = product;
@@ -38,8 +39,35 @@ function formOf(product: ProductDocument): ProductForm {
 
 /** Only these fields reach the model (no mass assignment); the price becomes whole cents. */
 function fieldsFrom(req: Request) {
-  const { title, price, imageUrl, description, category, stock } = matchedData<ProductForm>(req);
-  return { title, imageUrl, description, category, priceCents: parseAmount(price)!, stock: parseStock(stock)! };
+  const { title, price, description, category, stock } = matchedData<ProductForm>(req);
+  return { title, description, category, priceCents: parseAmount(price)!, stock: parseStock(stock)! };
+}
+
+interface FormCheck {
+  status: number;
+  errors: FieldErrors | null;
+  image?: ImageFile;
+}
+
+/**
+ * The form's fields and its image, checked together so that every problem shows at once. An image
+ * is required for a new product and optional on an edit (none keeps the current one). A valid
+ * image sent with an invalid form is not kept: a browser cannot fill a file field back in.
+ */
+function checkForm(req: Request, imageRequired: boolean): FormCheck {
+  const errors = fieldErrors(req) ?? {};
+  const upload = uploadedImage(req);
+  let status = 422;
+  if (upload.kind === 'refused') {
+    errors[IMAGE_FIELD] = upload.message;
+    status = upload.status;
+  } else if (upload.kind === 'none' && imageRequired) {
+    errors[IMAGE_FIELD] = `Choose ${IMAGE_RULES}.`;
+  } else if (upload.kind === 'image' && Object.keys(errors).length > 0) {
+    errors[IMAGE_FIELD] = 'Choose the image again: it is not kept while the form has errors.';
+  }
+  if (Object.keys(errors).length > 0) return { status, errors };
+  return { status: 200, errors: null, image: upload.kind === 'image' ? upload.image : undefined };
 }
 
 function renderForm(
@@ -63,7 +91,6 @@ function submitted(req: Request): ProductForm {
   return {
     title: formValue(body.title),
     price: formValue(body.price),
-    imageUrl: formValue(body.imageUrl),
     description: formValue(body.description),
     category: formValue(body.category),
     stock: formValue(body.stock),
@@ -92,12 +119,12 @@ export function adminController() {
   /** @route GET /admin/add-product */
   const getAddProduct: RequestHandler = (_req, res) => renderForm(res, 200, { form: emptyForm });
 
-  /** @route POST /admin/add-product */
+  /** @route POST /admin/add-product (multipart: the fields and the file `image`) */
   const postAddProduct: RequestHandler = async (req, res) => {
-    const errors = fieldErrors(req);
-    if (errors) return renderForm(res, 422, { form: submitted(req), errors });
+    const { status, errors, image } = checkForm(req, true);
+    if (errors || !image) return renderForm(res, status, { form: submitted(req), errors: errors ?? {} });
     const admin = signedInUser(req)._id;
-    const product = await Product.create({ ...fieldsFrom(req), userId: admin, updatedBy: admin });
+    const product = await addProduct({ ...fieldsFrom(req), userId: admin, updatedBy: admin }, image);
     await redirectWith(req, res, '/admin/products', {
       kind: 'success',
       text: `“${product.title}” is now in the shop.`,
@@ -110,17 +137,18 @@ export function adminController() {
     renderForm(res, 200, { form: formOf(product), productId: product._id.toString() });
   };
 
-  /** @route POST /admin/edit-product */
+  /** @route POST /admin/edit-product (multipart: the fields and, to replace the image, the file `image`) */
   const postEditProduct: RequestHandler = async (req, res) => {
     const product = await findProduct(req.body?.productId);
-    const errors = fieldErrors(req);
-    if (errors) return renderForm(res, 422, { form: submitted(req), errors, productId: product._id.toString() });
+    const { status, errors, image } = checkForm(req, false);
+    if (errors) {
+      const form = { ...submitted(req), imageUrl: product.imageUrl };
+      return renderForm(res, status, { form, errors, productId: product._id.toString() });
+    }
     const { stock, ...fields } = fieldsFrom(req);
     // A stock left as the form showed it is not a new count: orders may have taken some since.
     const counted = String(stock) === formValue(req.body?.stockShown) ? {} : { stock };
-    product.set({ ...fields, ...counted, updatedBy: signedInUser(req)._id });
-    // The save must not interleave with an order's stock move (where the server needs a lock).
-    await withProductLocked(product._id, () => product.save());
+    await editProduct(product, { ...fields, ...counted, updatedBy: signedInUser(req)._id }, image);
     await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
   };
 

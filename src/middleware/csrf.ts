@@ -21,9 +21,18 @@ function isSameOrigin(req: Request): boolean {
  */
 const TOKENLESS_FORMS = new Set(['POST /cart']);
 
+/**
+ * Forms sent as multipart (they carry a file): their token is in the multipart body, which only
+ * their own route parses, after it checked who is asking. Their routes run `afterMultipart`
+ * themselves, once the body is parsed and before anything is stored.
+ */
+export const MULTIPART_FORMS = new Set(['POST /admin/add-product', 'POST /admin/edit-product']);
+
 export interface CsrfMiddleware {
-  /** Refuses a state-changing request without a valid token (403). */
+  /** Refuses a state-changing request without a valid token (403); MULTIPART_FORMS are left to their routes. */
   protection: RequestHandler;
+  /** The same check, for a route of MULTIPART_FORMS, placed after its multipart parser. */
+  afterMultipart: RequestHandler;
   /** Gives views `csrfToken()` and `csrfTokenIfIssued()`. */
   exposeToken: RequestHandler;
 }
@@ -68,5 +77,8 @@ export function csrfMiddleware(
     next();
   };
 
-  return { protection: doubleCsrfProtection, exposeToken };
+  const protection: RequestHandler = (req, res, next) =>
+    MULTIPART_FORMS.has(`${req.method} ${req.path}`) ? next() : doubleCsrfProtection(req, res, next);
+
+  return { protection, afterMultipart: doubleCsrfProtection, exposeToken };
 }

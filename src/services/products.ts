@@ -1,10 +1,13 @@
-import { isObjectIdOrHexString, trusted } from 'mongoose';
-import { notFound } from '../lib/HttpError';
+import mongoose, { isObjectIdOrHexString, trusted } from 'mongoose';
+import { HttpError, notFound } from '../lib/HttpError';
+import type { ImageFile } from '../lib/imageType';
 import { removeItem } from '../models/cartItems';
 import { updateCart } from '../models/cartStore';
 import { GuestCart } from '../models/GuestCart';
-import { Product, type ProductDocument } from '../models/Product';
+import { Product, type ProductDocument, type ProductFields } from '../models/Product';
+import { withProductLocked } from '../models/stock';
 import { User } from '../models/User';
+import { deleteImage, deleteImageAt, imageUrlOf, storeImage } from './images';
 
 /** The product with this id; 404 for a malformed or unknown id (never a CastError 500). */
 export async function findProduct(id: unknown): Promise<ProductDocument> {
@@ -89,13 +92,73 @@ export function parsePageParam(value: unknown): number | undefined {
   return Number(value);
 }
 
+/** What an admin's form sets on a product (the image comes as a file, not as a field). */
+export type ProductEdit = Pick<ProductFields, 'title' | 'priceCents' | 'description' | 'category' | 'updatedBy'> &
+  Partial<Pick<ProductFields, 'stock'>>;
+
 /**
- * Deletes a product and takes it out of every cart, users' and guests' alike. Carts change one
- * by one through the same compare-and-swap as any cart edit (not every server can `$pull` by a
- * condition), so an add racing with the deletion is not lost either.
+ * Adds a product with its uploaded image. The image is stored first, so the product never points
+ * at a missing file; if the product cannot be saved, the image is deleted again (or, should that
+ * fail too, swept later: see sweepUnusedImages).
+ */
+export async function addProduct(fields: ProductEdit & Pick<ProductFields, 'userId'>, image: ImageFile) {
+  const imageId = await storeImage(image);
+  try {
+    return await Product.create({ ...fields, imageUrl: imageUrlOf(imageId) });
+  } catch (err) {
+    await deleteImage(imageId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Saves an admin's edit. A new image goes: store the new file → point the product at it, only if
+ * the product still shows the image this edit started from → delete the old file. A crash between
+ * two steps leaves at worst an unused file (swept later), never a product without its image; an
+ * edit that lost a race with another one deletes its own new file and says so (409).
+ */
+export async function editProduct(product: ProductDocument, fields: ProductEdit, image?: ImageFile): Promise<void> {
+  product.set(fields);
+  const oldImageUrl = product.imageUrl;
+  const imageId = image && (await storeImage(image));
+  try {
+    // Under the product's lock where the server needs one: a save must not interleave with an
+    // order's stock move, nor two image changes with each other.
+    if (!imageId) await withProductLocked(product._id, () => product.save());
+    else {
+      await withProductLocked(product._id, async () => {
+        product.set({ imageUrl: imageUrlOf(imageId) });
+        // Mongoose adds this to the update's filter and throws DocumentNotFoundError if nothing matched.
+        product.$where = { imageUrl: oldImageUrl };
+        await product.save();
+      });
+    }
+  } catch (err) {
+    if (imageId) await deleteImage(imageId).catch(() => undefined);
+    // Nothing matched: the product is gone, its image changed (the filter above), or its text
+    // changed meanwhile (a VersionError: mongoose versions the searchTerms array).
+    const changedMeanwhile =
+      err instanceof mongoose.Error.DocumentNotFoundError || err instanceof mongoose.Error.VersionError;
+    if (!changedMeanwhile) throw err;
+    throw new HttpError(
+      409,
+      'This product changed while you edited it (another admin saved it or deleted it). Open it again and retry.',
+    );
+  }
+  if (imageId) await deleteImageAt(oldImageUrl);
+}
+
+/**
+ * Deletes a product, then its stored image (the one it showed at the moment of deletion), and
+ * takes it out of every cart, users' and guests' alike. Carts change one by one through the same
+ * compare-and-swap as any cart edit (not every server can `$pull` by a condition), so an add
+ * racing with the deletion is not lost either.
  */
 export async function deleteProduct(product: ProductDocument): Promise<void> {
-  await product.deleteOne();
+  // The document as it was deleted, so its current image goes with it. Through the driver: the
+  // model would add a projection (searchTerms are unselected), which not every server takes here.
+  const deleted = await withProductLocked(product._id, () => Product.collection.findOneAndDelete({ _id: product._id }));
+  if (typeof deleted?.imageUrl === 'string') await deleteImageAt(deleted.imageUrl);
   const inCart = { 'cart.items.productId': product._id };
   const [users, guests] = await Promise.all([
     User.find(inCart).select('_id').lean(),

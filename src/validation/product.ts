@@ -12,17 +12,6 @@ const text = (field: string, label: string, min: number, max: number) =>
     .isLength({ min, max })
     .withMessage(`The ${label} needs ${min} to ${max} characters.`);
 
-/** A local image under /images/ (what the shop ships), or an http(s) URL. */
-function isImageLocation(value: string): boolean {
-  if (/^\/images\/[\w./-]+$/.test(value) && !value.includes('..')) return true;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
 /** A stock count typed in a form ("12"): a whole number from 0 to MAX_STOCK, else undefined. */
 export function parseStock(text: string): number | undefined {
   if (!/^\d{1,6}$/.test(text.trim())) return undefined;
@@ -30,7 +19,10 @@ export function parseStock(text: string): number | undefined {
   return stock <= MAX_STOCK ? stock : undefined;
 }
 
-/** The product form's rules; `categories` is the shop's configured list. */
+/**
+ * The product form's rules (its image is checked on upload: middleware/imageUpload.ts);
+ * `categories` is the shop's configured list.
+ */
 export const productRules = (categories: Category[]) => [
   text('title', 'title', 3, 100),
   body('price')
@@ -49,16 +41,6 @@ export const productRules = (categories: Category[]) => [
     .trim()
     .custom((value: string) => parseStock(value) !== undefined)
     .withMessage(`Enter the stock as a whole number from 0 to ${MAX_STOCK.toLocaleString('en-US')}.`),
-  body('imageUrl')
-    .isString()
-    .withMessage('Enter an image location.')
-    .bail()
-    .trim()
-    .isLength({ max: 500 })
-    .withMessage('The image location is too long.')
-    .bail()
-    .custom(isImageLocation)
-    .withMessage('Use a web address (https://…) or a path under /images/.'),
   text('description', 'description', 5, 1000),
   body('category')
     .isString()

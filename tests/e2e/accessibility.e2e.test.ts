@@ -17,6 +17,7 @@ import {
   uniqueEmail,
 } from './support/pages';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
+import { tinyPng } from '../../support/images';
 import { DEMO } from './support/catalog';
 import { addToCart, addToCartButton, cartRows, navCartCount, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
@@ -58,7 +59,11 @@ async function refusedProductForm(page: Page): Promise<Response | null> {
   await page.goto('/admin/add-product');
   await page.getByLabel('Title', { exact: true }).fill('ab');
   await page.getByLabel('Price (USD)', { exact: true }).fill('abc');
-  await page.getByLabel('Image', { exact: true }).fill('/images/mug.svg');
+  await page.getByLabel('Image', { exact: true }).setInputFiles({
+    name: 'tray.png',
+    mimeType: 'image/png',
+    buffer: tinyPng(),
+  });
   await page.getByLabel('Description', { exact: true }).fill('A tray with raised edges.');
   const refused = page.waitForResponse((response) => response.request().method() === 'POST');
   await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());

@@ -4,12 +4,13 @@ import { fieldAround, pathOf, signUpAndLogIn, submitLogin, toNextPage } from './
 import { DEMO } from './support/catalog';
 import { productCards } from './support/shopping';
 import { expect, test } from './support/fixtures';
+import { tinyPng } from '../../support/images';
 
 test.use({ seed: true });
 
 const titleField = (page: Page) => page.getByLabel('Title', { exact: true });
 const priceField = (page: Page) => page.getByLabel('Price (USD)', { exact: true });
-const imageField = (page: Page) => page.getByLabel('Image', { exact: true });
+const imageField = (page: Page) => page.getByLabel(/^(Image|Replace the image)$/);
 const descriptionField = (page: Page) => page.getByLabel('Description', { exact: true });
 const categoryField = (page: Page) => page.getByLabel('Category', { exact: true });
 const stockField = (page: Page) => page.getByLabel('Stock', { exact: true });
@@ -17,16 +18,29 @@ const stockField = (page: Page) => page.getByLabel('Stock', { exact: true });
 interface ProductForm {
   title: string;
   price: string;
-  imageUrl: string;
   description: string;
   category: string;
   stock: string;
 }
 
-async function fillProductForm(page: Page, form: ProductForm): Promise<void> {
+/** A file as the admin picks it in the browser's file chooser. */
+interface ImageFile {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+/** A real PNG of this size, which the browser decodes (its natural size proves it arrived whole). */
+const photo = (width: number, height: number): ImageFile => ({
+  name: `photo-${width}x${height}.png`,
+  mimeType: 'image/png',
+  buffer: tinyPng(width, height),
+});
+
+async function fillProductForm(page: Page, form: ProductForm, image?: ImageFile): Promise<void> {
   await titleField(page).fill(form.title);
   await priceField(page).fill(form.price);
-  await imageField(page).fill(form.imageUrl);
+  if (image) await imageField(page).setInputFiles(image);
   await descriptionField(page).fill(form.description);
   await categoryField(page).selectOption(form.category);
   await stockField(page).fill(form.stock);
@@ -35,11 +49,24 @@ async function fillProductForm(page: Page, form: ProductForm): Promise<void> {
 const formValues = async (page: Page): Promise<ProductForm> => ({
   title: await titleField(page).inputValue(),
   price: await priceField(page).inputValue(),
-  imageUrl: await imageField(page).inputValue(),
   description: await descriptionField(page).inputValue(),
   category: await categoryField(page).inputValue(),
   stock: await stockField(page).inputValue(),
 });
+
+/** The image of the first product card, once the browser has loaded it: where from, and its size. */
+async function firstCardImage(page: Page): Promise<{ src: string; width: number; height: number }> {
+  const image = page.locator('.product-card img').first();
+  await expect(image).toHaveJSProperty('complete', true);
+  // naturalWidth is 0 for an image the browser could not decode (or the CSP blocked).
+  const size = async (side: 'naturalWidth' | 'naturalHeight') =>
+    Number(await image.evaluate((img, key) => (img as unknown as Record<string, number>)[key], side));
+  return {
+    src: (await image.getAttribute('src')) ?? '',
+    width: await size('naturalWidth'),
+    height: await size('naturalHeight'),
+  };
+}
 
 const logInAsAdmin = (page: Page) => submitLogin(page, DEMO_ADMIN.email, DEMO_ADMIN.password);
 
@@ -66,7 +93,6 @@ async function openAdmin(page: Page): Promise<void> {
 const TRAY: ProductForm = {
   title: 'Walnut Serving Tray',
   price: '39.5',
-  imageUrl: '/images/mug.svg',
   description: 'A walnut tray with raised edges, oiled by hand.',
   category: 'kitchen',
   stock: '7',
@@ -83,7 +109,7 @@ test.describe('managing products in /admin', () => {
     await toNextPage(page, () => page.getByRole('link', { name: 'Add a product' }).click());
     expect(pathOf(page)).toBe('/admin/add-product');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Add a product');
-    await fillProductForm(page, TRAY);
+    await fillProductForm(page, TRAY, photo(8, 6));
     await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
 
     expect(pathOf(page)).toBe('/admin/products');
@@ -94,9 +120,11 @@ test.describe('managing products in /admin', () => {
     const productId = detailHref?.split('/').pop() ?? '';
     expect(detailHref).toBe(`/products/${productId}`);
 
-    // The newest product comes first in the shop.
+    // The newest product comes first in the shop, showing the uploaded photo, served by the shop.
     await page.goto('/products');
     expect((await productCards(page))[0]).toEqual({ title: TRAY.title, price: '$39.50' });
+    const uploaded = await firstCardImage(page);
+    expect(uploaded).toEqual({ src: expect.stringMatching(/^\/images\/uploads\/[0-9a-f]{24}$/), width: 8, height: 6 });
 
     // Edit: the form holds the current values; the new title and price show everywhere.
     await openAdmin(page);
@@ -104,8 +132,10 @@ test.describe('managing products in /admin', () => {
     expect(pathOf(page)).toBe(`/admin/edit-product/${productId}`);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Edit product');
     expect(await formValues(page)).toEqual({ ...TRAY, price: '39.50' });
+    await expect(page.getByTestId('current-image')).toHaveAttribute('src', uploaded.src);
     await titleField(page).fill('Walnut Tray, Large');
     await priceField(page).fill('44');
+    await imageField(page).setInputFiles(photo(12, 9));
     await toNextPage(page, () => page.getByRole('button', { name: 'Save changes' }).click());
 
     expect(pathOf(page)).toBe('/admin/products');
@@ -115,6 +145,11 @@ test.describe('managing products in /admin', () => {
     const cards = await productCards(page);
     expect(cards[0]).toEqual({ title: 'Walnut Tray, Large', price: '$44.00' });
     expect(cards.map((card) => card.title)).not.toContain(TRAY.title);
+    // The new photo replaced the old one, whose file is gone.
+    const replaced = await firstCardImage(page);
+    expect(replaced).toEqual({ src: expect.stringMatching(/^\/images\/uploads\//), width: 12, height: 9 });
+    expect(replaced.src).not.toBe(uploaded.src);
+    expect((await page.request.get(uploaded.src)).status()).toBe(404);
     await page.goto(`/products/${productId}`);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Walnut Tray, Large');
     await expect(page.locator('.product-price')).toHaveText('$44.00');
@@ -145,13 +180,14 @@ test.describe('managing products in /admin', () => {
     const gone = await page.goto(`/products/${productId}`);
     expect(gone?.status()).toBe(404);
     await expect(page.getByText('Product not found.')).toBeVisible();
+    expect((await page.request.get(replaced.src)).status()).toBe(404);
   });
 
   test('a too-short title and a price of "abc" are refused next to their fields; the rest stays', async ({ page }) => {
     await logInAsAdmin(page);
     await page.goto('/admin/add-product');
     const typed = { ...TRAY, title: 'ab', price: 'abc' };
-    await fillProductForm(page, typed);
+    await fillProductForm(page, typed, photo(4, 3));
     const refused = page.waitForResponse((response) => response.request().method() === 'POST');
     await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
 
@@ -169,12 +205,45 @@ test.describe('managing products in /admin', () => {
     await expect(page.locator('#price-error')).toHaveText(
       'Enter a price such as 12.50: more than 0, at most two decimals.',
     );
-    for (const field of [imageField(page), descriptionField(page)]) {
-      await expect(field).not.toHaveAttribute('aria-invalid');
-    }
+    await expect(descriptionField(page)).not.toHaveAttribute('aria-invalid');
+    // A browser cannot fill a file field back in, so the form says to choose the image again.
+    await expect(fieldAround(page, imageField(page))).toContainText('Choose the image again');
     expect(await formValues(page)).toEqual(typed);
 
     await openAdmin(page);
     expect((await adminProducts(page)).map((product) => product.title)).not.toContain('ab');
   });
+
+  const refusedFiles = [
+    {
+      what: 'a text file named like a PNG',
+      file: { name: 'tray.png', mimeType: 'image/png', buffer: Buffer.from('not a picture at all\n') },
+      message: 'That file is not an image the shop takes. Choose a JPEG, PNG or WebP image of at most 2 MB.',
+    },
+    {
+      what: 'a PNG one byte over 2 MB',
+      file: {
+        name: 'huge.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([tinyPng(), Buffer.alloc(2 * 1024 * 1024 + 1 - tinyPng().length)]),
+      },
+      message: 'That file is larger than 2 MB. Choose a JPEG, PNG or WebP image of at most 2 MB.',
+    },
+  ];
+  for (const { what, file, message } of refusedFiles) {
+    test(`${what} is refused on the image field, every other value kept, and nothing is added`, async ({ page }) => {
+      await logInAsAdmin(page);
+      await page.goto('/admin/add-product');
+      await fillProductForm(page, TRAY, file);
+      const refused = page.waitForResponse((response) => response.request().method() === 'POST');
+      await toNextPage(page, () => page.getByRole('button', { name: 'Add product' }).click());
+
+      expect((await refused).status()).toBe(422);
+      await expect(imageField(page)).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.locator('#image-error')).toHaveText(message);
+      expect(await formValues(page)).toEqual(TRAY);
+      await openAdmin(page);
+      expect((await adminProducts(page)).map((product) => product.title)).not.toContain(TRAY.title);
+    });
+  }
 });

@@ -44,6 +44,34 @@ export async function postForm(agent: Agent, path: string, fields: Record<string
     .send({ _csrf, ...fields });
 }
 
+/** A file for a multipart form; `field` is `image` unless said. */
+export interface Upload {
+  bytes: Buffer;
+  filename: string;
+  contentType?: string;
+  field?: string;
+}
+
+/**
+ * Posts a form as a browser posts one with a file input (multipart/form-data), the CSRF token of
+ * the page `from` first unless `token` says otherwise ('' sends none).
+ */
+export async function postMultipart(
+  agent: Agent,
+  path: string,
+  fields: Record<string, string>,
+  { from = '/', files = [], token }: { from?: string; files?: Upload[]; token?: string } = {},
+) {
+  const _csrf = token ?? (await csrfToken(agent, from));
+  const request = agent.post(path);
+  if (_csrf) request.field('_csrf', _csrf);
+  for (const [name, value] of Object.entries(fields)) request.field(name, value);
+  for (const { bytes, filename, contentType = 'application/octet-stream', field = 'image' } of files) {
+    request.attach(field, bytes, { filename, contentType });
+  }
+  return request;
+}
+
 export async function cartOf(userId: Types.ObjectId) {
   const user = await User.findById(userId);
   return (user?.cart.items ?? []).map((item) => ({ productId: item.productId.toString(), quantity: item.quantity }));

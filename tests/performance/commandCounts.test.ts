@@ -15,7 +15,9 @@ import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
 import { testServer } from '../helpers/server';
-import { someProduct } from '../helpers/shop';
+import { postMultipart, someProduct } from '../helpers/shop';
+import { Product } from '../../src/models/Product';
+import { tinyPng } from '../../support/images';
 import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
 
 const uri = uniqueDatabaseUri();
@@ -52,8 +54,17 @@ async function countsOf(send: () => Promise<unknown>) {
   return counter.take();
 }
 
-async function loggedInAgent(): Promise<Agent> {
-  const user = await createUser();
+const MB = 1024 * 1024;
+const PRODUCT = {
+  title: 'Counted Cup',
+  price: '9.00',
+  description: 'A cup to count by.',
+  category: 'kitchen',
+  stock: '10',
+};
+
+async function loggedInAgent(user?: { email: string }): Promise<Agent> {
+  user ??= await createUser();
   const agent = request.agent(app);
   const page = await agent.get('/login');
   await agent
@@ -152,5 +163,50 @@ it('placing an order of one line takes its stock with a bounded, known set of co
     'write:users': 1,
     'write:sessions': 1,
     'write:write_locks': 2 + (testServer.atomicUpdates ? 0 : 8),
+  });
+});
+
+describe('uploaded images', () => {
+  const png = (size: number) => Buffer.concat([tinyPng(), Buffer.alloc(size - tinyPng().length, 1)]);
+
+  it('serving one reads its file document, then the file for the stream and its chunks; a 304 only the first', async () => {
+    const admin = await loggedInAgent(await createUser(undefined, PASSWORD, 4, 'admin'));
+    // The first upload of a process checks (and creates) the bucket's indexes; count a later one.
+    await postMultipart(
+      admin,
+      '/admin/add-product',
+      { ...PRODUCT, title: 'First Cup' },
+      {
+        from: '/admin/add-product',
+        files: [{ bytes: tinyPng(), filename: 'first.png' }],
+      },
+    );
+    const counts = await countsOf(() =>
+      postMultipart(admin, '/admin/add-product', PRODUCT, {
+        from: '/admin/add-product',
+        files: [{ bytes: png(2 * MB), filename: 'big.png' }],
+      }),
+    );
+    // 2 MB in GridFS's 255 KiB chunks: 9 chunk inserts and the file document.
+    // (The form's page and the post each read the session and the user; the flash message is written.)
+    expect(counts).toEqual({
+      'read:sessions': 2,
+      'read:users': 2,
+      'write:sessions': 2,
+      'write:images.chunks': 9,
+      'write:images.files': 1,
+      'write:products': 1,
+    });
+
+    const { imageUrl } = (await Product.findOne({ title: PRODUCT.title }).lean())!;
+    const served = await countsOf(() => request(app).get(imageUrl).expect(200));
+    expect(served).toEqual({ 'read:images.files': 2, 'read:images.chunks': 1 });
+    const cached = await countsOf(() =>
+      request(app)
+        .get(imageUrl)
+        .set('If-None-Match', `"${imageUrl.slice(-24)}"`)
+        .expect(304),
+    );
+    expect(cached).toEqual({ 'read:images.files': 1 });
   });
 });

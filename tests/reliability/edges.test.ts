@@ -8,6 +8,7 @@ import { useTestApp } from '../helpers/testApp';
 import { leaksIn } from './support/pages';
 import { logIn } from '../../support/shopFlows';
 import { WebClient } from '../../support/webClient';
+import { tinyPng } from '../../support/images';
 
 const testApp = useTestApp();
 let server: http.Server;
@@ -140,17 +141,17 @@ describe('unicode and long fields', () => {
     const { client, user } = await loggedInClient('admin');
     const product = {
       price: '12.50',
-      imageUrl: '/images/mug.svg',
       description: 'Handmade, ünïcödé 🍵',
       category: 'kitchen',
       stock: '5',
     };
-    const tooLong = await client.post('/admin/add-product', { ...product, title: long });
+    const image = [{ filename: 'tea.png', bytes: tinyPng() }];
+    const tooLong = await client.postMultipart('/admin/add-product', { ...product, title: long }, image);
     expect(tooLong.status).toBe(422);
     expect(tooLong.text).toContain('title needs');
 
     const title = 'Tea ☕ مرحبا \u202Egnirts\u202C 𝔘𝔫𝔦𝔠𝔬𝔡𝔢';
-    const created = await client.post('/admin/add-product', { ...product, title });
+    const created = await client.postMultipart('/admin/add-product', { ...product, title }, image);
     expect(created.status).toBe(302);
     expect((await Product.findOne({ userId: user._id }).lean())?.title).toBe(title);
     const listing = await client.get('/admin/products');
