@@ -11,7 +11,7 @@ import { addToCart, cartLines, cartTotal, currentCartItems, removeFromCart, setC
 import { cartFingerprint } from '../services/cartCheck';
 import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
-import { safeReturnTo } from '../middleware/requireAuth';
+import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
 import { saveSession } from '../sessions/lifecycle';
 
 const MAX_QUERY_LENGTH = 100;
@@ -165,7 +165,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
   const postOrder: RequestHandler = async (req, res) => {
     const seenCart: unknown = req.body?.seenCart;
     try {
-      await placeOrder(req.user!, { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
+      await placeOrder(signedInUser(req), { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
     } catch (err) {
       if (!(err instanceof EmptyCartError || err instanceof CartChangedError)) throw err;
       flash(req, 'error', err.message);
@@ -179,7 +179,7 @@ export function shopController({ perPage, categories }: { perPage: number; categ
 
   /** @route GET /orders — the user's own orders, newest first. */
   const getOrders: RequestHandler = async (req, res) => {
-    const orders = await Order.find({ userId: req.user!._id }).sort({ createdAt: -1 });
+    const orders = await Order.find({ userId: signedInUser(req)._id }).sort({ createdAt: -1 });
     res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber });
   };
 
