@@ -19,6 +19,7 @@ export async function issueRememberToken(
   lifetimeDays: number,
   userAgent: string | undefined,
   series = randomBytes(16).toString('base64url'),
+  seriesStartedAt?: Date,
 ): Promise<string> {
   const secret = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -29,6 +30,7 @@ export async function issueRememberToken(
     epoch: user.credentialEpoch,
     userAgent: userAgent?.slice(0, 300),
     createdAt: now,
+    seriesStartedAt: seriesStartedAt ?? now,
     expiresAt: new Date(now.getTime() + lifetimeDays * 86_400_000),
   });
   return `${series}.${secret}`;
@@ -73,7 +75,15 @@ export async function useRememberToken(
     await RememberToken.deleteMany({ series });
     return { kind: 'invalid' };
   }
-  return { kind: 'restored', user, cookie: await issueRememberToken(user, lifetimeDays, userAgent, series) };
+  const startedAt = claimed.seriesStartedAt ?? claimed.createdAt;
+  const cookieValue = await issueRememberToken(user, lifetimeDays, userAgent, series, startedAt);
+  // The owner may have removed this browser on /account meanwhile (its series deleted): the
+  // replacement must not outlive that.
+  if (!(await RememberToken.exists({ _id: claimed._id }))) {
+    await RememberToken.deleteMany({ series });
+    return { kind: 'invalid' };
+  }
+  return { kind: 'restored', user, cookie: cookieValue };
 }
 
 /** Ends every remember-me token of the account. */
@@ -85,4 +95,47 @@ export async function revokeRememberTokens(userId: Types.ObjectId | string): Pro
 export async function forgetSeries(cookie: unknown, userId?: Types.ObjectId | string): Promise<void> {
   const match = typeof cookie === 'string' ? COOKIE_VALUE.exec(cookie) : null;
   if (match?.[1]) await RememberToken.deleteMany({ series: match[1], ...(userId ? { userId } : {}) });
+}
+
+/**
+ * The name of a remembered browser on /account: a hash of its series, which is part of the cookie
+ * (so never shown itself), and stays the same while the token rotates.
+ */
+export const deviceHandle = (series: string) => hashToken(`device:${series}`).slice(0, 32);
+
+/** The series in a remember-me cookie, if it is one (to mark "this browser"). */
+export const seriesOf = (cookie: unknown) =>
+  typeof cookie === 'string' ? (COOKIE_VALUE.exec(cookie)?.[1] ?? null) : null;
+
+/** The account's remembered browsers (one live token each), most recently used first. */
+export async function rememberedDevices(userId: Types.ObjectId | string) {
+  const tokens = await RememberToken.find({ userId, replacedAt: null, expiresAt: trusted({ $gt: new Date() }) })
+    .sort({ createdAt: -1 })
+    .lean();
+  return tokens.map((token) => {
+    const startedAt = token.seriesStartedAt ?? token.createdAt;
+    return {
+      series: token.series,
+      handle: deviceHandle(token.series),
+      userAgent: token.userAgent,
+      startedAt,
+      // Each use replaces the token: the live one was issued at the last use (none yet if the same).
+      lastUsedAt: token.createdAt.getTime() > startedAt.getTime() ? token.createdAt : null,
+    };
+  });
+}
+
+/**
+ * Forgets the remembered browser named `handle`: one delete of its series, checked by its result, so
+ * of two simultaneous removals (or a removal racing "this wasn't me") one reports it gone already.
+ * Resolves to the series deleted, or null.
+ */
+export async function forgetDevice(userId: Types.ObjectId | string, handle: unknown): Promise<string | null> {
+  if (typeof handle !== 'string') return null;
+  const device = (await rememberedDevices(userId)).find((candidate) => candidate.handle === handle);
+  if (!device) return null;
+  const result = await serialized(`remember-series:${device.series}`, () =>
+    RememberToken.deleteMany({ userId, series: device.series }),
+  );
+  return result.deletedCount > 0 ? device.series : null;
 }
