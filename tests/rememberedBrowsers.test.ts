@@ -121,3 +121,68 @@ describe('remembered browsers on /account', () => {
     expect(handlesOn((await stranger.laptop.get('/account')).text)).toHaveLength(2);
   });
 });
+
+describe('forgetting a browser, racing', () => {
+  it('four devices forgetting one browser at once: one forgets it, the others hear it was gone already', async () => {
+    const email = uniqueEmail('four-tabs');
+    await createUser(email);
+    const devices = [await rememberedLogIn(email, SAFARI)];
+    for (let i = 0; i < 3; i += 1) devices.push(await rememberedLogIn(email, FIREFOX));
+    const page = (await devices[1]!.get('/account')).text;
+    const safari = page
+      .split('data-testid="remembered-browser"')
+      .slice(1)
+      .find((item) => item.includes('Safari'))!;
+    const [handle] = handlesOn(safari);
+    const forms = await Promise.all(
+      devices.map(async (agent) => ({ agent, _csrf: await csrfToken(agent, '/account') })),
+    );
+    const answers = await Promise.all(
+      forms.map(({ agent, _csrf }) =>
+        agent.post('/account/devices/remove').type('form').send({ _csrf, device: handle }).redirects(1),
+      ),
+    );
+    const said = answers.map((answer) => /That browser (?:is|was) no longer remembered\./.exec(answer.text)?.[0]);
+    expect(said.sort()).toEqual([
+      'That browser is no longer remembered.',
+      'That browser was no longer remembered.',
+      'That browser was no longer remembered.',
+      'That browser was no longer remembered.',
+    ]);
+  });
+
+  it('a browser logging back in while it is forgotten stays forgotten', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const email = uniqueEmail('forgotten-while-restoring');
+      const user = await createUser(email);
+      const phone = await rememberedLogIn(email, SAFARI);
+      const laptop = await rememberedLogIn(email, FIREFOX);
+      const page = (await laptop.get('/account')).text;
+      const phoneItem = page
+        .split('data-testid="remembered-browser"')
+        .slice(1)
+        .find((item) => item.includes('Safari'))!;
+      const _csrf = csrfFrom(page);
+      // The phone's session ends; its next request logs back in (rotating the token) while the
+      // laptop forgets it.
+      await testApp().store.destroySessionsOfUser(user._id.toString(), { except: laptopSid(laptop) });
+      await Promise.all([
+        phone.get('/account'),
+        laptop
+          .post('/account/devices/remove')
+          .type('form')
+          .send({ _csrf, device: handlesOn(phoneItem)[0] }),
+      ]);
+      await testApp().store.destroySessionsOfUser(user._id.toString(), { except: laptopSid(laptop) });
+      const last = await phone.get('/account');
+      expect(last.headers.location).toBe('/login');
+      expect(await RememberToken.countDocuments({ userId: user._id, userAgent: SAFARI })).toBe(0);
+    }
+  });
+});
+
+function laptopSid(agent: Agent): string {
+  const cookie = agent.jar.getCookie('shop.sid', { domain: '127.0.0.1', path: '/', secure: false, script: false });
+  const value = decodeURIComponent(cookie!.value);
+  return value.slice(2, value.lastIndexOf('.'));
+}

@@ -126,16 +126,24 @@ export async function rememberedDevices(userId: Types.ObjectId | string) {
 }
 
 /**
- * Forgets the remembered browser named `handle`: one delete of its series, checked by its result, so
- * of two simultaneous removals (or a removal racing "this wasn't me") one reports it gone already.
- * Resolves to the series deleted, or null.
+ * Forgets the remembered browser named `handle`: its whole series is deleted, and the result of
+ * that delete decides, so of two simultaneous removals one reports it gone already. The series is
+ * looked for among replaced tokens too: in the middle of a rotation the browser has no live token
+ * for a moment. Resolves to the series deleted, or null.
  */
 export async function forgetDevice(userId: Types.ObjectId | string, handle: unknown): Promise<string | null> {
   if (typeof handle !== 'string') return null;
-  const device = (await rememberedDevices(userId)).find((candidate) => candidate.handle === handle);
-  if (!device) return null;
-  const result = await serialized(`remember-series:${device.series}`, () =>
-    RememberToken.deleteMany({ userId, series: device.series }),
-  );
-  return result.deletedCount > 0 ? device.series : null;
+  const known: string[] = await RememberToken.distinct('series', { userId });
+  const series = known.find((candidate) => deviceHandle(candidate) === handle);
+  if (!series) return null;
+  const deleted = await serialized(`remember-series:${series}`, async () => {
+    // A restore in flight may insert the series' next token while the first delete runs (a
+    // multi-document delete is not atomic, on any server). It then checks that the token it
+    // replaced still exists, which the first delete has ended by the time it returns; the second
+    // delete takes whatever the restore inserted before that check.
+    const first = await RememberToken.deleteMany({ userId, series });
+    const second = await RememberToken.deleteMany({ userId, series });
+    return first.deletedCount + second.deletedCount;
+  });
+  return deleted > 0 ? series : null;
 }
