@@ -17,7 +17,7 @@ import { exposeFlash } from './middleware/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
-import { accountRoutes, notMeRoutes } from './routes/account';
+import { accountLinkRoutes, accountRoutes } from './routes/account';
 import { shopRoutes } from './routes/shop';
 import { LOW_STOCK, stockLabel } from './models/Product';
 import { devRoutes } from './routes/dev';
@@ -167,8 +167,9 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
     }),
   );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrfAfterMultipart: csrf.afterMultipart }));
-  app.use(notMeRoutes({ config, sessions: sessionStore, sendMail: mailer, logger }));
-  app.use('/account', accountRoutes({ config, sessions: sessionStore, sendMail: mailer, logger, throttles }));
+  const accountDeps = { config, sessions: sessionStore, sendMail: mailer, logger, throttles };
+  app.use(accountLinkRoutes(accountDeps));
+  app.use('/account', accountRoutes(accountDeps));
   app.use(
     authRoutes({
       config,

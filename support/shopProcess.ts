@@ -76,6 +76,11 @@ export class ShopProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The database the server uses (when started with one), for a test to look at or age its data. */
+  get databaseUri(): string | undefined {
+    return this.options.databaseUri;
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }

@@ -1,5 +1,9 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
+import { afterResponseSettled } from '../src/lib/afterResponse';
+import { AccountToken } from '../src/models/AccountToken';
+import { RememberToken } from '../src/models/RememberToken';
+import { User } from '../src/models/User';
 import { PASSWORD, csrfFrom, csrfToken, loggedInAgent, sessionCookie, type Agent } from './helpers/http';
 import { buildApp, useTestDatabase, type TestApp } from './helpers/testApp';
 
@@ -107,5 +111,101 @@ describe('re-authentication', () => {
     expect(injected.status).toBe(422);
     const anonymous = await request(shop.app).get('/account/confirm');
     expect([anonymous.status, anonymous.headers.location]).toEqual([302, '/login']);
+  });
+});
+
+describe('re-authentication for the other forms that matter', () => {
+  /** Confirms the password on /account/confirm and returns the resubmit page. */
+  async function confirmPassword(agent: Agent) {
+    const page = await agent.get('/account/confirm');
+    const confirmed = await agent
+      .post('/account/confirm')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), password: PASSWORD });
+    expect(confirmed.status).toBe(200);
+    return confirmed.text;
+  }
+
+  it('changing the email: asks first, then offers the form with the new address kept and the password to type again', async () => {
+    const { agent, user } = await loggedInAgent(shop.app);
+    await outlastWindow(agent);
+    const newEmail = `moved-${user._id.toString()}@example.com`;
+    const asked = await post(agent, '/account/email', { email: newEmail, password: PASSWORD });
+    expect([asked.status, asked.headers.location]).toEqual([303, '/account/confirm']);
+    expect(await AccountToken.countDocuments({ userId: user._id, purpose: 'email-change' })).toBe(0);
+
+    const resubmit = await confirmPassword(agent);
+    expect(resubmit).toContain('action="/account/email"');
+    expect(resubmit).toContain(`name="email" value="${newEmail}"`);
+    expect(resubmit).toMatch(
+      /<label for="password">Your password<\/label>\s*<input id="password" name="password" type="password"/,
+    );
+    expect(resubmit).not.toContain(PASSWORD);
+    const sent = await agent
+      .post('/account/email')
+      .type('form')
+      .send({ _csrf: csrfFrom(resubmit), email: newEmail, password: PASSWORD });
+    expect([sent.status, sent.headers.location]).toEqual([302, '/account']);
+    await afterResponseSettled();
+    expect(await AccountToken.countDocuments({ userId: user._id, purpose: 'email-change' })).toBe(1);
+  });
+
+  it('deleting the account: asks first, then offers the form with the password to type again', async () => {
+    const { agent, user } = await loggedInAgent(shop.app);
+    await outlastWindow(agent);
+    const asked = await post(agent, '/account/delete', { password: PASSWORD });
+    expect([asked.status, asked.headers.location]).toEqual([303, '/account/confirm']);
+    expect(await User.exists({ _id: user._id })).not.toBeNull();
+
+    const resubmit = await confirmPassword(agent);
+    expect(resubmit).toContain('action="/account/delete"');
+    expect(resubmit).toContain('Delete my account');
+    expect(resubmit).toContain('name="password" type="password"');
+    const deleted = await agent
+      .post('/account/delete')
+      .type('form')
+      .send({ _csrf: csrfFrom(resubmit), password: PASSWORD });
+    expect([deleted.status, deleted.headers.location]).toEqual([302, '/']);
+    expect(await User.exists({ _id: user._id })).toBeNull();
+  });
+
+  it('changing the password: asks first, then offers the three password fields again', async () => {
+    const { agent } = await loggedInAgent(shop.app);
+    await outlastWindow(agent);
+    const fresh = 'another long password for the test';
+    const fields = { currentPassword: PASSWORD, newPassword: fresh, confirmNewPassword: fresh };
+    const asked = await post(agent, '/account/password', fields);
+    expect([asked.status, asked.headers.location]).toEqual([303, '/account/confirm']);
+    const resubmit = await confirmPassword(agent);
+    for (const name of Object.keys(fields)) expect(resubmit).toContain(`name="${name}" type="password"`);
+    const changed = await agent
+      .post('/account/password')
+      .type('form')
+      .send({ _csrf: csrfFrom(resubmit), ...fields });
+    expect([changed.status, changed.headers.location]).toEqual([302, '/account']);
+  });
+
+  it('forgetting a remembered browser: asks first, then resubmits the same device', async () => {
+    const { agent, user, email } = await loggedInAgent(shop.app);
+    const phone = request.agent(shop.app);
+    const _csrf = await csrfToken(phone, '/login');
+    await phone.post('/login').type('form').send({ _csrf, email, password: PASSWORD, remember: 'on' }).expect(302);
+    const handle = /name="device" value="([\w-]+)"/.exec((await agent.get('/account')).text)?.[1];
+    expect(handle).toBeDefined();
+    await outlastWindow(agent);
+
+    const asked = await post(agent, '/account/devices/remove', { device: handle! });
+    expect([asked.status, asked.headers.location]).toEqual([303, '/account/confirm']);
+    expect(await RememberToken.countDocuments({ userId: user._id })).toBe(1);
+
+    const resubmit = await confirmPassword(agent);
+    expect(resubmit).toContain(`name="device" value="${handle}"`);
+    expect(resubmit).toContain('Forget that browser');
+    const forgotten = await agent
+      .post('/account/devices/remove')
+      .type('form')
+      .send({ _csrf: csrfFrom(resubmit), device: handle });
+    expect([forgotten.status, forgotten.headers.location]).toEqual([302, '/account']);
+    expect(await RememberToken.countDocuments({ userId: user._id })).toBe(0);
   });
 });

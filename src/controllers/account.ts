@@ -1,12 +1,12 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
-import { describeUserAgent } from '../lib/userAgent';
+import { cookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { hashPassword, verifyPassword } from '../lib/passwords';
-import { flash } from '../middleware/flash';
+import { redirectWith } from '../middleware/flash';
 import { logIn, sessionUserOf } from '../middleware/login';
 import { signedInUser } from '../middleware/requireAuth';
 import { User } from '../models/User';
@@ -14,10 +14,12 @@ import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
 import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
+import { forgetDevice, seriesOf } from '../services/rememberMe';
 import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
-import { fieldErrors, type FieldErrors } from '../validation';
+import { fieldErrors } from '../validation';
+import { renderAccountPage, type AccountForms } from './accountPage';
 
 export interface AccountDependencies {
   config: Config;
@@ -28,50 +30,24 @@ export interface AccountDependencies {
 
 const CHANGED_ELSEWHERE = 'Your password or sign-in was changed from another device meanwhile. Please log in again.';
 
-export function accountController({ config, sessions, sendMail, logger }: AccountDependencies) {
+/** Whether `password` is the signed-in user's current one (read with the hash, now). */
+export async function currentPasswordMatches(req: Request, password: string): Promise<boolean> {
+  const user = await User.findById(signedInUser(req)._id).select('+password');
+  return Boolean(user && (await verifyPassword(password, user.password)));
+}
+
+export function accountController(deps: AccountDependencies) {
+  const { config, sessions, sendMail, logger } = deps;
+  const render = (req: Request, res: Response, status = 200, forms: AccountForms = {}) =>
+    renderAccountPage(req, res, deps, status, forms);
+
   /**
    * Another change to the credentials came first (the epoch moved on after this request began):
    * this session is out of date, so it ends here rather than on the next page.
    */
   async function endOutdatedSession(req: Request, res: Response) {
     await regenerateSession(req);
-    flash(req, 'error', CHANGED_ELSEWHERE);
-    await saveSession(req);
-    res.redirect('/login');
-  }
-
-  /** The user's live sessions for the page; sessions are named by a hash, never by their id. */
-  async function sessionList(req: Request) {
-    const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
-    return list.map((s) => ({
-      handle: hashSessionId(s.id),
-      current: s.id === req.sessionID,
-      device: describeUserAgent(s.userAgent),
-      place: s.place,
-      signedInWith: s.signedInWith,
-      createdAt: s.createdAt,
-      lastActive: s.lastActive,
-    }));
-  }
-
-  async function render(
-    req: Request,
-    res: Response,
-    status = 200,
-    errors: { password?: FieldErrors; delete?: FieldErrors } = {},
-  ) {
-    res.status(status).render('account/index', {
-      title: 'Your account',
-      user: req.user,
-      sessions: await sessionList(req),
-      passwordErrors: errors.password ?? {},
-      deleteErrors: errors.delete ?? {},
-    });
-  }
-
-  async function currentPasswordMatches(req: Request, password: string) {
-    const user = await User.findById(signedInUser(req)._id).select('+password');
-    return Boolean(user && (await verifyPassword(password, user.password)));
+    await redirectWith(req, res, '/login', { kind: 'error', text: CHANGED_ELSEWHERE });
   }
 
   /** @route GET /account */
@@ -98,28 +74,23 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     afterResponse(res, logger, 'could not send a password-changed mail', () =>
       sendSecurityMail(user, 'password-changed', context, config, sendMail),
     );
-    flash(req, 'success', 'Your password is changed. Every other device is signed out.');
-    await saveSession(req);
-    res.redirect('/account');
+    await redirectWith(req, res, '/account', {
+      kind: 'success',
+      text: 'Your password is changed. Every other device is signed out.',
+    });
   };
 
   /** @route POST /account/sessions/revoke — signs out one other device. */
   const postRevokeSession: RequestHandler = async (req, res) => {
     const handle: unknown = req.body?.session;
-    const target = (await sessions.sessionsOfUser(signedInUser(req)._id.toString())).find(
+    const user = signedInUser(req);
+    const target = (await sessions.sessionsOfUser(user._id.toString())).find(
       (s) => typeof handle === 'string' && hashSessionId(s.id) === handle && s.id !== req.sessionID,
     );
-    if (target) {
-      await new Promise<void>((resolve, reject) =>
-        sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())),
-      );
-      recordEvent(res, logger, signedInUser(req)._id, 'sessions-ended', { by: 'user', count: 1 });
-      flash(req, 'success', 'That device is signed out.');
-    } else {
-      flash(req, 'error', 'That session had already ended.');
-    }
-    await saveSession(req);
-    res.redirect('/account');
+    if (!target) return redirectWith(req, res, '/account', { kind: 'error', text: 'That session had already ended.' });
+    await new Promise<void>((resolve, reject) => sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())));
+    recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: 1 });
+    await redirectWith(req, res, '/account', { kind: 'success', text: 'That device is signed out.' });
   };
 
   /** @route POST /account/sessions/revoke-others — also ends logins still in flight (a new epoch). */
@@ -127,13 +98,30 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     const user = signedInUser(req);
     const epoch = await changeCredentials(user._id, user.credentialEpoch);
     if (epoch === null) return endOutdatedSession(req, res);
+    // Stored with the new epoch before the others are deleted, so that this session is not one of them.
     req.session.user = sessionUserOf(user, epoch);
     await saveSession(req);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
     recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: ended });
-    flash(req, 'success', ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`);
-    await saveSession(req);
-    res.redirect('/account');
+    const text = ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`;
+    await redirectWith(req, res, '/account', { kind: 'success', text });
+  };
+
+  /**
+   * @route POST /account/devices/remove — field `device` (a handle from the page): "remember me"
+   * no longer logs that browser back in. Its sessions signed in already go on until they end.
+   */
+  const postRemoveDevice: RequestHandler = async (req, res) => {
+    const user = signedInUser(req);
+    const series = await forgetDevice(user._id, req.body?.device);
+    if (!series) {
+      return redirectWith(req, res, '/account', { kind: 'info', text: 'That browser was no longer remembered.' });
+    }
+    if (series === seriesOf(req.cookies?.[config.rememberCookieName])) {
+      res.clearCookie(config.rememberCookieName, cookieOptions(config));
+    }
+    recordEvent(res, logger, user._id, 'remembered-browser-removed', { context: contextOf(req) });
+    await redirectWith(req, res, '/account', { kind: 'success', text: 'That browser is no longer remembered.' });
   };
 
   /** @route POST /account/delete — the password confirms it. */
@@ -149,10 +137,18 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
     // Ends this session too; the new, empty one only carries the goodbye message.
     await regenerateSession(req);
-    flash(req, 'info', 'Your account is deleted. Your past orders are kept for our records, without your details.');
-    await saveSession(req);
-    res.redirect('/');
+    await redirectWith(req, res, '/', {
+      kind: 'info',
+      text: 'Your account is deleted. Your past orders are kept for our records, without your details.',
+    });
   };
 
-  return { getAccount, postChangePassword, postRevokeSession, postRevokeOtherSessions, postDeleteAccount };
+  return {
+    getAccount,
+    postChangePassword,
+    postRevokeSession,
+    postRevokeOtherSessions,
+    postRemoveDevice,
+    postDeleteAccount,
+  };
 }

@@ -12,6 +12,8 @@ const DESCRIPTIONS: Record<EventKind, string> = {
   'password-reset': 'Password reset with a mailed link',
   'sessions-ended': 'Sessions ended',
   'remember-me-reuse': 'An old “remember me” token was used again: every remembered browser was signed out',
+  'email-changed': 'Email address changed',
+  'remembered-browser-removed': 'A remembered browser was removed',
 };
 
 const ENDED_BY: Record<EndedBy, string> = {

@@ -7,30 +7,25 @@ import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { clientKey } from '../lib/clientAddress';
 import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/passwords';
-import { flash } from '../middleware/flash';
+import { redirectWith } from '../middleware/flash';
 import { logIn, sessionUserOf } from '../middleware/login';
 import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { isFirstSignIn } from '../services/signup';
 import { recordEvent } from '../services/activity';
 import { forgetSeries, issueRememberToken } from '../services/rememberMe';
 import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
-import { markVerified, registerOrNotify, resendVerification, verifyEmail } from '../services/signup';
-import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
-import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
+import { isFirstSignIn, resendVerification } from '../services/signup';
+import { loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
-import { destroySession, saveSession } from '../sessions/lifecycle';
+import { destroySession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
+import { withinLimit } from './withinLimit';
 
 const LOGIN_FAILED = 'Invalid email or password.';
-const SIGNUP_REQUESTED =
-  'Check your inbox: we have sent you a link to confirm your address (it works once, for 24 hours). Then log in here.';
 const VERIFY_FIRST = 'Confirm your email address first: open the link we mailed you when you signed up.';
 const VERIFICATION_RESENT =
   'If that account still awaits confirmation, we have sent it a new link. It works once, for 24 hours.';
-const RESET_REQUESTED =
-  'If an account exists for that email, we have sent it a link to choose a new password. The link works once, for one hour.';
 
 export interface AuthDependencies {
   config: Config;
@@ -40,64 +35,11 @@ export interface AuthDependencies {
   logger: Logger;
 }
 
-function renderSignup(res: Response, status: number, email = '', errors: FieldErrors = {}) {
-  res.status(status).render('auth/signup', { title: 'Create an account', email, errors });
-}
-
 function renderLogin(res: Response, status: number, email = '', errors: FieldErrors = {}, unverified = false) {
   res.status(status).render('auth/login', { title: 'Log in', email, errors, unverified });
 }
 
-function renderReset(res: Response, status: number, email = '', errors: FieldErrors = {}) {
-  res.status(status).render('auth/reset', { title: 'Reset your password', email, errors });
-}
-
-/**
- * Runs a throttle check. When it refuses, answers 429 on the form itself (with Retry-After and
- * when to try again) and resolves to false.
- */
-async function withinLimit(
-  res: Response,
-  check: () => Promise<void>,
-  renderForm: (status: number, errors: FieldErrors) => void,
-): Promise<boolean> {
-  try {
-    await check();
-    return true;
-  } catch (err) {
-    if (!(err instanceof TooManyAttemptsError)) throw err;
-    res.set('Retry-After', String(err.retryAfterSeconds));
-    renderForm(429, { form: err.message });
-    return false;
-  }
-}
-
-export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
-  /** @route GET /signup */
-  const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
-
-  /** @route POST /signup */
-  const postSignup: RequestHandler = async (req, res) => {
-    const typedEmail = formValue(req.body?.email);
-    const allowed = await withinLimit(
-      res,
-      () => throttles.signupByIp.take(clientKey(req.ip)),
-      (status, errors) => renderSignup(res, status, typedEmail, errors),
-    );
-    if (!allowed) return;
-    const errors = fieldErrors(req);
-    if (errors) return renderSignup(res, 422, typedEmail, errors);
-
-    const { email, password } = matchedData<{ email: string; password: string }>(req);
-    // The same answer, as fast, for a new and an existing address: the work happens after it.
-    afterResponse(res, logger, 'could not complete a signup', () =>
-      registerOrNotify(email, password, config, sendMail),
-    );
-    flash(req, 'info', SIGNUP_REQUESTED);
-    await saveSession(req);
-    res.redirect('/login');
-  };
-
+export function authController({ config, throttles, sendMail, logger }: AuthDependencies) {
   /** @route GET /login */
   const getLogin: RequestHandler = (_req, res) => renderLogin(res, 200);
 
@@ -161,19 +103,6 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     res.redirect(returnTo);
   };
 
-  /**
-   * @route GET /verify/:token — confirms on opening: the token is the only secret (a forged request
-   * cannot know it), and all a confirmation does is let the owner log in with their own password.
-   */
-  const getVerify: RequestHandler = async (req, res) => {
-    if (!(await verifyEmail(req.params.token))) {
-      return res.status(410).render('auth/verify-invalid', { title: 'Link expired' });
-    }
-    flash(req, 'success', 'Your email address is confirmed. You can log in now.');
-    await saveSession(req);
-    res.redirect('/login');
-  };
-
   /** @route POST /verify/resend — the same answer whatever the address; the mail goes after it. */
   const postResendVerification: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
@@ -187,9 +116,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     afterResponse(res, logger, 'could not resend a confirmation link', () =>
       resendVerification(email, config, sendMail),
     );
-    flash(req, 'info', VERIFICATION_RESENT);
-    await saveSession(req);
-    res.redirect('/login');
+    await redirectWith(req, res, '/login', { kind: 'info', text: VERIFICATION_RESENT });
   };
 
   /** @route POST /logout */
@@ -203,77 +130,5 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     res.redirect('/');
   };
 
-  /** @route GET /reset */
-  const getReset: RequestHandler = (_req, res) => renderReset(res, 200);
-
-  /**
-   * @route POST /reset — the same answer, as fast, whether or not the email has an account: the
-   * lookup and the mail happen after the response.
-   */
-  const postReset: RequestHandler = async (req, res) => {
-    const typedEmail = formValue(req.body?.email);
-    const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
-    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
-    const errors = fieldErrors(req);
-    if (errors) return renderReset(res, 422, typedEmail, errors);
-
-    const { email } = matchedData<{ email: string }>(req);
-    // Per address too, whether or not it has an account (the answer must not tell), so that
-    // nobody can flood one mailbox with links from many IPs.
-    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
-    sendResetLink(email, config, sendMail).catch((err: unknown) =>
-      logger.error({ err }, 'could not send a reset link'),
-    );
-    flash(req, 'info', RESET_REQUESTED);
-    await saveSession(req);
-    res.redirect('/login');
-  };
-
-  /** @route GET /reset/:token */
-  const getNewPassword: RequestHandler = async (req, res) => {
-    const reset = await findUsableReset(req.params.token);
-    if (!reset) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    res.render('auth/new-password', { title: 'Choose a new password', token: req.params.token, errors: {} });
-  };
-
-  /** @route POST /new-password */
-  const postNewPassword: RequestHandler = async (req, res) => {
-    const token: unknown = req.body?.passwordToken;
-    if (!(await findUsableReset(token))) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    const errors = fieldErrors(req);
-    if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
-
-    const { password } = matchedData<{ password: string }>(req);
-    const done = await completeReset(token, password, config.BCRYPT_COST);
-    if (!done) return res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
-    // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
-    // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
-    const ended = await sessions.destroySessionsOfUser(done.userId);
-    await throttles.loginByEmail.reset(done.email);
-    // The link came by mail: an account that was never confirmed is now.
-    await markVerified(done.userId);
-    const context = contextOf(req);
-    recordEvent(res, logger, done.userId, 'password-reset', { context });
-    if (ended > 0) recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'reset', count: ended });
-    afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
-    );
-    flash(req, 'success', 'Your password is changed. Please log in with the new one.');
-    await saveSession(req);
-    res.redirect('/login');
-  };
-
-  return {
-    getSignup,
-    postSignup,
-    getLogin,
-    postLogin,
-    getVerify,
-    postResendVerification,
-    postLogout,
-    getReset,
-    postReset,
-    getNewPassword,
-    postNewPassword,
-  };
+  return { getLogin, postLogin, postResendVerification, postLogout };
 }

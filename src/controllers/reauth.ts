@@ -12,9 +12,35 @@ export interface ReauthDependencies {
   throttles: Throttles;
 }
 
-/** What the resubmit button says for the forms that ask for a recent password. */
-const ACTIONS: Record<string, string> = {
-  '/account/sessions/revoke-others': 'Sign out everywhere else',
+interface PasswordField {
+  name: string;
+  label: string;
+  autocomplete: 'current-password' | 'new-password';
+}
+
+/**
+ * The forms that ask for a recent password: what their resubmit button says, and the password
+ * fields they have, which are typed again (a password is never kept in the session).
+ */
+const ACTIONS: Record<string, { label: string; passwordFields?: PasswordField[] }> = {
+  '/account/sessions/revoke-others': { label: 'Sign out everywhere else' },
+  '/account/devices/remove': { label: 'Forget that browser' },
+  '/account/email': {
+    label: 'Change email',
+    passwordFields: [{ name: 'password', label: 'Your password', autocomplete: 'current-password' }],
+  },
+  '/account/delete': {
+    label: 'Delete my account',
+    passwordFields: [{ name: 'password', label: 'Your password', autocomplete: 'current-password' }],
+  },
+  '/account/password': {
+    label: 'Change password',
+    passwordFields: [
+      { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
+      { name: 'newPassword', label: 'New password (at least 12 characters)', autocomplete: 'new-password' },
+      { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
+    ],
+  },
 };
 
 function renderConfirm(res: Response, status: number, error?: string) {
@@ -60,8 +86,10 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     res.render('account/resubmit', {
       title: 'Continue',
       action,
-      label: ACTIONS[action] ?? 'Continue',
+      label: ACTIONS[action]?.label ?? 'Continue',
       fields: Object.entries(pending.fields),
+      passwordFields: ACTIONS[action]?.passwordFields ?? [],
+      errors: {},
     });
   };
 

@@ -190,3 +190,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 function isBusy(report: ServerReport): boolean {
   return report.code === 1 && /database is locked|SQLITE_BUSY/i.test(messageOf(report));
 }
+
+/**
+ * True for a write refused by a unique index. MongoDB says so with code 11000 (E11000); FerretDB's
+ * SQLite backend does on inserts, but passes an update's violation on as an InternalError (code 1)
+ * whose message names SQLite's UNIQUE constraint.
+ */
+export function isDuplicateKeyError(error: unknown): boolean {
+  if (typeof error === 'object' && error !== null && 'code' in error && error.code === 11000) return true;
+  return chainOf(error).some((link) =>
+    serverReportsOf(link).some(
+      (report) => report.code === 11000 || (report.code === 1 && /UNIQUE constraint failed/.test(messageOf(report))),
+    ),
+  );
+}

@@ -6,7 +6,13 @@
 export { type ServerCapabilities, serverCapabilities } from './capabilities';
 export { connectMongoose, driverOptions, isDatabaseConnected, pingDatabase, type DatabaseSettings } from './connection';
 export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
-export { DatabaseBusyError, RETRY_AFTER_SECONDS, isDatabaseUnavailable, writeRefusalReason } from './errors';
+export {
+  DatabaseBusyError,
+  RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  isDuplicateKeyError,
+  writeRefusalReason,
+} from './errors';
 export { expireDocuments, startExpirySweeper, sweepExpiredDocuments, type ExpiringCollection } from './expiry';
 export { exclusive, serialized } from './serialized';
 export { checkWrites, noteDatabaseError, WRITE_PROBE_COLLECTION, type WriteHealth } from './writeHealth';

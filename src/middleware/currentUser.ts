@@ -15,6 +15,8 @@ export const loadCurrentUser: RequestHandler = async (req, res, next) => {
     const user = await User.findById(sessionUser._id);
     if (user && user.credentialEpoch === (sessionUser.epoch ?? 0)) {
       req.user = user;
+      // The address changed in another browser (services/emailChange.ts): this session's copy follows.
+      if (sessionUser.email !== user.email) req.session.user = { ...sessionUser, email: user.email };
       // Pages for a signed-in user must not be kept by browsers or proxies.
       res.set('Cache-Control', 'no-store');
     } else {

@@ -1,10 +1,11 @@
 import { Schema, model, type Types } from 'mongoose';
 
 /**
- * What a mailed single-use link may do: confirm the address of a new account ("verify"), or end
- * everything on the account after a security mail ("not-me"). Only the token's hash is stored.
+ * What a mailed single-use link may do: confirm the address of a new account ("verify"), end
+ * everything on the account after a security mail ("not-me"), or move the account to a new address
+ * ("email-change", mailed to that address). Only the token's hash is stored.
  */
-export const TOKEN_PURPOSES = ['verify', 'not-me'] as const;
+export const TOKEN_PURPOSES = ['verify', 'not-me', 'email-change'] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export interface AccountTokenFields {
@@ -13,6 +14,14 @@ export interface AccountTokenFields {
   tokenHash: string;
   expiresAt: Date;
   usedAt: Date | null;
+  /** "email-change": the address the account moves to, and the one it had when the change was asked. */
+  newEmail?: string;
+  oldEmail?: string;
+  /**
+   * "not-me" links of mails about an address change: the address the mail went to, which "this
+   * wasn't me" gives back to the account.
+   */
+  restoreEmail?: string;
 }
 
 const accountTokenSchema = new Schema<AccountTokenFields>({
@@ -21,6 +30,9 @@ const accountTokenSchema = new Schema<AccountTokenFields>({
   tokenHash: { type: String, required: true, unique: true },
   expiresAt: { type: Date, required: true },
   usedAt: { type: Date, default: null },
+  newEmail: String,
+  oldEmail: String,
+  restoreEmail: String,
 });
 
 export const AccountToken = model<AccountTokenFields>('AccountToken', accountTokenSchema);

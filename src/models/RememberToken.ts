@@ -12,7 +12,10 @@ export interface RememberTokenFields {
   /** The user's credential epoch when issued: a password change, reset or "this wasn't me" ends it. */
   epoch: number;
   userAgent?: string;
+  /** When this token was issued: the series' last use (or its start, if never used since). */
   createdAt: Date;
+  /** When the series began (the sign-in with "remember me"); absent in tokens older than this field. */
+  seriesStartedAt?: Date;
   expiresAt: Date;
   replacedAt: Date | null;
 }
@@ -24,6 +27,7 @@ const rememberTokenSchema = new Schema<RememberTokenFields>({
   epoch: { type: Number, required: true },
   userAgent: String,
   createdAt: { type: Date, required: true },
+  seriesStartedAt: Date,
   expiresAt: { type: Date, required: true },
   replacedAt: { type: Date, default: null },
 });

@@ -9,6 +9,8 @@ export const EVENT_KINDS = [
   'password-reset',
   'sessions-ended',
   'remember-me-reuse',
+  'email-changed',
+  'remembered-browser-removed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

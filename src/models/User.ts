@@ -105,7 +105,5 @@ userSchema.index({ 'cart.items.productId': 1 });
 
 export const User = model<UserFields, UserModel>('User', userSchema);
 
-/** True for MongoDB's duplicate-key error (E11000), e.g. a second signup with the same email. */
-export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === 11000;
-}
+/** A write refused by a unique index, e.g. a second signup with the same email (as each server says it). */
+export { isDuplicateKeyError } from '../db';

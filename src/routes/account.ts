@@ -1,18 +1,20 @@
 import { Router } from 'express';
 import { accountController, type AccountDependencies } from '../controllers/account';
 import { getActivity } from '../controllers/activity';
+import { emailChangeController } from '../controllers/emailChange';
 import { notMeController } from '../controllers/notMe';
 import { reauthController, type ReauthDependencies } from '../controllers/reauth';
 import { requireRecentPassword } from '../middleware/reauth';
 import { noStore } from '../middleware/noStore';
 import { requireAuth } from '../middleware/requireAuth';
-import { changePasswordRules, deleteAccountRules } from '../validation/auth';
+import { changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
 
 export function accountRoutes(deps: AccountDependencies & ReauthDependencies): Router {
   const account = accountController(deps);
+  const email = emailChangeController(deps);
   const reauth = reauthController(deps);
-  // Forms that ask for the current password (change it, delete the account) are their own
-  // re-authentication; the others need a password entered within REAUTH_WINDOW.
+  // Every change that matters needs a password entered within REAUTH_WINDOW (a session restored by
+  // "remember me" has entered none); the forms that also ask for the password check it again.
   const recentPassword = requireRecentPassword(deps.config);
   const router = Router();
   router.use(requireAuth);
@@ -20,18 +22,25 @@ export function accountRoutes(deps: AccountDependencies & ReauthDependencies): R
   router.get('/activity', getActivity);
   router.get('/confirm', noStore, reauth.getConfirm);
   router.post('/confirm', noStore, reauth.postConfirm);
-  router.post('/password', changePasswordRules, account.postChangePassword);
+  router.post('/password', recentPassword, changePasswordRules, account.postChangePassword);
+  router.post('/email', recentPassword, changeEmailRules, email.postChangeEmail);
   router.post('/sessions/revoke', account.postRevokeSession);
   router.post('/sessions/revoke-others', recentPassword, account.postRevokeOtherSessions);
-  router.post('/delete', deleteAccountRules, account.postDeleteAccount);
+  router.post('/devices/remove', recentPassword, account.postRemoveDevice);
+  router.post('/delete', recentPassword, deleteAccountRules, account.postDeleteAccount);
   return router;
 }
 
-/** "This wasn't me", from a security mail: open to whoever holds the link, signed in or not. */
-export function notMeRoutes(deps: AccountDependencies): Router {
+/**
+ * Links from mails ("this wasn't me", a new address's confirmation): open to whoever holds the
+ * link, signed in or not.
+ */
+export function accountLinkRoutes(deps: AccountDependencies & ReauthDependencies): Router {
   const notMe = notMeController(deps);
+  const email = emailChangeController(deps);
   const router = Router();
   router.get('/account/not-me/:token', noStore, notMe.getNotMe);
   router.post('/account/not-me', noStore, notMe.postNotMe);
+  router.get('/account/email/verify/:token', noStore, email.getConfirmEmail);
   return router;
 }

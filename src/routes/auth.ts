@@ -1,22 +1,26 @@
 import { Router } from 'express';
 import { authController, type AuthDependencies } from '../controllers/auth';
+import { passwordResetController } from '../controllers/passwordReset';
+import { signupController } from '../controllers/signup';
 import { noStore } from '../middleware/noStore';
 import { redirectSignedIn } from '../middleware/requireAuth';
 import { loginRules, newPasswordRules, resetRequestRules, signupRules } from '../validation/auth';
 
 export function authRoutes(deps: AuthDependencies): Router {
   const auth = authController(deps);
+  const signup = signupController(deps);
+  const reset = passwordResetController(deps);
   const router = Router();
-  router.get('/signup', noStore, redirectSignedIn, auth.getSignup);
-  router.post('/signup', noStore, signupRules, auth.postSignup);
+  router.get('/signup', noStore, redirectSignedIn, signup.getSignup);
+  router.post('/signup', noStore, signupRules, signup.postSignup);
+  router.get('/verify/:token', noStore, signup.getVerify);
   router.get('/login', noStore, redirectSignedIn, auth.getLogin);
   router.post('/login', noStore, loginRules, auth.postLogin);
-  router.get('/verify/:token', noStore, auth.getVerify);
   router.post('/verify/resend', noStore, resetRequestRules, auth.postResendVerification);
   router.post('/logout', auth.postLogout);
-  router.get('/reset', noStore, auth.getReset);
-  router.post('/reset', noStore, resetRequestRules, auth.postReset);
-  router.get('/reset/:token', noStore, auth.getNewPassword);
-  router.post('/new-password', noStore, newPasswordRules, auth.postNewPassword);
+  router.get('/reset', noStore, reset.getReset);
+  router.post('/reset', noStore, resetRequestRules, reset.postReset);
+  router.get('/reset/:token', noStore, reset.getNewPassword);
+  router.post('/new-password', noStore, newPasswordRules, reset.postNewPassword);
   return router;
 }

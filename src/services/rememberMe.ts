@@ -19,6 +19,7 @@ export async function issueRememberToken(
   lifetimeDays: number,
   userAgent: string | undefined,
   series = randomBytes(16).toString('base64url'),
+  seriesStartedAt?: Date,
 ): Promise<string> {
   const secret = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -29,6 +30,7 @@ export async function issueRememberToken(
     epoch: user.credentialEpoch,
     userAgent: userAgent?.slice(0, 300),
     createdAt: now,
+    seriesStartedAt: seriesStartedAt ?? now,
     expiresAt: new Date(now.getTime() + lifetimeDays * 86_400_000),
   });
   return `${series}.${secret}`;
@@ -73,7 +75,15 @@ export async function useRememberToken(
     await RememberToken.deleteMany({ series });
     return { kind: 'invalid' };
   }
-  return { kind: 'restored', user, cookie: await issueRememberToken(user, lifetimeDays, userAgent, series) };
+  const startedAt = claimed.seriesStartedAt ?? claimed.createdAt;
+  const cookieValue = await issueRememberToken(user, lifetimeDays, userAgent, series, startedAt);
+  // The owner may have removed this browser on /account meanwhile (its series deleted): the
+  // replacement must not outlive that.
+  if (!(await RememberToken.exists({ _id: claimed._id }))) {
+    await RememberToken.deleteMany({ series });
+    return { kind: 'invalid' };
+  }
+  return { kind: 'restored', user, cookie: cookieValue };
 }
 
 /** Ends every remember-me token of the account. */
@@ -85,4 +95,55 @@ export async function revokeRememberTokens(userId: Types.ObjectId | string): Pro
 export async function forgetSeries(cookie: unknown, userId?: Types.ObjectId | string): Promise<void> {
   const match = typeof cookie === 'string' ? COOKIE_VALUE.exec(cookie) : null;
   if (match?.[1]) await RememberToken.deleteMany({ series: match[1], ...(userId ? { userId } : {}) });
+}
+
+/**
+ * The name of a remembered browser on /account: a hash of its series, which is part of the cookie
+ * (so never shown itself), and stays the same while the token rotates.
+ */
+export const deviceHandle = (series: string) => hashToken(`device:${series}`).slice(0, 32);
+
+/** The series in a remember-me cookie, if it is one (to mark "this browser"). */
+export const seriesOf = (cookie: unknown) =>
+  typeof cookie === 'string' ? (COOKIE_VALUE.exec(cookie)?.[1] ?? null) : null;
+
+/** The account's remembered browsers (one live token each), most recently used first. */
+export async function rememberedDevices(userId: Types.ObjectId | string) {
+  const tokens = await RememberToken.find({ userId, replacedAt: null, expiresAt: trusted({ $gt: new Date() }) })
+    .sort({ createdAt: -1 })
+    .lean();
+  return tokens.map((token) => {
+    const startedAt = token.seriesStartedAt ?? token.createdAt;
+    return {
+      series: token.series,
+      handle: deviceHandle(token.series),
+      userAgent: token.userAgent,
+      startedAt,
+      // Each use replaces the token: the live one was issued at the last use (none yet if the same).
+      lastUsedAt: token.createdAt.getTime() > startedAt.getTime() ? token.createdAt : null,
+    };
+  });
+}
+
+/**
+ * Forgets the remembered browser named `handle`: its whole series is deleted, and the result of
+ * that delete decides, so of two simultaneous removals one reports it gone already. The series is
+ * looked for among replaced tokens too: in the middle of a rotation the browser has no live token
+ * for a moment. Resolves to the series deleted, or null.
+ */
+export async function forgetDevice(userId: Types.ObjectId | string, handle: unknown): Promise<string | null> {
+  if (typeof handle !== 'string') return null;
+  const known: string[] = await RememberToken.distinct('series', { userId });
+  const series = known.find((candidate) => deviceHandle(candidate) === handle);
+  if (!series) return null;
+  const deleted = await serialized(`remember-series:${series}`, async () => {
+    // A restore in flight may insert the series' next token while the first delete runs (a
+    // multi-document delete is not atomic, on any server). It then checks that the token it
+    // replaced still exists, which the first delete has ended by the time it returns; the second
+    // delete takes whatever the restore inserted before that check.
+    const first = await RememberToken.deleteMany({ userId, series });
+    const second = await RememberToken.deleteMany({ userId, series });
+    return first.deletedCount + second.deletedCount;
+  });
+  return deleted > 0 ? series : null;
 }

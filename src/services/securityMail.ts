@@ -19,7 +19,13 @@ export function contextOf(req: Request): RequestContext {
   return { when: new Date(), browser: describeUserAgent(req.get('user-agent')), place: truncatedAddress(req.ip) };
 }
 
-export type SecurityEvent = 'new-device' | 'password-changed' | 'password-reset' | 'remember-me-reuse';
+export type SecurityEvent =
+  | 'new-device'
+  | 'password-changed'
+  | 'password-reset'
+  | 'remember-me-reuse'
+  | 'email-change-requested'
+  | 'email-changed';
 
 const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
   'new-device': {
@@ -34,6 +40,14 @@ const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
     subject: 'A stolen sign-in token of your Fernhill Goods account was used',
     text: 'A "remember me" token of your Fernhill Goods account that had already been replaced was used again: someone may have copied it from your browser. Every remembered browser is signed out.',
   },
+  'email-change-requested': {
+    subject: 'A new address was asked for your Fernhill Goods account',
+    text: 'Someone signed in to your Fernhill Goods account asked to move it to another email address. Nothing changes unless the link we sent to that address is opened within 24 hours.',
+  },
+  'email-changed': {
+    subject: 'The email address of your Fernhill Goods account was changed',
+    text: 'Your Fernhill Goods account no longer uses this address: the link sent to its new address was opened. Mail about the account now goes there.',
+  },
   'password-reset': {
     subject: 'Your Fernhill Goods password was changed',
     text: 'The password of your Fernhill Goods account was just reset with a link we mailed you. Every device that was signed in with the old password is signed out.',
@@ -46,12 +60,14 @@ export function securityMail(
   context: RequestContext,
   notMeToken: string,
   config: Pick<Config, 'APP_URL'>,
+  newEmail?: string,
 ): Mail {
   return {
     to: email,
     subject: WHAT[event].subject,
     text: [
       WHAT[event].text,
+      ...(newEmail ? [`The new address: ${newEmail}`] : []),
       '',
       `When: ${context.when.toUTCString()}`,
       `Browser: ${context.browser}`,
@@ -69,7 +85,8 @@ export function securityMail(
 
 /**
  * Mails the owner what happened, with a single-use "this wasn't me" link (stored hashed). Meant to
- * run after the response (lib/afterResponse), through a retrying mailer.
+ * run after the response (lib/afterResponse), through a retrying mailer. A mail about an address
+ * change names the new address, and its link gives the account back its old one.
  */
 export async function sendSecurityMail(
   user: { _id: Types.ObjectId | string; email: string },
@@ -77,7 +94,9 @@ export async function sendSecurityMail(
   context: RequestContext,
   config: Pick<Config, 'APP_URL'>,
   sendMail: SendMail,
+  newEmail?: string,
 ): Promise<void> {
-  const token = await issueToken(user._id, 'not-me', NOT_ME_LINK_LIFETIME_MS);
-  await sendMail(securityMail(user.email, event, context, token, config));
+  const details = newEmail ? { restoreEmail: user.email } : {};
+  const token = await issueToken(user._id, 'not-me', NOT_ME_LINK_LIFETIME_MS, details);
+  await sendMail(securityMail(user.email, event, context, token, config, newEmail));
 }

@@ -66,6 +66,8 @@ export const changePasswordRules = [
 
 export const deleteAccountRules = [currentPassword('password')];
 
+export const changeEmailRules = [email(), currentPassword('password')];
+
 export const loginRules = [
   email(),
   body('password').isString().withMessage('Enter your password.').bail().notEmpty().withMessage('Enter your password.'),

@@ -2,7 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
-import { emailField, navEmail, pathOf, signUpAndLogIn, submitLogin, submitSignup, toNextPage } from './support/pages';
+import {
+  PASSWORD,
+  emailField,
+  mailedLink,
+  navEmail,
+  passwordField,
+  pathOf,
+  signUpAndLogIn,
+  submitLogin,
+  submitSignup,
+  toNextPage,
+} from './support/pages';
 import { DEMO } from './support/catalog';
 import { addToCart, cartRows, openProducts, orders, productCards } from './support/shopping';
 import { expect, test } from './support/fixtures';
@@ -105,7 +116,49 @@ test.describe('screenshots of the current pages (for the README: npm run screens
         expect.stringContaining('Safari 17 on iOS'),
       ]),
     );
-    await saveScreenshot(page, 'account');
+  });
+
+  test('account: sessions, remembered browsers and the activity log', async ({ newContext }) => {
+    // Tall enough for the whole account page.
+    const viewport = { width: 1280, height: 1400 };
+    const laptop = await (await newContext({ userAgent: LAPTOP_UA, viewport })).newPage();
+    const email = await signUpAndLogIn(laptop, 'grace@example.com');
+    const phoneContext = await newContext({ userAgent: PHONE_UA });
+    const phone = await phoneContext.newPage();
+    await phone.goto('/login');
+    await emailField(phone).fill(email);
+    await passwordField(phone).fill(PASSWORD);
+    await phone.getByLabel('Remember me on this browser').check();
+    await toNextPage(phone, () => phone.getByRole('button', { name: 'Log in' }).click());
+    // The phone's browser was closed: "remember me" signs it back in.
+    await phoneContext.clearCookies({ name: 'shop.sid' });
+    await phone.goto('/account');
+    expect(pathOf(phone)).toBe('/account');
+
+    await laptop.goto('/account');
+    const sessions = await laptop.getByTestId('session').allInnerTexts();
+    expect(sessions).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/Firefox 128 on Windows This device\s+Signed in with the password/),
+        expect.stringMatching(/Safari 17 on iOS\s+Signed in with “remember me”/),
+      ]),
+    );
+    await expect(laptop.getByTestId('remembered-browser')).toHaveText([/Safari 17 on iOS.*last used/s]);
+    await saveScreenshot(laptop, 'account');
+
+    // An address change, confirmed through the mailed link, for the activity log.
+    const form = laptop.locator('form[action="/account/email"]');
+    await form.getByLabel('New email address').fill('grace.h@example.com');
+    await form.getByLabel('Your password').fill(PASSWORD);
+    await toNextPage(laptop, () => form.getByRole('button', { name: 'Change email' }).click());
+    await laptop.goto(await mailedLink('grace.h@example.com', '/account/email/verify/'));
+    await expect(laptop.getByTestId('account-email')).toHaveText('grace.h@example.com');
+
+    await laptop.setViewportSize({ width: 1280, height: 800 });
+    await laptop.goto('/account/activity');
+    await expect(laptop.locator('.activity tbody tr')).toHaveCount(5);
+    await expect(laptop.locator('.activity tbody tr').first()).toContainText('Email address changed');
+    await saveScreenshot(laptop, 'account-activity');
   });
 
   test('on a phone: the products and a guest cart', async ({ newContext }) => {

@@ -1,0 +1,70 @@
+import type { Request, Response } from 'express';
+import type { Config } from '../config/env';
+import { describeUserAgent } from '../lib/userAgent';
+import { signedInUser } from '../middleware/requireAuth';
+import { rememberedDevices, seriesOf } from '../services/rememberMe';
+import { hashSessionId } from '../sessions';
+import type { SessionControl } from '../sessions/control';
+import type { FieldErrors } from '../validation';
+
+/** The forms of /account, whose errors (and typed values) a failed submission shows again. */
+export interface AccountForms {
+  password?: FieldErrors;
+  email?: FieldErrors;
+  delete?: FieldErrors;
+  /** What was typed into the new-address field. */
+  newEmail?: string;
+}
+
+export interface AccountPageDependencies {
+  config: Pick<Config, 'rememberCookieName'>;
+  sessions: Pick<SessionControl, 'sessionsOfUser'>;
+}
+
+/** The user's live sessions for the page; sessions are named by a hash, never by their id. */
+async function sessionList(req: Request, sessions: AccountPageDependencies['sessions']) {
+  const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
+  return list.map((s) => ({
+    handle: hashSessionId(s.id),
+    current: s.id === req.sessionID,
+    device: describeUserAgent(s.userAgent),
+    place: s.place,
+    signedInWith: s.signedInWith,
+    createdAt: s.createdAt,
+    lastActive: s.lastActive,
+  }));
+}
+
+/** The browsers that "remember me" logs back in; named by a handle, never by the cookie's parts. */
+async function deviceList(req: Request, config: AccountPageDependencies['config']) {
+  const thisBrowser = seriesOf(req.cookies?.[config.rememberCookieName]);
+  const devices = await rememberedDevices(signedInUser(req)._id);
+  return devices.map((d) => ({
+    handle: d.handle,
+    current: d.series === thisBrowser,
+    device: describeUserAgent(d.userAgent),
+    startedAt: d.startedAt,
+    lastUsedAt: d.lastUsedAt,
+  }));
+}
+
+/** Renders /account: profile, sessions, remembered browsers and the forms. */
+export async function renderAccountPage(
+  req: Request,
+  res: Response,
+  { config, sessions }: AccountPageDependencies,
+  status = 200,
+  forms: AccountForms = {},
+): Promise<void> {
+  const [sessionItems, devices] = await Promise.all([sessionList(req, sessions), deviceList(req, config)]);
+  res.status(status).render('account/index', {
+    title: 'Your account',
+    user: signedInUser(req),
+    sessions: sessionItems,
+    devices,
+    passwordErrors: forms.password ?? {},
+    emailErrors: forms.email ?? {},
+    deleteErrors: forms.delete ?? {},
+    newEmail: forms.newEmail ?? '',
+  });
+}

@@ -1,0 +1,95 @@
+import type { RequestHandler, Response } from 'express';
+import { matchedData } from 'express-validator';
+import { afterResponse } from '../lib/afterResponse';
+import { redirectWith } from '../middleware/flash';
+import { signedInUser } from '../middleware/requireAuth';
+import { recordEvent } from '../services/activity';
+import { confirmEmailChange, requestEmailChange } from '../services/emailChange';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
+import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import { fieldErrors, formValue } from '../validation';
+import { currentPasswordMatches, type AccountDependencies } from './account';
+import { renderAccountPage } from './accountPage';
+
+export interface EmailChangeDependencies extends AccountDependencies {
+  throttles: Throttles;
+}
+
+const NOT_CHANGED = {
+  invalid: { status: 410, message: 'Address-change links work once, for 24 hours. You can ask for a new one.' },
+  outdated: {
+    status: 409,
+    message: 'The account’s address changed after this link was sent, so it no longer applies. Ask for a new one.',
+  },
+  taken: {
+    status: 409,
+    message: 'That address now belongs to another account, so your address was not changed.',
+  },
+} as const;
+
+export function emailChangeController(deps: EmailChangeDependencies) {
+  const { config, throttles, sendMail, logger } = deps;
+
+  /**
+   * @route POST /account/email — fields `email` (the new address) and `password`. The same answer
+   * whether or not the new address has an account: what happens next is in the mails.
+   */
+  const postChangeEmail: RequestHandler = async (req, res) => {
+    const newEmail = formValue(req.body?.email);
+    const refuse = (status: number, email: Record<string, string>) =>
+      renderAccountPage(req, res, deps, status, { email, newEmail });
+    const errors = fieldErrors(req);
+    if (errors) return refuse(422, errors);
+    const { email, password } = matchedData<{ email: string; password: string }>(req);
+    if (!(await currentPasswordMatches(req, password))) return refuse(422, { password: 'That is not your password.' });
+    const user = signedInUser(req);
+    if (email === user.email) return refuse(422, { email: 'That is already your address.' });
+    try {
+      // Shares the per-address budget of mailed links: nobody floods a stranger's mailbox from here.
+      await throttles.resetByEmail.take(email);
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      return refuse(429, { email: err.message });
+    }
+    const context = contextOf(req);
+    afterResponse(res, logger, 'could not ask for an address change', () =>
+      requestEmailChange(user, email, context, config, sendMail),
+    );
+    await redirectWith(req, res, '/account', {
+      kind: 'info',
+      text: `Check your inbox at ${email}: we have sent a link to confirm it (it works once, for 24 hours). Your address changes when you open it.`,
+    });
+  };
+
+  const notChanged = (res: Response, kind: keyof typeof NOT_CHANGED) =>
+    res.status(NOT_CHANGED[kind].status).render('account/email-not-changed', {
+      title: 'Address not changed',
+      message: NOT_CHANGED[kind].message,
+    });
+
+  /**
+   * @route GET /account/email/verify/:token — confirms on opening, like a signup's link: the token
+   * is the only secret, and only the new address's mailbox has it. Open to any browser (the mail
+   * may be read on another device).
+   */
+  const getConfirmEmail: RequestHandler = async (req, res) => {
+    const outcome = await confirmEmailChange(req.params.token);
+    if (outcome.kind !== 'changed') return notChanged(res, outcome.kind);
+    const { userId, oldEmail, newEmail } = outcome;
+    const context = contextOf(req);
+    recordEvent(res, logger, userId, 'email-changed', { context });
+    afterResponse(res, logger, 'could not send an email-changed mail', () =>
+      sendSecurityMail({ _id: userId, email: oldEmail }, 'email-changed', context, config, sendMail, newEmail),
+    );
+    const text = `Your account’s address is now ${newEmail}.`;
+    // This browser's copy; other sessions get theirs from the per-request user re-fetch.
+    if (req.user?._id.toString() === userId && req.session.user) {
+      req.session.user = { ...req.session.user, email: newEmail };
+      return redirectWith(req, res, '/account', { kind: 'success', text });
+    }
+    await redirectWith(req, res, '/login', { kind: 'success', text: `${text} Log in with it.` });
+  };
+
+  return { postChangeEmail, getConfirmEmail };
+}

@@ -1,0 +1,84 @@
+import type { RequestHandler, Response } from 'express';
+import { matchedData } from 'express-validator';
+import { afterResponse } from '../lib/afterResponse';
+import { clientKey } from '../lib/clientAddress';
+import { redirectWith } from '../middleware/flash';
+import { recordEvent } from '../services/activity';
+import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
+import { contextOf, sendSecurityMail } from '../services/securityMail';
+import { markVerified } from '../services/signup';
+import { fieldErrors, formValue, type FieldErrors } from '../validation';
+import type { AuthDependencies } from './auth';
+import { withinLimit } from './withinLimit';
+
+const RESET_REQUESTED =
+  'If an account exists for that email, we have sent it a link to choose a new password. The link works once, for one hour.';
+
+function renderReset(res: Response, status: number, email = '', errors: FieldErrors = {}) {
+  res.status(status).render('auth/reset', { title: 'Reset your password', email, errors });
+}
+
+const linkExpired = (res: Response) => res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
+
+export function passwordResetController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
+  /** @route GET /reset */
+  const getReset: RequestHandler = (_req, res) => renderReset(res, 200);
+
+  /**
+   * @route POST /reset — the same answer, as fast, whether or not the email has an account: the
+   * lookup and the mail happen after the response.
+   */
+  const postReset: RequestHandler = async (req, res) => {
+    const typedEmail = formValue(req.body?.email);
+    const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
+    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
+    const errors = fieldErrors(req);
+    if (errors) return renderReset(res, 422, typedEmail, errors);
+
+    const { email } = matchedData<{ email: string }>(req);
+    // Per address too, whether or not it has an account (the answer must not tell), so that
+    // nobody can flood one mailbox with links from many IPs.
+    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
+    sendResetLink(email, config, sendMail).catch((err: unknown) =>
+      logger.error({ err }, 'could not send a reset link'),
+    );
+    await redirectWith(req, res, '/login', { kind: 'info', text: RESET_REQUESTED });
+  };
+
+  /** @route GET /reset/:token */
+  const getNewPassword: RequestHandler = async (req, res) => {
+    const reset = await findUsableReset(req.params.token);
+    if (!reset) return linkExpired(res);
+    res.render('auth/new-password', { title: 'Choose a new password', token: req.params.token, errors: {} });
+  };
+
+  /** @route POST /new-password */
+  const postNewPassword: RequestHandler = async (req, res) => {
+    const token: unknown = req.body?.passwordToken;
+    if (!(await findUsableReset(token))) return linkExpired(res);
+    const errors = fieldErrors(req);
+    if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
+
+    const { password } = matchedData<{ password: string }>(req);
+    const done = await completeReset(token, password, config.BCRYPT_COST);
+    if (!done) return linkExpired(res);
+    // Whoever knew the old password is signed out everywhere (the new credential epoch also ends
+    // logins still in flight), and the owner is no longer locked out by anyone's failed guesses.
+    const ended = await sessions.destroySessionsOfUser(done.userId);
+    await throttles.loginByEmail.reset(done.email);
+    // The link came by mail: an account that was never confirmed is now.
+    await markVerified(done.userId);
+    const context = contextOf(req);
+    recordEvent(res, logger, done.userId, 'password-reset', { context });
+    if (ended > 0) recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'reset', count: ended });
+    afterResponse(res, logger, 'could not send a password-changed mail', () =>
+      sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
+    );
+    await redirectWith(req, res, '/login', {
+      kind: 'success',
+      text: 'Your password is changed. Please log in with the new one.',
+    });
+  };
+
+  return { getReset, postReset, getNewPassword, postNewPassword };
+}
