@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { parseCategories } from '../lib/categories';
+import { GENERATED_SECRETS, dataDirSecrets, type SecretProvider } from './secrets';
 
-/** Where the app keeps local state in development: the embedded database and the generated secret. */
+/** Where the app keeps local state in development: the embedded database and the generated secrets. */
 export const DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
 
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
@@ -47,6 +46,10 @@ const schema = z
           .map((secret) => secret.trim())
           .filter(Boolean),
       ),
+    // Keys the sessions collection (documents hold an HMAC of the cookie's id, never the id).
+    SESSION_ID_HASH_SECRET: z.string().trim().optional(),
+    // A login beyond this many live sessions of one account ends its least recently active ones.
+    MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
     SESSION_COOKIE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-"')
@@ -123,13 +126,40 @@ const schema = z
         message: 'the idle timeout must not be longer than SESSION_ABSOLUTE_TTL',
       });
     }
-    if (env.NODE_ENV !== 'production') return;
     const secrets = env.SESSION_SECRET ?? [];
+    if (env.SESSION_ID_HASH_SECRET && secrets.includes(env.SESSION_ID_HASH_SECRET)) {
+      // One leaked secret would then both sign cookies and tell which document a cookie's id keys.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_ID_HASH_SECRET'],
+        message: 'must differ from every SESSION_SECRET',
+      });
+    }
+    if (env.NODE_ENV !== 'production') {
+      for (const name of Object.keys(GENERATED_SECRETS) as Array<keyof typeof GENERATED_SECRETS>) {
+        const value = env[name];
+        if (value === undefined || value.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'not set (outside production, loadConfig generates one into .data/)',
+          });
+        }
+      }
+      return;
+    }
     if (secrets.length === 0 || secrets.some((s) => s.length < MIN_PRODUCTION_SECRET_LENGTH)) {
       ctx.addIssue({
         code: 'custom',
         path: ['SESSION_SECRET'],
         message: `required in production: one or more comma-separated secrets of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters each`,
+      });
+    }
+    if ((env.SESSION_ID_HASH_SECRET ?? '').length < MIN_PRODUCTION_SECRET_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_ID_HASH_SECRET'],
+        message: `required in production: a secret of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters, apart from SESSION_SECRET`,
       });
     }
     if (!env.SMTP_URL) {
@@ -161,11 +191,12 @@ const schema = z
 
 type ParsedEnv = z.infer<typeof schema>;
 
-export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
+export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
   /** Where the shop is reached, without a trailing slash. */
   APP_URL: string;
   /** The first secret signs new cookies; all of them verify (rotation). */
   SESSION_SECRET: string[];
+  SESSION_ID_HASH_SECRET: string;
   LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
   isProduction: boolean;
   /** The cookie's real name: `__Host-` prefixed in production, where the cookie is Secure. */
@@ -182,29 +213,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Reads (or creates once) the development secret kept in .data/, so logins survive restarts. */
-function developmentSecret(dataDir: string, warn: (message: string) => void): string {
-  const file = path.join(dataDir, 'session-secret');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(32).toString('hex');
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, secret, { mode: 0o600 });
-  warn(`SESSION_SECRET is not set: generated one for development and kept it in ${file}`);
-  return secret;
-}
-
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`).join('\n');
 }
 
 /**
- * Validates the environment into a typed configuration. Throws a ConfigError naming every bad
+ * Validates the environment into a typed configuration, and nothing else: it reads no file and
+ * writes none (loadConfig supplies generated secrets). Throws a ConfigError naming every bad
  * variable and what it expects.
  */
-export function parseConfig(
-  env: NodeJS.ProcessEnv,
-  { dataDir = DATA_DIR, warn = (message: string) => console.warn(message) } = {},
-): Config {
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
   // An empty value (`APP_URL=` copied from .env.example) means "not set".
   const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!result.success) {
@@ -214,10 +232,11 @@ export function parseConfig(
   const isProduction = parsed.NODE_ENV === 'production';
   // Secure, Path=/ and no Domain, enforced by browsers (only production is served over HTTPS).
   const cookiePrefix = isProduction ? '__Host-' : '';
-  const secrets = parsed.SESSION_SECRET?.length ? parsed.SESSION_SECRET : [developmentSecret(dataDir, warn)];
   return {
     ...parsed,
-    SESSION_SECRET: secrets,
+    // Both are present: the schema refuses a configuration without them.
+    SESSION_SECRET: parsed.SESSION_SECRET ?? [],
+    SESSION_ID_HASH_SECRET: parsed.SESSION_ID_HASH_SECRET ?? '',
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
     sessionCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}`,
@@ -229,8 +248,27 @@ export function parseConfig(
   };
 }
 
-/** Loads `.env` (if present) into the environment, then validates it. */
-export function loadConfig(): Config {
+/**
+ * The environment with the secrets it left unset filled in by `secrets`, outside production only
+ * (production must set them), then validated.
+ */
+export function configWithSecrets(env: NodeJS.ProcessEnv, secrets: SecretProvider): Config {
+  const filled: NodeJS.ProcessEnv = { ...env };
+  if ((env.NODE_ENV || 'development') !== 'production') {
+    for (const name of Object.keys(GENERATED_SECRETS) as Array<keyof typeof GENERATED_SECRETS>) {
+      if (!env[name]?.trim()) filled[name] = secrets(name);
+    }
+  }
+  return parseConfig(filled);
+}
+
+/**
+ * Loads `.env` (if present) into the environment, fills in development's generated secrets (by
+ * default from files under .data/), then validates.
+ */
+export function loadConfig(
+  secrets: SecretProvider = dataDirSecrets(DATA_DIR, (message) => console.warn(message)),
+): Config {
   dotenv.config({ quiet: true });
-  return parseConfig(process.env);
+  return configWithSecrets(process.env, secrets);
 }

@@ -14,14 +14,13 @@ import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
 import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
-import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors, type FieldErrors } from '../validation';
 
 export interface AccountDependencies {
   config: Config;
-  sessions: SessionControl & { destroy(sid: string, callback: (err?: unknown) => void): void };
+  sessions: SessionControl;
   sendMail: SendMail;
   logger: Logger;
 }
@@ -40,12 +39,13 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     res.redirect('/login');
   }
 
-  /** The user's live sessions for the page; sessions are named by a hash, never by their id. */
+  /** The user's live sessions for the page, named by their handle (the stored HMAC), never by their id. */
   async function sessionList(req: Request) {
     const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
+    const current = sessions.handleOf(req.sessionID);
     return list.map((s) => ({
-      handle: hashSessionId(s.id),
-      current: s.id === req.sessionID,
+      handle: s.handle,
+      current: s.handle === current,
       device: describeUserAgent(s.userAgent),
       place: s.place,
       signedInWith: s.signedInWith,
@@ -91,7 +91,8 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
-    await logIn(req, sessionUserOf(user, epoch), 'password');
+    // No cap: every other session has just ended.
+    await logIn(req, res, sessionUserOf(user, epoch), 'password', null);
     const context = contextOf(req);
     recordEvent(res, logger, user._id, 'password-changed', { context });
     if (ended > 0) recordEvent(res, logger, user._id, 'sessions-ended', { by: 'password-change', count: ended });
@@ -103,16 +104,18 @@ export function accountController({ config, sessions, sendMail, logger }: Accoun
     res.redirect('/account');
   };
 
-  /** @route POST /account/sessions/revoke — signs out one other device. */
+  /**
+   * @route POST /account/sessions/revoke — signs out one other device, by the handle the page showed.
+   * One delete, conditional on the handle belonging to this user and not being this session.
+   */
   const postRevokeSession: RequestHandler = async (req, res) => {
     const handle: unknown = req.body?.session;
-    const target = (await sessions.sessionsOfUser(signedInUser(req)._id.toString())).find(
-      (s) => typeof handle === 'string' && hashSessionId(s.id) === handle && s.id !== req.sessionID,
-    );
-    if (target) {
-      await new Promise<void>((resolve, reject) =>
-        sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())),
-      );
+    const ended =
+      typeof handle === 'string' &&
+      /^[0-9a-f]{64}$/.test(handle) &&
+      handle !== sessions.handleOf(req.sessionID) &&
+      (await sessions.destroySessionOfUser(signedInUser(req)._id.toString(), handle));
+    if (ended) {
       recordEvent(res, logger, signedInUser(req)._id, 'sessions-ended', { by: 'user', count: 1 });
       flash(req, 'success', 'That device is signed out.');
     } else {

@@ -29,6 +29,7 @@ import type { Collection } from 'mongodb';
 import { expiryOf, isDuplicateKey, isLive, matched, serializeSession, withoutCookie } from './documents';
 import type { Lifetimes, SessionDocument } from './documents';
 import { storeFailure } from './errors';
+import { sessionIds, type SessionIds } from './ids';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
 import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
@@ -41,6 +42,8 @@ type Callback = (err?: unknown) => void;
 export class MongoSessionStore extends MongoDBStore {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
+  /** How sessions are named in documents and logs (ids.ts): hashed when an idHashSecret was given. */
+  readonly ids: SessionIds;
   /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
   stopExpiring: () => void = () => undefined;
 
@@ -51,12 +54,23 @@ export class MongoSessionStore extends MongoDBStore {
     super(args.base, args.callback);
     this.touchIntervalMs = args.touchIntervalMs;
     this.absoluteTtlMs = args.absoluteTtlMs;
+    this.ids = sessionIds(args.idHashSecret);
     // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
     this._emitter = this;
   }
 
   private get sessions(): Collection<SessionDocument> {
     return this.collection as unknown as Collection<SessionDocument>;
+  }
+
+  /** The filter of one session's document: every read and write goes through it, so none uses the raw id. */
+  private byId(sid: string): { _id: string } {
+    return { _id: this.ids.keyOf(sid) };
+  }
+
+  /** The session's handle: its document's `_id`, as `sessionsOfUser` lists it (the HMAC when hashed). */
+  handleOf(sid: string): string {
+    return this.ids.keyOf(sid);
   }
 
   private get lifetimes(): Lifetimes {
@@ -74,7 +88,7 @@ export class MongoSessionStore extends MongoDBStore {
       // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
       (value) => process.nextTick(() => callback?.(null, value)),
       (error: unknown) => {
-        const scrubbed = storeFailure(operation, sid, error);
+        const scrubbed = storeFailure(operation, sid, error, this.ids.labelOf);
         if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
         process.nextTick(() => callback?.(scrubbed));
       },
@@ -87,7 +101,7 @@ export class MongoSessionStore extends MongoDBStore {
 
   private async read(sid: string): Promise<session.SessionData | null> {
     const now = Date.now();
-    const doc = await this.sessions.findOne({ _id: sid });
+    const doc = await this.sessions.findOne(this.byId(sid));
     if (doc && isLive(doc, now, this.lifetimes)) {
       markStored(doc.session, stateOf(doc));
       return doc.session;
@@ -95,7 +109,7 @@ export class MongoSessionStore extends MongoDBStore {
     if (doc) {
       // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
       // later; this request already treats it as gone.
-      this.settle('delete expired', sid, this.sessions.deleteOne({ _id: sid }));
+      this.settle('delete expired', sid, this.sessions.deleteOne(this.byId(sid)));
     }
     return null;
   }
@@ -137,7 +151,15 @@ export class MongoSessionStore extends MongoDBStore {
     const created = new Date(now);
     const written = withoutCookie(stored);
     try {
-      const doc = { _id: sid, session: stored, expires, createdAt: created, lastModified: created };
+      const { keyId } = this.ids;
+      const doc = {
+        ...this.byId(sid),
+        session: stored,
+        expires,
+        createdAt: created,
+        lastModified: created,
+        ...(keyId ? { idKey: keyId } : {}),
+      };
       const result = await this.sessions.insertOne(doc);
       if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
@@ -162,17 +184,16 @@ export class MongoSessionStore extends MongoDBStore {
     written = state.written,
   ): Promise<void> {
     const expires = expiryOf(data, now, state.createdAt, this.lifetimes);
-    const result = await this.sessions.updateOne(
-      { _id: sid },
-      { $set: { ...fields, expires, lastModified: new Date(now) } },
-    );
+    const result = await this.sessions.updateOne(this.byId(sid), {
+      $set: { ...fields, expires, lastModified: new Date(now) },
+    });
     if (!matched(result)) return;
     markStored(data, { createdAt: state.createdAt, expiresAt: expires.getTime(), writtenAt: now, written });
   }
 
   /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
   private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
-    const doc = await this.sessions.findOne({ _id: sid });
+    const doc = await this.sessions.findOne(this.byId(sid));
     return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
   }
 
@@ -199,7 +220,7 @@ export class MongoSessionStore extends MongoDBStore {
     this.settle(
       'destroy',
       sid,
-      this.sessions.deleteOne({ _id: sid }).then(() => undefined),
+      this.sessions.deleteOne(this.byId(sid)).then(() => undefined),
       callback,
     );
   }
@@ -218,11 +239,32 @@ export class MongoSessionStore extends MongoDBStore {
   }
 
   /**
-   * Ends a user's live sessions except the one given; returns how many. Requests of those sessions
-   * still in flight cannot write them back (see `set`).
+   * Ends a user's live sessions except the one whose (cookie) id is given; returns how many. Requests
+   * of those sessions still in flight cannot write them back (see `set`).
    */
-  destroySessionsOfUser(userId: string, options: { except?: string } = {}): Promise<number> {
+  async destroySessionsOfUser(userId: string, { except }: { except?: string } = {}): Promise<number> {
+    if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session id');
+    const options = except === undefined ? {} : { except: this.ids.keyOf(except) };
     return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, userId, options);
+  }
+
+  /** Ends the user's live session of this handle (from `sessionsOfUser`); whether there was one. */
+  destroySessionOfUser(userId: string, handle: string): Promise<boolean> {
+    return userSessions.destroySessionOfUser(this.sessions, this.lifetimes, userId, handle);
+  }
+
+  /** Ends the user's least recently active live sessions beyond the `keep` most recent; returns how many. */
+  endLeastRecentSessionsOfUser(userId: string, keep: number): Promise<number> {
+    return userSessions.endLeastRecentSessions(this.sessions, this.lifetimes, userId, keep);
+  }
+
+  /**
+   * Deletes the sessions that this store can never find: those keyed by another id secret, or
+   * stored before ids were hashed (their users log in again). Nothing without an idHashSecret.
+   */
+  async endSessionsOfOtherIdKeys(): Promise<number> {
+    if (!this.ids.keyId) return 0;
+    return (await this.sessions.deleteMany({ idKey: { $ne: this.ids.keyId } })).deletedCount;
   }
 
   /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */

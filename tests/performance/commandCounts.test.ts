@@ -105,7 +105,8 @@ it('a login reads the account once and writes a bounded, known set', async () =>
   // it matched; the new session stored. Opening the form stored no session, so none is read. A
   // browser without the account's device cookie also writes the user once (is this the account's
   // first sign-in? if not, the new-browser mail goes after the response). After the response, the
-  // sign-in is inserted into the activity log.
+  // sign-in is inserted into the activity log. Once stored, the account's live sessions are read
+  // once to keep them within MAX_SESSIONS_PER_USER (nothing is deleted under it).
   const user = await createUser();
   const agent = request.agent(app);
   const _csrf = csrfFrom((await agent.get('/login')).text);
@@ -114,6 +115,7 @@ it('a login reads the account once and writes a bounded, known set', async () =>
   );
   expect(counts).toEqual({
     'read:users': 1,
+    'read:sessions': 1,
     'write:users': 1,
     'write:securityevents': 1,
     'write:throttle_login_email': 2,
