@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import type { MongoSessionStore } from './store';
+import type { MongoSessionStore } from './perUser';
 
 /** What the account pages need of the session store beyond express-session's Store. */
 export type SessionControl = Pick<

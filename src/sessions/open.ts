@@ -1,6 +1,6 @@
 import type { Collection, MongoClientOptions } from 'mongodb';
 import { SessionStoreError, messageOf, scrubStoreError } from './errors';
-import { MongoSessionStore } from './store';
+import { MongoSessionStore } from './perUser';
 
 /** What the store logs: warnings, with the (scrubbed) error. The app's pino logger fits. */
 export interface SessionStoreLogger {

@@ -18,7 +18,9 @@
  *   it read: some servers narrow no other filter to their `_id` lookup and scan every session
  *   instead (docs/performance.md, "With many sessions stored").
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
- * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
+ * - ids: with an `idHashSecret`, documents are keyed by an HMAC of the id (ids.ts), so `byId` maps
+ *   every read and write and `all` answers with those handles.
+ * - errors: the base puts the session id and contents in its messages; ours carry its label (ids.ts).
  * Every write's callback is called, whatever the driver resolves to.
  */
 import { EventEmitter } from 'node:events';
@@ -33,13 +35,13 @@ import { sessionIds, type SessionIds } from './ids';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
 import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
-import * as userSessions from './userSessions';
 
 const MongoDBStore = connectMongoDBSession(session);
 
 type Callback = (err?: unknown) => void;
 
-export class MongoSessionStore extends MongoDBStore {
+/** The express-session Store contract; `MongoSessionStore` (perUser.ts) adds the per-user API. */
+export class SessionStoreBase extends MongoDBStore {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
   /** How sessions are named in documents and logs (ids.ts): hashed when an idHashSecret was given. */
@@ -59,7 +61,7 @@ export class MongoSessionStore extends MongoDBStore {
     this._emitter = this;
   }
 
-  private get sessions(): Collection<SessionDocument> {
+  protected get sessions(): Collection<SessionDocument> {
     return this.collection as unknown as Collection<SessionDocument>;
   }
 
@@ -73,7 +75,7 @@ export class MongoSessionStore extends MongoDBStore {
     return this.ids.keyOf(sid);
   }
 
-  private get lifetimes(): Lifetimes {
+  protected get lifetimes(): Lifetimes {
     return { defaultIdleMs: this.options.expires, absoluteTtlMs: this.absoluteTtlMs };
   }
 
@@ -233,40 +235,6 @@ export class MongoSessionStore extends MongoDBStore {
     this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
   }
 
-  /** A user's live sessions, most recently active first. */
-  sessionsOfUser(userId: string): Promise<userSessions.UserSession[]> {
-    return userSessions.sessionsOfUser(this.sessions, this.lifetimes, userId);
-  }
-
-  /**
-   * Ends a user's live sessions except the one whose (cookie) id is given; returns how many. Requests
-   * of those sessions still in flight cannot write them back (see `set`).
-   */
-  async destroySessionsOfUser(userId: string, { except }: { except?: string } = {}): Promise<number> {
-    if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session id');
-    const options = except === undefined ? {} : { except: this.ids.keyOf(except) };
-    return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, userId, options);
-  }
-
-  /** Ends the user's live session of this handle (from `sessionsOfUser`); whether there was one. */
-  destroySessionOfUser(userId: string, handle: string): Promise<boolean> {
-    return userSessions.destroySessionOfUser(this.sessions, this.lifetimes, userId, handle);
-  }
-
-  /** Ends the user's least recently active live sessions beyond the `keep` most recent; returns how many. */
-  endLeastRecentSessionsOfUser(userId: string, keep: number): Promise<number> {
-    return userSessions.endLeastRecentSessions(this.sessions, this.lifetimes, userId, keep);
-  }
-
-  /**
-   * Deletes the sessions that this store can never find: those keyed by another id secret, or
-   * stored before ids were hashed (their users log in again). Nothing without an idHashSecret.
-   */
-  async endSessionsOfOtherIdKeys(): Promise<number> {
-    if (!this.ids.keyId) return 0;
-    return (await this.sessions.deleteMany({ idKey: { $ne: this.ids.keyId } })).deletedCount;
-  }
-
   /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
   async ping(): Promise<boolean> {
     try {
@@ -285,4 +253,4 @@ export class MongoSessionStore extends MongoDBStore {
 }
 
 // One emitter: listeners registered with on()/once() hear what emit() sends (see the header).
-Object.assign(MongoSessionStore.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });
+Object.assign(SessionStoreBase.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });
