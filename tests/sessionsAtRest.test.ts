@@ -109,6 +109,31 @@ describe('MAX_SESSIONS_PER_USER', () => {
     expect(activity.text).toContain('by a new sign-in');
   });
 
+  it('counts a login restored by "remember me" like any other', async () => {
+    const user = await createUser();
+    const remembered = request.agent(testApp().app);
+    const _csrf = await csrfToken(remembered, '/login');
+    await remembered
+      .post('/login')
+      .type('form')
+      .send({ _csrf, email: user.email, password: PASSWORD, remember: 'on' })
+      .expect(302);
+    const others: Agent[] = [];
+    for (let i = 0; i < MAX; i += 1) others.push(await logInAs(user.email));
+    // The cap ended the remembered browser's session; its token logs it back in, over the cap again.
+    const restored = await remembered.get('/account');
+    expect(restored.text).toContain('Signed in with “remember me”');
+    await afterResponseSettled();
+
+    expect(await Promise.all(others.map(isLoggedIn))).toEqual([false, true, true]);
+    expect(await isLoggedIn(remembered)).toBe(true);
+    const ended = await SecurityEvent.find({ userId: user._id, kind: 'sessions-ended' }).lean();
+    expect(ended.map((event) => [event.details.by, event.details.count])).toEqual([
+      ['cap', 1],
+      ['cap', 1],
+    ]);
+  });
+
   it('holds when logins of one account arrive at the same moment: at most MAX live, the newest logins kept', async () => {
     const user = await createUser();
     const earlier = [await logInAs(user.email), await logInAs(user.email)];
