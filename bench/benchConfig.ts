@@ -2,6 +2,8 @@ import { parseConfig, type Config } from '../src/config/env';
 
 /** A secret for the benchmark's throwaway sessions only. */
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+/** Keys the benchmark's sessions collection (SESSION_ID_HASH_SECRET), apart from the cookie secret. */
+export const BENCH_ID_HASH_SECRET = 'bench-session-id-hash-secret-0123456789abcdef';
 
 /**
  * The environment the benchmarked app runs with: production (view cache on, Secure `__Host-`
@@ -13,6 +15,7 @@ export function benchEnv(overrides: Record<string, string> = {}): Record<string,
   return {
     NODE_ENV: 'production',
     SESSION_SECRET: BENCH_SECRET,
+    SESSION_ID_HASH_SECRET: BENCH_ID_HASH_SECRET,
     APP_URL: 'https://shop.bench.invalid',
     // Never used: nobody asks for a password reset here.
     SMTP_URL: 'smtp://127.0.0.1:9',
@@ -28,7 +31,7 @@ export function benchEnv(overrides: Record<string, string> = {}): Record<string,
 }
 
 export function benchConfig(overrides: Record<string, string> = {}): Config {
-  return parseConfig(benchEnv(overrides), { warn: () => {} });
+  return parseConfig(benchEnv(overrides));
 }
 
 /** Headers every benchmark request carries: the proxy's word that the client used HTTPS. */

@@ -141,7 +141,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   // The session comes before every router: each of them may read or change it.
   app.use(session(sessionOptions(config, sessionStore)));
   app.use(guestSessionTimeout(config));
-  app.use(restoreRememberedLogin({ config, logger, sendMail: mailer }));
+  app.use(restoreRememberedLogin({ config, logger, sendMail: mailer, sessions: sessionStore }));
   app.use(loadCurrentUser);
   app.use(exposeCartCount);
   app.use(exposeFlash);

@@ -10,6 +10,7 @@ import { WebClient } from './webClient';
 const REPO = path.resolve(__dirname, '..');
 /** 40 characters, as production requires at least 32. */
 const SESSION_SECRET = 'support-session-secret-0123456789abcdefgh';
+const SESSION_ID_HASH_SECRET = 'support-session-id-hash-secret-0123456789abcdef';
 const MAX_LOG_CHARS = 256_000;
 /** Healthy answers in a row, per worker, before a clustered server counts as up (each worker gave some). */
 const HEALTHY_RUN_PER_WORKER = 4;
@@ -211,6 +212,7 @@ export class ShopProcess {
         APP_URL: this.url,
         ...(databaseUri ? { MONGODB_URI: databaseUri } : {}),
         SESSION_SECRET,
+        SESSION_ID_HASH_SECRET,
         BCRYPT_COST: '4',
         LOG_LEVEL: 'warn',
         MAIL_OUTBOX_DIR: this.outboxDir,

@@ -4,7 +4,7 @@ import { User } from '../src/models/User';
 import { PASSWORD, createUser, csrfToken, logIn, loggedInAgent, sessionIdFrom, uniqueEmail } from './helpers/http';
 import { waitForMail } from './helpers/outbox';
 import { someProduct } from './helpers/shop';
-import { useTestApp } from './helpers/testApp';
+import { storedSessionId, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -85,7 +85,9 @@ describe('login', () => {
     expect(loggedInSid).toBeDefined();
     expect(loggedInSid).not.toBe(anonymousSid);
     // The pre-login session is gone from the store.
-    expect(await mongoose.connection.collection('sessions').countDocuments({ _id: anonymousSid as never })).toBe(0);
+    expect(
+      await mongoose.connection.collection('sessions').countDocuments({ _id: storedSessionId(anonymousSid!) as never }),
+    ).toBe(0);
     const home = await agent.get('/');
     expect(home.text).toContain(email);
   });

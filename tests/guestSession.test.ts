@@ -4,7 +4,7 @@ import request from 'supertest';
 import type { SessionDocument } from '../src/sessions';
 import { createUser, csrfToken, logIn, sessionCookie, sessionIdFrom, uniqueEmail } from './helpers/http';
 import { someProduct } from './helpers/shop';
-import { useTestApp } from './helpers/testApp';
+import { storedSessionId, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp({ GUEST_SESSION_MAX_AGE: '2', SESSION_MAX_AGE: '600', SESSION_TOUCH_INTERVAL: '1' });
 const sessions = () => mongoose.connection.collection<SessionDocument>('sessions');
@@ -25,7 +25,7 @@ async function guestWithCart() {
 describe('a guest session', () => {
   it('idles out after GUEST_SESSION_MAX_AGE, in the store and in the cookie', async () => {
     const { guest, added, sid } = await guestWithCart();
-    const doc = await sessions().findOne({ _id: sid });
+    const doc = await sessions().findOne({ _id: storedSessionId(sid) });
     expect(doc!.expires.getTime() - Date.now()).toBeLessThanOrEqual(2000);
     expect(sessionCookieIn(added)).toMatch(/; Expires=/);
     expect((await guest.get('/')).text).toContain('data-testid="cart-count"');
@@ -44,7 +44,7 @@ describe('a guest session', () => {
     const login = await logIn(guest, email);
     expect(login.status).toBe(302);
     expect(sessionCookieIn(login)).not.toMatch(/Expires=|Max-Age=/i);
-    const doc = await sessions().findOne({ _id: sessionIdFrom(login.headers['set-cookie'])! });
+    const doc = await sessions().findOne({ _id: storedSessionId(sessionIdFrom(login.headers['set-cookie'])!) });
     expect(doc!.expires.getTime() - Date.now()).toBeGreaterThan(500_000);
   });
 });

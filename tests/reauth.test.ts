@@ -5,7 +5,7 @@ import { AccountToken } from '../src/models/AccountToken';
 import { RememberToken } from '../src/models/RememberToken';
 import { User } from '../src/models/User';
 import { PASSWORD, csrfFrom, csrfToken, loggedInAgent, sessionCookie, type Agent } from './helpers/http';
-import { buildApp, useTestDatabase, type TestApp } from './helpers/testApp';
+import { buildApp, storedSessionId, useTestDatabase, type TestApp } from './helpers/testApp';
 
 const database = useTestDatabase();
 let shop: TestApp;
@@ -19,7 +19,7 @@ async function outlastWindow(agent: Agent) {
   const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
   const result = await mongoose.connection
     .collection<{ _id: string }>('sessions')
-    .updateOne({ _id: sid }, { $set: { 'session.reauthenticatedAt': Date.now() - 61_000 } });
+    .updateOne({ _id: storedSessionId(sid) }, { $set: { 'session.reauthenticatedAt': Date.now() - 61_000 } });
   expect(result.modifiedCount).toBe(1);
 }
 

@@ -13,7 +13,7 @@ import {
   uniqueEmail,
 } from './helpers/http';
 import { capturingLogger } from './helpers/logs';
-import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
+import { buildApp, storedSessionId, useTestApp, type TestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const sessions = () => mongoose.connection.collection<{ _id: string; session: Record<string, unknown> }>('sessions');
@@ -64,7 +64,7 @@ describe('the session stored in MongoDB', () => {
               expect(res.statusCode).toBe(302);
               const sid = sessionIdFrom(res.headers['set-cookie']);
               sessions()
-                .findOne({ _id: sid! })
+                .findOne({ _id: storedSessionId(sid!) })
                 .then((doc) => {
                   res.resume();
                   resolve(doc?.session);

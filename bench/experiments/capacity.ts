@@ -11,7 +11,8 @@ import mongoose from 'mongoose';
 import { hashPassword } from '../../src/lib/passwords';
 import { User } from '../../src/models/User';
 import type { SessionDocument } from '../../src/sessions';
-import { benchConfig } from '../benchConfig';
+import { sessionIds } from '../../src/sessions/ids';
+import { BENCH_ID_HASH_SECRET, benchConfig } from '../benchConfig';
 import { logIn, type Login } from '../client';
 import { cannon, durationOf, measuredRun, quiesce, summarize } from '../measure';
 import { AppProcess } from '../processes';
@@ -35,12 +36,14 @@ const WARMUP_SECONDS = Math.max(settings.warmupSeconds, 1);
 /** `count` logged-in sessions of as many other users, as a login and a first page leave them. */
 function fillerSessions(count: number, now: number): SessionDocument[] {
   const maxAgeMs = benchConfig().SESSION_MAX_AGE * 1000;
+  // Keyed as the app's store keys them: it deletes, when it opens, documents of another id secret.
+  const ids = sessionIds(BENCH_ID_HASH_SECRET);
   return Array.from({ length: count }, (_, i) => {
     const expires = new Date(now + maxAgeMs);
     const user = { _id: randomBytes(12).toString('hex'), email: `filler-${i}-${now}@bench.invalid` };
     const cookie = { originalMaxAge: maxAgeMs, expires, secure: true, httpOnly: true, path: '/', sameSite: 'lax' };
     return {
-      _id: randomBytes(24).toString('base64url'),
+      _id: ids.keyOf(randomBytes(24).toString('base64url')),
       session: {
         cookie,
         isLoggedIn: true,
@@ -51,6 +54,7 @@ function fillerSessions(count: number, now: number): SessionDocument[] {
       expires,
       createdAt: new Date(now),
       lastModified: new Date(now),
+      idKey: ids.keyId,
     };
   });
 }

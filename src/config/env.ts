@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { parseCategories } from '../lib/categories';
+import { checkCombinations } from './rules';
+import { GENERATED_SECRETS, dataDirSecrets, type SecretProvider } from './secrets';
 
-/** Where the app keeps local state in development: the embedded database and the generated secret. */
+/** Where the app keeps local state in development: the embedded database and the generated secrets. */
 export const DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
-
-const MIN_PRODUCTION_SECRET_LENGTH = 32;
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -47,6 +45,10 @@ const schema = z
           .map((secret) => secret.trim())
           .filter(Boolean),
       ),
+    // Keys the sessions collection (documents hold an HMAC of the cookie's id, never the id).
+    SESSION_ID_HASH_SECRET: z.string().trim().optional(),
+    // A login beyond this many live sessions of one account ends its least recently active ones.
+    MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
     SESSION_COOKIE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-"')
@@ -103,69 +105,16 @@ const schema = z
       .regex(/^[a-z-]+:[a-z-]+$/, 'a crash point such as checkout:order-written')
       .optional(),
   })
-  .superRefine((env, ctx) => {
-    if (env.FAULT_CRASH_AT && env.NODE_ENV !== 'test') {
-      ctx.addIssue({ code: 'custom', path: ['FAULT_CRASH_AT'], message: 'only for the tests (NODE_ENV=test)' });
-    }
-    if (env.SESSION_TOUCH_INTERVAL >= Math.min(env.SESSION_MAX_AGE, env.GUEST_SESSION_MAX_AGE)) {
-      // An active user's session would expire between two writes of its expiry.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SESSION_TOUCH_INTERVAL'],
-        message: 'must be less than SESSION_MAX_AGE and GUEST_SESSION_MAX_AGE',
-      });
-    }
-    if (env.SESSION_MAX_AGE > env.SESSION_ABSOLUTE_TTL) {
-      // Otherwise the absolute lifetime always comes first: there is no inactivity timeout at all.
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SESSION_MAX_AGE'],
-        message: 'the idle timeout must not be longer than SESSION_ABSOLUTE_TTL',
-      });
-    }
-    if (env.NODE_ENV !== 'production') return;
-    const secrets = env.SESSION_SECRET ?? [];
-    if (secrets.length === 0 || secrets.some((s) => s.length < MIN_PRODUCTION_SECRET_LENGTH)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SESSION_SECRET'],
-        message: `required in production: one or more comma-separated secrets of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters each`,
-      });
-    }
-    if (!env.SMTP_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SMTP_URL'],
-        message: 'required in production: password reset mails must be sent',
-      });
-    }
-    if (!env.APP_URL?.startsWith('https://')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['APP_URL'],
-        message: "required in production: the shop's public https:// address",
-      });
-    }
-    if (env.TRUST_PROXY === true) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TRUST_PROXY'],
-        message:
-          'must not be "true" in production (any client could then choose its own address): give the number of proxies in front of the shop, e.g. 1, or their addresses/subnets',
-      });
-    }
-    if (env.BCRYPT_COST < 12) {
-      ctx.addIssue({ code: 'custom', path: ['BCRYPT_COST'], message: 'must be at least 12 in production' });
-    }
-  });
+  .superRefine(checkCombinations);
 
 type ParsedEnv = z.infer<typeof schema>;
 
-export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
+export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
   /** Where the shop is reached, without a trailing slash. */
   APP_URL: string;
   /** The first secret signs new cookies; all of them verify (rotation). */
   SESSION_SECRET: string[];
+  SESSION_ID_HASH_SECRET: string;
   LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
   isProduction: boolean;
   /** The cookie's real name: `__Host-` prefixed in production, where the cookie is Secure. */
@@ -182,29 +131,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Reads (or creates once) the development secret kept in .data/, so logins survive restarts. */
-function developmentSecret(dataDir: string, warn: (message: string) => void): string {
-  const file = path.join(dataDir, 'session-secret');
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(32).toString('hex');
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, secret, { mode: 0o600 });
-  warn(`SESSION_SECRET is not set: generated one for development and kept it in ${file}`);
-  return secret;
-}
-
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`).join('\n');
 }
 
 /**
- * Validates the environment into a typed configuration. Throws a ConfigError naming every bad
+ * Validates the environment into a typed configuration, and nothing else: it reads no file and
+ * writes none (loadConfig supplies generated secrets). Throws a ConfigError naming every bad
  * variable and what it expects.
  */
-export function parseConfig(
-  env: NodeJS.ProcessEnv,
-  { dataDir = DATA_DIR, warn = (message: string) => console.warn(message) } = {},
-): Config {
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
   // An empty value (`APP_URL=` copied from .env.example) means "not set".
   const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!result.success) {
@@ -214,10 +150,11 @@ export function parseConfig(
   const isProduction = parsed.NODE_ENV === 'production';
   // Secure, Path=/ and no Domain, enforced by browsers (only production is served over HTTPS).
   const cookiePrefix = isProduction ? '__Host-' : '';
-  const secrets = parsed.SESSION_SECRET?.length ? parsed.SESSION_SECRET : [developmentSecret(dataDir, warn)];
   return {
     ...parsed,
-    SESSION_SECRET: secrets,
+    // Both are present: the schema refuses a configuration without them.
+    SESSION_SECRET: parsed.SESSION_SECRET ?? [],
+    SESSION_ID_HASH_SECRET: parsed.SESSION_ID_HASH_SECRET ?? '',
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
     sessionCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}`,
@@ -229,8 +166,27 @@ export function parseConfig(
   };
 }
 
-/** Loads `.env` (if present) into the environment, then validates it. */
-export function loadConfig(): Config {
+/**
+ * The environment with the secrets it left unset filled in by `secrets`, outside production only
+ * (production must set them), then validated.
+ */
+export function configWithSecrets(env: NodeJS.ProcessEnv, secrets: SecretProvider): Config {
+  const filled: NodeJS.ProcessEnv = { ...env };
+  if ((env.NODE_ENV || 'development') !== 'production') {
+    for (const name of Object.keys(GENERATED_SECRETS) as Array<keyof typeof GENERATED_SECRETS>) {
+      if (!env[name]?.trim()) filled[name] = secrets(name);
+    }
+  }
+  return parseConfig(filled);
+}
+
+/**
+ * Loads `.env` (if present) into the environment, fills in development's generated secrets (by
+ * default from files under .data/), then validates.
+ */
+export function loadConfig(
+  secrets: SecretProvider = dataDirSecrets(DATA_DIR, (message) => console.warn(message)),
+): Config {
   dotenv.config({ quiet: true });
-  return parseConfig(process.env);
+  return configWithSecrets(process.env, secrets);
 }

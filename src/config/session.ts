@@ -78,5 +78,6 @@ export function sessionStoreOptions(config: Config, uri: string, logger: Logger)
     connectionOptions: driverOptions(config),
     expireSessions: (collection) => expireDocuments(collection, 'expires'),
     logger,
+    idHashSecret: config.SESSION_ID_HASH_SECRET,
   };
 }

@@ -15,7 +15,6 @@ import { deleteAccount } from '../services/accounts';
 import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
 import { forgetDevice, seriesOf } from '../services/rememberMe';
-import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
 import { fieldErrors } from '../validation';
@@ -23,7 +22,7 @@ import { renderAccountPage, type AccountForms } from './accountPage';
 
 export interface AccountDependencies {
   config: Config;
-  sessions: SessionControl & { destroy(sid: string, callback: (err?: unknown) => void): void };
+  sessions: SessionControl;
   sendMail: SendMail;
   logger: Logger;
 }
@@ -67,7 +66,8 @@ export function accountController(deps: AccountDependencies) {
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
-    await logIn(req, sessionUserOf(user, epoch), 'password');
+    // No cap: every other session has just ended.
+    await logIn(req, res, sessionUserOf(user, epoch), 'password', null);
     const context = contextOf(req);
     recordEvent(res, logger, user._id, 'password-changed', { context });
     if (ended > 0) recordEvent(res, logger, user._id, 'sessions-ended', { by: 'password-change', count: ended });
@@ -80,15 +80,19 @@ export function accountController(deps: AccountDependencies) {
     });
   };
 
-  /** @route POST /account/sessions/revoke — signs out one other device. */
+  /**
+   * @route POST /account/sessions/revoke — signs out one other device, by the handle the page showed.
+   * One delete, conditional on the handle belonging to this user and not being this session.
+   */
   const postRevokeSession: RequestHandler = async (req, res) => {
     const handle: unknown = req.body?.session;
     const user = signedInUser(req);
-    const target = (await sessions.sessionsOfUser(user._id.toString())).find(
-      (s) => typeof handle === 'string' && hashSessionId(s.id) === handle && s.id !== req.sessionID,
-    );
-    if (!target) return redirectWith(req, res, '/account', { kind: 'error', text: 'That session had already ended.' });
-    await new Promise<void>((resolve, reject) => sessions.destroy(target.id, (err) => (err ? reject(err) : resolve())));
+    const ended =
+      typeof handle === 'string' &&
+      /^[0-9a-f]{64}$/.test(handle) &&
+      handle !== sessions.handleOf(req.sessionID) &&
+      (await sessions.destroySessionOfUser(user._id.toString(), handle));
+    if (!ended) return redirectWith(req, res, '/account', { kind: 'error', text: 'That session had already ended.' });
     recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: 1 });
     await redirectWith(req, res, '/account', { kind: 'success', text: 'That device is signed out.' });
   };

@@ -3,7 +3,6 @@ import type { Config } from '../config/env';
 import { describeUserAgent } from '../lib/userAgent';
 import { signedInUser } from '../middleware/requireAuth';
 import { rememberedDevices, seriesOf } from '../services/rememberMe';
-import { hashSessionId } from '../sessions';
 import type { SessionControl } from '../sessions/control';
 import type { FieldErrors } from '../validation';
 
@@ -18,15 +17,16 @@ export interface AccountForms {
 
 export interface AccountPageDependencies {
   config: Pick<Config, 'rememberCookieName'>;
-  sessions: Pick<SessionControl, 'sessionsOfUser'>;
+  sessions: Pick<SessionControl, 'sessionsOfUser' | 'handleOf'>;
 }
 
-/** The user's live sessions for the page; sessions are named by a hash, never by their id. */
+/** The user's live sessions for the page, named by their handle (the stored HMAC), never by their id. */
 async function sessionList(req: Request, sessions: AccountPageDependencies['sessions']) {
   const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
+  const current = sessions.handleOf(req.sessionID);
   return list.map((s) => ({
-    handle: hashSessionId(s.id),
-    current: s.id === req.sessionID,
+    handle: s.handle,
+    current: s.handle === current,
     device: describeUserAgent(s.userAgent),
     place: s.place,
     signedInWith: s.signedInWith,

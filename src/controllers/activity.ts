@@ -21,6 +21,7 @@ const ENDED_BY: Record<EndedBy, string> = {
   reset: 'by a password reset',
   'password-change': 'by a password change',
   'not-me': 'by “This wasn’t me”',
+  cap: 'by a new sign-in (the least recently used, over the limit of signed-in devices)',
 };
 
 /** @route GET /account/activity?page=N — the account's security events of the last 90 days, newest first. */

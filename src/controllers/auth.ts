@@ -39,7 +39,7 @@ function renderLogin(res: Response, status: number, email = '', errors: FieldErr
   res.status(status).render('auth/login', { title: 'Log in', email, errors, unverified });
 }
 
-export function authController({ config, throttles, sendMail, logger }: AuthDependencies) {
+export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
   /** @route GET /login */
   const getLogin: RequestHandler = (_req, res) => renderLogin(res, 200);
 
@@ -84,7 +84,11 @@ export function authController({ config, throttles, sendMail, logger }: AuthDepe
     // The guest cart is keyed by the pre-login session id, which logIn replaces.
     if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
     // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
-    const returnTo = await logIn(req, sessionUserOf(user), 'password');
+    const returnTo = await logIn(req, res, sessionUserOf(user), 'password', {
+      sessions,
+      maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
+      logger,
+    });
     // A browser without this account's device cookie: tell the owner, unless this is the account's
     // very first sign-in (there is no known browser to compare with yet). One user write, only here.
     // "Remember me": a token that logs this browser back in once the session has ended.

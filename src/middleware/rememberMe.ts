@@ -8,12 +8,14 @@ import { User } from '../models/User';
 import { recordEvent } from '../services/activity';
 import { useRememberToken } from '../services/rememberMe';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
+import type { SessionControl } from '../sessions/control';
 import { logIn, sessionUserOf } from './login';
 
 interface RememberDependencies {
   config: Config;
   logger: Logger;
   sendMail: SendMail;
+  sessions: SessionControl;
 }
 
 /**
@@ -21,7 +23,7 @@ interface RememberDependencies {
  * new session id, and gets the token's replacement. Its session counts as not recently
  * authenticated (no `reauthenticatedAt`). Logged-in requests read nothing here.
  */
-export function restoreRememberedLogin({ config, logger, sendMail }: RememberDependencies): RequestHandler {
+export function restoreRememberedLogin({ config, logger, sendMail, sessions }: RememberDependencies): RequestHandler {
   const name = config.rememberCookieName;
   return async (req, res, next) => {
     const cookie: unknown = req.cookies?.[name];
@@ -29,7 +31,11 @@ export function restoreRememberedLogin({ config, logger, sendMail }: RememberDep
     const outcome = await useRememberToken(cookie, config.REMEMBER_ME_DAYS, req.get('user-agent'));
     if (outcome.kind === 'restored') {
       const { user } = outcome;
-      await logIn(req, sessionUserOf(user), 'remember-me');
+      await logIn(req, res, sessionUserOf(user), 'remember-me', {
+        sessions,
+        maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
+        logger,
+      });
       res.cookie(name, outcome.cookie, rememberCookieOptions(config));
       recordEvent(res, logger, user._id, 'sign-in', { method: 'remember-me', context: contextOf(req) });
       return next();

@@ -14,8 +14,11 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** Who ended sessions: the user on /account, a password reset or change, or "this wasn't me". */
-export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me';
+/**
+ * Who ended sessions: the user on /account, a password reset or change, "this wasn't me", or a
+ * login beyond MAX_SESSIONS_PER_USER (the cap).
+ */
+export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'cap';
 
 export interface EventDetails {
   method?: 'password' | 'remember-me';

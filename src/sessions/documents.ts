@@ -11,6 +11,8 @@ export interface SessionDocument {
   expires: Date;
   createdAt: Date;
   lastModified: Date;
+  /** Which id secret keyed `_id` (ids.ts `keyId`); absent when ids are stored as they are. */
+  idKey?: string;
 }
 
 /** How long sessions last: the idle timeout of a cookie without expiry, and the absolute lifetime. */

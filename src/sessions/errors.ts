@@ -17,15 +17,23 @@ const VERBS: Record<string, string> = { setting: 'save', finding: 'load', destro
 
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-/** A driver message may quote the id too (a duplicate key error does): it is replaced by its hash. */
-export function withoutId(message: string, sid: string | undefined): string {
-  return sid ? message.split(sid).join(hashSessionId(sid)) : message;
+/** How a session is named in a message: the store's label (ids.ts), a SHA-256 prefix by default. */
+type Label = (sid: string) => string;
+
+/** A driver message may quote the id too (a duplicate key error does): it is replaced by its label. */
+export function withoutId(message: string, sid: string | undefined, labelOf: Label = hashSessionId): string {
+  return sid ? message.split(sid).join(labelOf(sid)) : message;
 }
 
 /** The store's own failure of `operation` ("save", "load", …) on one session, or on many when `sid` is undefined. */
-export function storeFailure(operation: string, sid: string | undefined, error: unknown): SessionStoreError {
-  const what = sid === undefined ? 'sessions' : `session ${hashSessionId(sid)}`;
-  return new SessionStoreError(`could not ${operation} ${what}: ${withoutId(messageOf(error), sid)}`);
+export function storeFailure(
+  operation: string,
+  sid: string | undefined,
+  error: unknown,
+  labelOf: Label = hashSessionId,
+): SessionStoreError {
+  const what = sid === undefined ? 'sessions' : `session ${labelOf(sid)}`;
+  return new SessionStoreError(`could not ${operation} ${what}: ${withoutId(messageOf(error), sid, labelOf)}`);
 }
 
 /** Any error of the store or of connect-mongodb-session, fit for a log. */

@@ -3,7 +3,7 @@
  * `openSessionStore` (open.ts). Nothing here depends on the rest of the app: the logger, the
  * expiry of documents and the connection options come in as options.
  */
-export { MongoSessionStore } from './store';
+export { MongoSessionStore } from './perUser';
 export { DEFAULT_ABSOLUTE_TTL_MS, DEFAULT_TOUCH_INTERVAL_MS, type MongoSessionStoreOptions } from './options';
 export { openSessionStore, type SessionStoreLogger, type SessionStoreOptions } from './open';
 export { SessionStoreError, scrubStoreError } from './errors';

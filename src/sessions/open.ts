@@ -1,10 +1,10 @@
 import type { Collection, MongoClientOptions } from 'mongodb';
-import { SessionStoreError, scrubStoreError } from './errors';
-import { MongoSessionStore } from './store';
+import { SessionStoreError, messageOf, scrubStoreError } from './errors';
+import { MongoSessionStore } from './perUser';
 
 /** What the store logs: warnings, with the (scrubbed) error. The app's pino logger fits. */
 export interface SessionStoreLogger {
-  warn(details: { err: unknown }, message: string): void;
+  warn(details: { err?: unknown }, message: string): void;
 }
 
 export interface SessionStoreOptions {
@@ -22,7 +22,12 @@ export interface SessionStoreOptions {
    */
   expireSessions: (collection: Collection) => Promise<() => void>;
   logger: SessionStoreLogger;
+  /** Keys documents by an HMAC of the session id (see ids.ts): SESSION_ID_HASH_SECRET. */
+  idHashSecret?: string;
 }
+
+/** The base library's complaint when the server refuses its TTL index (some servers take no `expireAfterSeconds`). */
+const INDEX_FAILURE = /^Error creating index: /;
 
 /**
  * Connects a store. Resolves once MongoDB answered; rejects (with the client closed) when it did
@@ -41,12 +46,22 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
       connectionOptions: options.connectionOptions,
       touchIntervalMs: options.touchIntervalMs,
       absoluteTtlMs: options.absoluteTtlMs,
+      idHashSecret: options.idHashSecret,
     },
     () => {},
   );
-  store.on('error', (err: unknown) => logger.warn({ err: scrubStoreError(err) }, 'session store error'));
+  // While connecting, the library creates its TTL index on `expires`. A server that refuses it is
+  // expected: `expireSessions` below makes the index (or the sweeper) that deletes expired sessions,
+  // and says so if it cannot. Every other error is logged.
+  let indexFailure: string | undefined;
+  let connecting = true;
+  store.on('error', (err: unknown) => {
+    if (connecting && INDEX_FAILURE.test(messageOf(err))) indexFailure = messageOf(err);
+    else logger.warn({ err: scrubStoreError(err) }, 'session store error');
+  });
 
   const client = await store.initialConnectionPromise;
+  connecting = false;
   if (!client) {
     await store.close().catch(() => {});
     throw new SessionStoreError('could not connect to the session store');
@@ -57,7 +72,23 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
     .createIndex({ 'session.user._id': 1 })
     .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-user index'));
 
-  // The library made a TTL index on `expires`; not every server acts on one.
-  store.stopExpiring = await options.expireSessions(store.collection);
+  let ended: number;
+  try {
+    store.stopExpiring = await options.expireSessions(store.collection).catch((err: unknown) => {
+      const refused = indexFailure ? ` (${indexFailure})` : '';
+      throw new SessionStoreError(`could not arrange the deletion of expired sessions: ${messageOf(err)}${refused}`);
+    });
+    ended = await store.endSessionsOfOtherIdKeys();
+  } catch (err) {
+    // A half-opened store would keep its client (and the sweeper) alive: the caller retries with a new one.
+    await store.close().catch(() => {});
+    throw err;
+  }
+  if (ended > 0) {
+    logger.warn(
+      {},
+      `ended ${ended} stored sessions keyed by another session id secret or stored before ids were hashed: their users log in again`,
+    );
+  }
   return store;
 }

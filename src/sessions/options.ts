@@ -8,6 +8,11 @@ export interface MongoSessionStoreOptions extends connectMongoDBSession.MongoDBS
   touchIntervalMs?: number;
   /** However active, a session ends this many ms after it was created. */
   absoluteTtlMs?: number;
+  /**
+   * Keys documents by HMAC-SHA-256(this secret, session id) instead of the id (see ids.ts). Keep it
+   * apart from the cookie secrets; changing it ends every session. Without it, ids are stored as is.
+   */
+  idHashSecret?: string | Buffer;
 }
 
 export type ConnectCallback = (error?: Error) => void;
@@ -30,6 +35,7 @@ export function storeArguments(
   const {
     touchIntervalMs = DEFAULT_TOUCH_INTERVAL_MS,
     absoluteTtlMs = DEFAULT_ABSOLUTE_TTL_MS,
+    idHashSecret,
     ...base
   } = options ?? {};
   for (const [name, field] of Object.entries(FIXED_FIELDS)) {
@@ -40,5 +46,5 @@ export function storeArguments(
       );
     }
   }
-  return { base, callback, touchIntervalMs, absoluteTtlMs };
+  return { base, callback, touchIntervalMs, absoluteTtlMs, idHashSecret };
 }

@@ -18,7 +18,9 @@
  *   it read: some servers narrow no other filter to their `_id` lookup and scan every session
  *   instead (docs/performance.md, "With many sessions stored").
  * - all/length: the base's `all` uses a callback API the driver dropped and has no `length`.
- * - errors: the base puts the session id and contents in its messages; ours carry a hash of the id.
+ * - ids: with an `idHashSecret`, documents are keyed by an HMAC of the id (ids.ts), so `byId` maps
+ *   every read and write and `all` answers with those handles.
+ * - errors: the base puts the session id and contents in its messages; ours carry its label (ids.ts).
  * Every write's callback is called, whatever the driver resolves to.
  */
 import { EventEmitter } from 'node:events';
@@ -29,18 +31,21 @@ import type { Collection } from 'mongodb';
 import { expiryOf, isDuplicateKey, isLive, matched, serializeSession, withoutCookie } from './documents';
 import type { Lifetimes, SessionDocument } from './documents';
 import { storeFailure } from './errors';
+import { sessionIds, type SessionIds } from './ids';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
 import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
-import * as userSessions from './userSessions';
 
 const MongoDBStore = connectMongoDBSession(session);
 
 type Callback = (err?: unknown) => void;
 
-export class MongoSessionStore extends MongoDBStore {
+/** The express-session Store contract; `MongoSessionStore` (perUser.ts) adds the per-user API. */
+export class SessionStoreBase extends MongoDBStore {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
+  /** How sessions are named in documents and logs (ids.ts): hashed when an idHashSecret was given. */
+  readonly ids: SessionIds;
   /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
   stopExpiring: () => void = () => undefined;
 
@@ -51,15 +56,26 @@ export class MongoSessionStore extends MongoDBStore {
     super(args.base, args.callback);
     this.touchIntervalMs = args.touchIntervalMs;
     this.absoluteTtlMs = args.absoluteTtlMs;
+    this.ids = sessionIds(args.idHashSecret);
     // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
     this._emitter = this;
   }
 
-  private get sessions(): Collection<SessionDocument> {
+  protected get sessions(): Collection<SessionDocument> {
     return this.collection as unknown as Collection<SessionDocument>;
   }
 
-  private get lifetimes(): Lifetimes {
+  /** The filter of one session's document: every read and write goes through it, so none uses the raw id. */
+  private byId(sid: string): { _id: string } {
+    return { _id: this.ids.keyOf(sid) };
+  }
+
+  /** The session's handle: its document's `_id`, as `sessionsOfUser` lists it (the HMAC when hashed). */
+  handleOf(sid: string): string {
+    return this.ids.keyOf(sid);
+  }
+
+  protected get lifetimes(): Lifetimes {
     return { defaultIdleMs: this.options.expires, absoluteTtlMs: this.absoluteTtlMs };
   }
 
@@ -74,7 +90,7 @@ export class MongoSessionStore extends MongoDBStore {
       // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
       (value) => process.nextTick(() => callback?.(null, value)),
       (error: unknown) => {
-        const scrubbed = storeFailure(operation, sid, error);
+        const scrubbed = storeFailure(operation, sid, error, this.ids.labelOf);
         if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
         process.nextTick(() => callback?.(scrubbed));
       },
@@ -87,7 +103,7 @@ export class MongoSessionStore extends MongoDBStore {
 
   private async read(sid: string): Promise<session.SessionData | null> {
     const now = Date.now();
-    const doc = await this.sessions.findOne({ _id: sid });
+    const doc = await this.sessions.findOne(this.byId(sid));
     if (doc && isLive(doc, now, this.lifetimes)) {
       markStored(doc.session, stateOf(doc));
       return doc.session;
@@ -95,7 +111,7 @@ export class MongoSessionStore extends MongoDBStore {
     if (doc) {
       // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
       // later; this request already treats it as gone.
-      this.settle('delete expired', sid, this.sessions.deleteOne({ _id: sid }));
+      this.settle('delete expired', sid, this.sessions.deleteOne(this.byId(sid)));
     }
     return null;
   }
@@ -137,7 +153,15 @@ export class MongoSessionStore extends MongoDBStore {
     const created = new Date(now);
     const written = withoutCookie(stored);
     try {
-      const doc = { _id: sid, session: stored, expires, createdAt: created, lastModified: created };
+      const { keyId } = this.ids;
+      const doc = {
+        ...this.byId(sid),
+        session: stored,
+        expires,
+        createdAt: created,
+        lastModified: created,
+        ...(keyId ? { idKey: keyId } : {}),
+      };
       const result = await this.sessions.insertOne(doc);
       if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
@@ -162,17 +186,16 @@ export class MongoSessionStore extends MongoDBStore {
     written = state.written,
   ): Promise<void> {
     const expires = expiryOf(data, now, state.createdAt, this.lifetimes);
-    const result = await this.sessions.updateOne(
-      { _id: sid },
-      { $set: { ...fields, expires, lastModified: new Date(now) } },
-    );
+    const result = await this.sessions.updateOne(this.byId(sid), {
+      $set: { ...fields, expires, lastModified: new Date(now) },
+    });
     if (!matched(result)) return;
     markStored(data, { createdAt: state.createdAt, expiresAt: expires.getTime(), writtenAt: now, written });
   }
 
   /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
   private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
-    const doc = await this.sessions.findOne({ _id: sid });
+    const doc = await this.sessions.findOne(this.byId(sid));
     return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
   }
 
@@ -199,7 +222,7 @@ export class MongoSessionStore extends MongoDBStore {
     this.settle(
       'destroy',
       sid,
-      this.sessions.deleteOne({ _id: sid }).then(() => undefined),
+      this.sessions.deleteOne(this.byId(sid)).then(() => undefined),
       callback,
     );
   }
@@ -210,19 +233,6 @@ export class MongoSessionStore extends MongoDBStore {
 
   override length(callback: (err: unknown, length?: number) => void): void {
     this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
-  }
-
-  /** A user's live sessions, most recently active first. */
-  sessionsOfUser(userId: string): Promise<userSessions.UserSession[]> {
-    return userSessions.sessionsOfUser(this.sessions, this.lifetimes, userId);
-  }
-
-  /**
-   * Ends a user's live sessions except the one given; returns how many. Requests of those sessions
-   * still in flight cannot write them back (see `set`).
-   */
-  destroySessionsOfUser(userId: string, options: { except?: string } = {}): Promise<number> {
-    return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, userId, options);
   }
 
   /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
@@ -243,4 +253,4 @@ export class MongoSessionStore extends MongoDBStore {
 }
 
 // One emitter: listeners registered with on()/once() hear what emit() sends (see the header).
-Object.assign(MongoSessionStore.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });
+Object.assign(SessionStoreBase.prototype, { on: EventEmitter.prototype.on, once: EventEmitter.prototype.once });

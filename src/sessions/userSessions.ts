@@ -1,10 +1,11 @@
 import type { Collection, Filter } from 'mongodb';
 import { liveFilter, type Lifetimes, type SessionDocument } from './documents';
-import { SessionStoreError, messageOf, withoutId } from './errors';
+import { SessionStoreError, messageOf } from './errors';
 
 /** One of a user's live sessions, as `sessionsOfUser` lists them (for an "active sessions" page). */
 export interface UserSession {
-  id: string;
+  /** The document's `_id`: the HMAC of the session id when the store hashes ids (see ids.ts). */
+  handle: string;
   createdAt: Date;
   /** The last write to the session: within one touch interval of the user's last request. */
   lastActive: Date;
@@ -22,6 +23,12 @@ function requireUserId(userId: unknown): string {
   // An object such as { $ne: null } would match every user's sessions.
   if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
   return userId;
+}
+
+/** Most recently active first; ties (logins in the same millisecond) in one fixed order, so that every caller ranks alike. */
+function mostRecentFirst(a: SessionDocument, b: SessionDocument): number {
+  const active = (doc: SessionDocument) => (doc.lastModified ?? doc.createdAt).getTime();
+  return active(b) - active(a) || b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : 1);
 }
 
 /** A user's live sessions, most recently active first (one query on the `session.user._id` index). */
@@ -46,23 +53,21 @@ export async function sessionsOfUser(
   } catch (err) {
     throw new SessionStoreError(`could not list a user's sessions: ${messageOf(err)}`);
   }
-  return docs
-    .map((doc): UserSession => {
-      // Whatever the app's session type says, a stored document holds what some version wrote.
-      const session = doc.session as Partial<Record<(typeof LISTED_FIELDS)[number], unknown>> | undefined;
-      const listed = LISTED_FIELDS.flatMap((field) => {
-        const value = session?.[field];
-        return typeof value === 'string' ? [[field, value]] : [];
-      });
-      return {
-        id: doc._id,
-        createdAt: doc.createdAt,
-        lastActive: doc.lastModified ?? doc.createdAt,
-        expires: doc.expires,
-        ...(Object.fromEntries(listed) as Pick<UserSession, (typeof LISTED_FIELDS)[number]>),
-      };
-    })
-    .sort((a, b) => b.lastActive.getTime() - a.lastActive.getTime());
+  return docs.sort(mostRecentFirst).map((doc): UserSession => {
+    // Whatever the app's session type says, a stored document holds what some version wrote.
+    const session = doc.session as Partial<Record<(typeof LISTED_FIELDS)[number], unknown>> | undefined;
+    const listed = LISTED_FIELDS.flatMap((field) => {
+      const value = session?.[field];
+      return typeof value === 'string' ? [[field, value]] : [];
+    });
+    return {
+      handle: doc._id,
+      createdAt: doc.createdAt,
+      lastActive: doc.lastModified ?? doc.createdAt,
+      expires: doc.expires,
+      ...(Object.fromEntries(listed) as Pick<UserSession, (typeof LISTED_FIELDS)[number]>),
+    };
+  });
 }
 
 /**
@@ -75,7 +80,7 @@ export async function destroySessionsOfUser(
   userId: string,
   { except }: { except?: string } = {},
 ): Promise<number> {
-  if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session id');
+  if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session handle');
   const filter: Filter<SessionDocument> = {
     'session.user._id': requireUserId(userId),
     ...liveFilter(Date.now(), lifetimes),
@@ -84,6 +89,56 @@ export async function destroySessionsOfUser(
   try {
     return (await sessions.deleteMany(filter)).deletedCount;
   } catch (err) {
-    throw new SessionStoreError(`could not end a user's sessions: ${withoutId(messageOf(err), except)}`);
+    throw new SessionStoreError(`could not end a user's sessions: ${messageOf(err)}`);
+  }
+}
+
+/** Ends one live session of a user by its handle (revoking one device); whether it did. */
+export async function destroySessionOfUser(
+  sessions: Collection<SessionDocument>,
+  lifetimes: Lifetimes,
+  userId: string,
+  handle: string,
+): Promise<boolean> {
+  if (typeof handle !== 'string' || handle === '') throw new TypeError('handle must be a non-empty string');
+  // The user in the filter: a handle of another account's session ends nothing.
+  const filter = { _id: handle, 'session.user._id': requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
+  try {
+    return (await sessions.deleteOne(filter)).deletedCount === 1;
+  } catch (err) {
+    throw new SessionStoreError(`could not end a user's session: ${messageOf(err)}`);
+  }
+}
+
+/**
+ * Ends a user's least recently active live sessions beyond the `keep` most recent; returns how
+ * many. One read of the user's sessions, then at most one delete. Logins of one user at the same
+ * moment each call it after storing their session: whichever reads last sees every one of them and
+ * leaves `keep`, and an earlier, partial read never ends a session that ranks among the `keep` most
+ * recent of all (it ranks at least as high among fewer). Deleting twice is harmless.
+ */
+export async function endLeastRecentSessions(
+  sessions: Collection<SessionDocument>,
+  lifetimes: Lifetimes,
+  userId: string,
+  keep: number,
+): Promise<number> {
+  if (!Number.isInteger(keep) || keep < 1) throw new TypeError('keep must be a positive integer');
+  const user = requireUserId(userId);
+  try {
+    const docs = await sessions
+      .find(
+        { 'session.user._id': user, ...liveFilter(Date.now(), lifetimes) },
+        { projection: { createdAt: 1, lastModified: 1 } },
+      )
+      .toArray();
+    if (docs.length <= keep) return 0;
+    const excess = docs
+      .sort(mostRecentFirst)
+      .slice(keep)
+      .map((doc) => doc._id);
+    return (await sessions.deleteMany({ _id: { $in: excess }, 'session.user._id': user })).deletedCount;
+  } catch (err) {
+    throw new SessionStoreError(`could not end a user's oldest sessions: ${messageOf(err)}`);
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
@@ -12,6 +12,8 @@ import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
 import { freshDatabaseUri } from '../../support/database';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
+/** Keys the sessions collection (SESSION_ID_HASH_SECRET): `storedSessionId` finds a cookie's document with it. */
+export const TEST_ID_HASH_SECRET = 'test-session-id-hash-secret-apart-from-the-cookies';
 
 /**
  * Where mails land in tests: one folder per test file (jest loads this module afresh for each), as
@@ -26,26 +28,27 @@ export function uniqueDatabaseUri(): string {
   return freshDatabaseUri(base, `shop_test_${process.env.JEST_WORKER_ID ?? 0}`);
 }
 
+/** The `_id` under which the app's store keeps the session of this cookie id (an HMAC, see src/sessions/ids.ts). */
+export const storedSessionId = (sid: string) => createHmac('sha256', TEST_ID_HASH_SECRET).update(sid).digest('hex');
+
 export function testConfig(env: Record<string, string> = {}): Config {
-  return parseConfig(
-    {
-      NODE_ENV: 'test',
-      SESSION_SECRET: TEST_SECRET,
-      // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
-      BCRYPT_COST: '4',
-      // Generous: a busy 2-core machine can stall the event loop past a short heartbeat timeout, and
-      // a stalled monitor would mark the database gone. Fault tests set their own (FAST_FAILURE).
-      MONGODB_TIMEOUT_MS: '5000',
-      // Every test request comes from 127.0.0.1: per-IP limits are set low only where tested.
-      LOGIN_MAX_FAILURES_PER_IP: '10000',
-      SIGNUP_MAX_PER_HOUR: '10000',
-      RESET_MAX_PER_HOUR: '10000',
-      RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
-      MAIL_OUTBOX_DIR: TEST_OUTBOX,
-      ...env,
-    },
-    { warn: () => {} },
-  );
+  return parseConfig({
+    NODE_ENV: 'test',
+    SESSION_SECRET: TEST_SECRET,
+    SESSION_ID_HASH_SECRET: TEST_ID_HASH_SECRET,
+    // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
+    BCRYPT_COST: '4',
+    // Generous: a busy 2-core machine can stall the event loop past a short heartbeat timeout, and
+    // a stalled monitor would mark the database gone. Fault tests set their own (FAST_FAILURE).
+    MONGODB_TIMEOUT_MS: '5000',
+    // Every test request comes from 127.0.0.1: per-IP limits are set low only where tested.
+    LOGIN_MAX_FAILURES_PER_IP: '10000',
+    SIGNUP_MAX_PER_HOUR: '10000',
+    RESET_MAX_PER_HOUR: '10000',
+    RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
+    MAIL_OUTBOX_DIR: TEST_OUTBOX,
+    ...env,
+  });
 }
 
 export interface TestApp {

@@ -116,7 +116,8 @@ it('a login reads the account once and writes a bounded, known set', async () =>
   // it matched; the new session stored. Opening the form stored no session, so none is read. A
   // browser without the account's device cookie also writes the user once (is this the account's
   // first sign-in? if not, the new-browser mail goes after the response). After the response, the
-  // sign-in is inserted into the activity log.
+  // sign-in is inserted into the activity log. Once stored, the account's live sessions are read
+  // once to keep them within MAX_SESSIONS_PER_USER (nothing is deleted under it).
   const user = await createUser();
   const agent = request.agent(app);
   const _csrf = csrfFrom((await agent.get('/login')).text);
@@ -125,6 +126,7 @@ it('a login reads the account once and writes a bounded, known set', async () =>
   );
   expect(counts).toEqual({
     'read:users': 1,
+    'read:sessions': 1,
     'write:users': 1,
     'write:securityevents': 1,
     'write:throttle_login_email': 2,
@@ -208,5 +210,39 @@ describe('uploaded images', () => {
         .expect(304),
     );
     expect(cached).toEqual({ 'read:images.files': 1 });
+  });
+});
+
+it('a login beyond MAX_SESSIONS_PER_USER adds one delete of sessions and one event', async () => {
+  // The same store and counter, on an app that keeps one session per account.
+  const capped = createApp({
+    config: testConfig({ MAX_SESSIONS_PER_USER: '1' }),
+    sessionStore: store,
+    logger: createLogger('silent'),
+  });
+  const user = await createUser();
+  const logInOnce = async () => {
+    const agent = request.agent(capped);
+    const _csrf = csrfFrom((await agent.get('/login')).text);
+    return () => agent.post('/login').type('form').send({ _csrf, email: user.email, password: PASSWORD }).expect(302);
+  };
+  await (
+    await logInOnce()
+  )();
+  const second = await logInOnce();
+  const counts = await countsOf(second);
+  expect(counts).toEqual({
+    'read:users': 1,
+    'read:sessions': 1,
+    'write:users': 1,
+    // The sign-in, the sessions ended by the cap, and (another browser, without the account's
+    // device cookie) the new-device event with its mail's "this wasn't me" token.
+    'write:securityevents': 3,
+    'write:accounttokens': 1,
+    'write:throttle_login_email': 2,
+    'write:throttle_login_ip': 2,
+    // The pre-login session deleted, the new one inserted, the oldest one deleted.
+    'write:sessions': 3,
+    ...lockWrites(4),
   });
 });

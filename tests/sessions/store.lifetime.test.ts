@@ -5,14 +5,14 @@
 import request from 'supertest';
 import { ConfigError } from '../../src/config/env';
 import { loggedInAgent } from '../helpers/http';
-import { testConfig, useAppOn, useTestDatabase } from '../helpers/testApp';
+import { storedSessionId, testConfig, useAppOn, useTestDatabase } from '../helpers/testApp';
 import { useControlledClock } from './support/clock';
 import { ABSOLUTE_TTL_MS, appSessions, newSid, promised, sessionData, sidOf, useTestStore } from './support/store';
 import { sessionCookie } from '../helpers/http';
 
 const database = useTestDatabase();
 const clock = useControlledClock();
-const sessionDoc = (sid: string) => appSessions().findOne({ _id: sid });
+const sessionDoc = (sid: string) => appSessions().findOne({ _id: storedSessionId(sid) });
 
 describe('configuration of the session lifetimes', () => {
   it('defaults to a 60 s touch interval and an 8 hour absolute lifetime', () => {

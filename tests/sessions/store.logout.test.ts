@@ -2,7 +2,7 @@
 import request from 'supertest';
 import type { MongoSessionStore } from '../../src/sessions';
 import { PASSWORD, csrfToken, loggedInAgent, sessionCookie, uniqueEmail, type Agent } from '../helpers/http';
-import { useAppOn, useTestDatabase } from '../helpers/testApp';
+import { storedSessionId, useAppOn, useTestDatabase } from '../helpers/testApp';
 import { useControlledClock } from './support/clock';
 import { appSessions, newSid, sessionData, sidOf, useTestStore } from './support/store';
 
@@ -54,14 +54,14 @@ describe('a logout racing a request that modifies the session', () => {
         .type('form')
         .send({ _csrf });
       expect(logout.status).toBe(302);
-      expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+      expect(await appSessions().countDocuments({ _id: storedSessionId(sid) })).toBe(0);
       held.release();
       expect((await slow).status).toBe(200);
     } finally {
       held.restore();
     }
 
-    expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+    expect(await appSessions().countDocuments({ _id: storedSessionId(sid) })).toBe(0);
     const replayed = await request(app).get('/account').set('Cookie', cookie);
     expect(replayed.status).toBe(302);
     expect(replayed.headers.location).toBe('/login');
@@ -85,7 +85,7 @@ describe('a logout racing a request that modifies the session', () => {
       held.restore();
     }
 
-    expect(await appSessions().countDocuments({ _id: sid })).toBe(0);
+    expect(await appSessions().countDocuments({ _id: storedSessionId(sid) })).toBe(0);
     expect((await request(app).get('/account').set('Cookie', cookie)).status).toBe(302);
     expect((await agent.get('/account')).status).toBe(302);
   });

@@ -21,9 +21,9 @@ it("lists a user's live sessions, with the user agent when the app stored one", 
 
   expect(find).toHaveBeenCalledTimes(1);
   find.mockRestore();
-  expect(listed.map((s) => s.id)).toEqual([phone, laptop]);
+  expect(listed.map((s) => s.handle)).toEqual([phone, laptop]);
   expect(listed[1]).toEqual({
-    id: laptop,
+    handle: laptop,
     createdAt: expect.any(Date),
     lastActive: expect.any(Date),
     expires: expect.any(Date),

@@ -70,7 +70,10 @@ export interface TestStore {
  * A store of its own on a database of its own for the enclosing describe (or file): 60 s idle
  * timeout, 1 s touch interval, 1 h absolute lifetime; emptied before each test.
  */
-export function useTestStore(connectionOptions: MongoClientOptions = {}): () => TestStore {
+export function useTestStore(
+  connectionOptions: MongoClientOptions = {},
+  { idHashSecret }: { idHashSecret?: string } = {},
+): () => TestStore {
   const uri = uniqueDatabaseUri();
   let opened: TestStore | undefined;
   beforeAll(async () => {
@@ -82,6 +85,7 @@ export function useTestStore(connectionOptions: MongoClientOptions = {}): () => 
       connectionOptions: { ...driverOptions(testConfig()), ...connectionOptions },
       expireSessions: (collection) => expireDocuments(collection, 'expires'),
       logger: createLogger('silent'),
+      idHashSecret,
     });
     opened = { store, api: promised(store), raw: store.collection as unknown as Collection<SessionDocument> };
   });

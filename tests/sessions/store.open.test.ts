@@ -1,0 +1,36 @@
+/** Opening the store: what it logs. */
+import { driverOptions, expireDocuments } from '../../src/db';
+import { openSessionStore } from '../../src/sessions';
+import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
+
+function openWithWarnings() {
+  const warnings: string[] = [];
+  const opened = openSessionStore({
+    uri: uniqueDatabaseUri(),
+    maxAgeMs: 60_000,
+    touchIntervalMs: 1000,
+    absoluteTtlMs: 60 * 60 * 1000,
+    connectionOptions: driverOptions(testConfig()),
+    expireSessions: (collection) => expireDocuments(collection, 'expires'),
+    logger: {
+      warn: (details, message) => void warnings.push(`${message}: ${(details.err as Error | undefined)?.message}`),
+    },
+  });
+  return { opened, warnings };
+}
+
+it('logs nothing when the server refuses the base library’s TTL index: expiry is arranged anyway', async () => {
+  // FerretDB refuses `expireAfterSeconds`; connect-mongodb-session then emits "Error creating index".
+  const { opened, warnings } = openWithWarnings();
+  const store = await opened;
+  try {
+    expect(warnings).toEqual([]);
+    // Real errors are still logged.
+    store.emit('error', new Error('Error finding x: connection reset'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^session store error: could not load session [0-9a-f]{12}: connection reset$/);
+  } finally {
+    await store.db.dropDatabase().catch(() => {});
+    await store.close();
+  }
+});
