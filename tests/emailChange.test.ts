@@ -9,7 +9,7 @@ import { mailsTo as outboxMails, waitForMailTo } from '../support/outbox';
 import { PASSWORD, createUser, csrfFrom, logIn, sessionCookie, uniqueEmail, type Agent } from './helpers/http';
 import { mailsTo } from './helpers/outbox';
 import { postForm } from './helpers/shop';
-import { TEST_OUTBOX, useTestApp } from './helpers/testApp';
+import { TEST_OUTBOX, storedSessionId, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -43,7 +43,7 @@ async function linkMailedTo(newEmail: string): Promise<string> {
 const sessionDoc = (agent: Agent) => {
   const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
   return mongoose.connection.collection<{ _id: string; session: { user?: { email: string } } }>('sessions').findOne({
-    _id: sid,
+    _id: storedSessionId(sid),
   });
 };
 
