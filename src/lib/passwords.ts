@@ -56,7 +56,10 @@ export async function closePasswordHashing(): Promise<void> {
 export async function hashPassword(password: string, cost: number): Promise<string> {
   const workers = passwordPool();
   if (!workers) return bcrypt.hash(password, cost);
-  return (await workers.run({ op: 'hash', password, cost })) as string;
+  // What a worker answers crosses a thread boundary untyped: check it rather than cast it.
+  const hash: unknown = await workers.run({ op: 'hash', password, cost });
+  if (typeof hash !== 'string') throw new Error('the password worker answered without a hash');
+  return hash;
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {

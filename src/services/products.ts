@@ -1,4 +1,4 @@
-import mongoose, { isObjectIdOrHexString, trusted } from 'mongoose';
+import mongoose, { isObjectIdOrHexString, trusted, type Types } from 'mongoose';
 import { HttpError, notFound } from '../lib/HttpError';
 import type { ImageFile } from '../lib/imageType';
 import { removeItem } from '../models/cartItems';
@@ -33,8 +33,7 @@ export async function adminProductPage(page: number, perPage: number) {
   const products = await productPage(page, perPage);
   const peopleIds = products.items.flatMap((product) => [product.userId, product.updatedBy ?? product.userId]);
   const people = await User.find({ _id: trusted({ $in: peopleIds }) }).select('email');
-  const emailOf = (id: unknown) =>
-    people.find((person) => person._id.equals(id as string))?.email ?? 'a deleted account';
+  const emailOf = (id: Types.ObjectId) => people.find((person) => person._id.equals(id))?.email ?? 'a deleted account';
   return {
     ...products,
     items: products.items.map((product) => ({

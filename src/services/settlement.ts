@@ -23,7 +23,7 @@ async function settledForGood(user: UserDocument): Promise<Set<string>> {
  */
 export async function settleCart(order: OrderDocument, user: UserDocument): Promise<void> {
   const ordered = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
-  await user.removeOrdered(order.id as string, ordered, await settledForGood(user));
+  await user.removeOrdered(order._id.toString(), ordered, await settledForGood(user));
   crashPoint('checkout:cart-settled');
   await Order.updateOne({ _id: order._id, cartSettled: false }, { cartSettled: true });
 }
