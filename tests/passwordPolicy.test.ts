@@ -17,15 +17,13 @@ async function post(agent: Agent, path: string, fields: Record<string, string>, 
     .send({ _csrf, ...fields });
 }
 
+const signUp = (email: string, password: string) =>
+  post(request.agent(app()), '/signup', { email, password, confirmPassword: password }, '/signup');
+
 describe('common passwords', () => {
   it.each(COMMON)('refuses %s at signup with a clear message', async (password) => {
     const email = uniqueEmail('policy');
-    const response = await post(
-      request.agent(app()),
-      '/signup',
-      { email, password, confirmPassword: password },
-      '/signup',
-    );
+    const response = await signUp(email, password);
 
     expect(response.status).toBe(422);
     expect(response.text).toContain('This password is too common or too easy to guess.');
@@ -35,13 +33,7 @@ describe('common passwords', () => {
 
   it('refuses a password made of the account’s own email', async () => {
     const email = `margaret.hamilton.${Date.now()}@example.com`;
-    const password = `margarethamilton`;
-    const response = await post(
-      request.agent(app()),
-      '/signup',
-      { email, password, confirmPassword: password },
-      '/signup',
-    );
+    const response = await signUp(email, 'margarethamilton');
     expect(response.status).toBe(422);
     expect(response.text).toContain('too common or too easy to guess');
   });
@@ -89,13 +81,7 @@ describe('common passwords', () => {
   it.each(['sleepyhollow', 'Hd764nW5d7E1vb1', 'SLEEPYHOLLOW'])(
     'refuses %s, from the list of passwords leaked elsewhere, whatever its capitals',
     async (password) => {
-      const email = uniqueEmail('policy');
-      const response = await post(
-        request.agent(app()),
-        '/signup',
-        { email, password, confirmPassword: password },
-        '/signup',
-      );
+      const response = await signUp(uniqueEmail('policy'), password);
       expect(response.status).toBe(422);
       expect(response.text).toContain('on a list of passwords leaked from other sites');
     },
