@@ -142,6 +142,20 @@ describe('deleting the account', () => {
     expect(await User.findById(user._id)).not.toBeNull();
   });
 
+  it('counts each password it checks like a login: a stolen session cannot guess through it', async () => {
+    const { devices, user } = await userOnDevices([FIREFOX]);
+    const limit = testApp().config.LOGIN_MAX_FAILURES;
+    for (let i = 0; i < limit; i += 1) {
+      const guess = await postForm(devices[0]!, '/account/delete', { password: `guess number ${i}` }, '/account');
+      expect(guess.status).toBe(422);
+    }
+    // Over the budget, even the right password is not checked.
+    const refused = await postForm(devices[0]!, '/account/delete', { password: PASSWORD }, '/account');
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(await User.findById(user._id)).not.toBeNull();
+  });
+
   it('removes the user, their sessions and cart, keeps the products they added and their orders without personal data', async () => {
     const { devices, user, email } = await userOnDevices([FIREFOX, SAFARI]);
     const own = await createProduct(user, { title: 'Leaving Soon' });

@@ -5,15 +5,16 @@ import { cookieOptions } from '../config/session';
 import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
-import { hashPassword, verifyPassword } from '../lib/passwords';
+import { hashPassword } from '../lib/passwords';
 import { redirectWith } from '../middleware/flash';
 import { logIn, sessionUserOf } from '../middleware/login';
+import { currentPasswordMatches } from '../middleware/reauth';
 import { signedInUser } from '../middleware/requireAuth';
-import { User } from '../models/User';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { deleteAccount } from '../services/accounts';
 import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
+import type { Throttles } from '../services/throttle';
 import { forgetDevice, seriesOf } from '../services/rememberMe';
 import type { SessionControl } from '../sessions/control';
 import { regenerateSession, saveSession } from '../sessions/lifecycle';
@@ -25,15 +26,11 @@ export interface AccountDependencies {
   sessions: SessionControl;
   sendMail: SendMail;
   logger: Logger;
+  /** The login budgets, which also count the current-password checks of the account's forms. */
+  throttles: Throttles;
 }
 
 const CHANGED_ELSEWHERE = 'Your password or sign-in was changed from another device meanwhile. Please log in again.';
-
-/** Whether `password` is the signed-in user's current one (read with the hash, now). */
-export async function currentPasswordMatches(req: Request, password: string): Promise<boolean> {
-  const user = await User.findById(signedInUser(req)._id).select('+password');
-  return Boolean(user && (await verifyPassword(password, user.password)));
-}
 
 export function accountController(deps: AccountDependencies) {
   const { config, sessions, sendMail, logger } = deps;
@@ -57,7 +54,7 @@ export function accountController(deps: AccountDependencies) {
     const errors = fieldErrors(req);
     if (errors) return render(req, res, 422, { password: errors });
     const { currentPassword, newPassword } = matchedData<{ currentPassword: string; newPassword: string }>(req);
-    if (!(await currentPasswordMatches(req, currentPassword))) {
+    if (!(await currentPasswordMatches(req, currentPassword, deps))) {
       return render(req, res, 422, { password: { currentPassword: 'That is not your current password.' } });
     }
     const user = signedInUser(req);
@@ -133,7 +130,7 @@ export function accountController(deps: AccountDependencies) {
     const errors = fieldErrors(req);
     if (errors) return render(req, res, 422, { delete: errors });
     const { password } = matchedData<{ password: string }>(req);
-    if (!(await currentPasswordMatches(req, password))) {
+    if (!(await currentPasswordMatches(req, password, deps))) {
       return render(req, res, 422, { delete: { password: 'That is not your password.' } });
     }
     const user = signedInUser(req);

@@ -6,14 +6,11 @@ import { signedInUser } from '../middleware/requireAuth';
 import { recordEvent } from '../services/activity';
 import { confirmEmailChange, requestEmailChange } from '../services/emailChange';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import { TooManyAttemptsError } from '../services/throttle';
 import { fieldErrors, formValue } from '../validation';
-import { currentPasswordMatches, type AccountDependencies } from './account';
+import type { AccountDependencies } from './account';
+import { currentPasswordMatches } from '../middleware/reauth';
 import { renderAccountPage } from './accountPage';
-
-export interface EmailChangeDependencies extends AccountDependencies {
-  throttles: Throttles;
-}
 
 const NOT_CHANGED = {
   invalid: { status: 410, message: 'Address-change links work once, for 24 hours. You can ask for a new one.' },
@@ -27,7 +24,7 @@ const NOT_CHANGED = {
   },
 } as const;
 
-export function emailChangeController(deps: EmailChangeDependencies) {
+export function emailChangeController(deps: AccountDependencies) {
   const { config, throttles, sendMail, logger } = deps;
 
   /**
@@ -41,7 +38,8 @@ export function emailChangeController(deps: EmailChangeDependencies) {
     const errors = fieldErrors(req);
     if (errors) return refuse(422, errors);
     const { email, password } = matchedData<{ email: string; password: string }>(req);
-    if (!(await currentPasswordMatches(req, password))) return refuse(422, { password: 'That is not your password.' });
+    if (!(await currentPasswordMatches(req, password, deps)))
+      return refuse(422, { password: 'That is not your password.' });
     const user = signedInUser(req);
     if (email === user.email) return refuse(422, { email: 'That is already your address.' });
     try {

@@ -1,10 +1,8 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config/env';
-import { MAX_PASSWORD_BYTES, verifyPassword } from '../lib/passwords';
-import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
-import { User } from '../models/User';
-import { trustedDevice } from '../services/deviceCookie';
-import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
+import { currentPasswordMatches } from '../middleware/reauth';
+import { safeReturnTo } from '../middleware/requireAuth';
+import { TooManyAttemptsError, type Throttles } from '../services/throttle';
 import { saveSession } from '../sessions/lifecycle';
 
 export interface ReauthDependencies {
@@ -56,25 +54,17 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
    * stolen session cannot be used to guess the password.
    */
   const postConfirm: RequestHandler = async (req, res) => {
-    const user = signedInUser(req);
     const password: unknown = req.body?.password;
     if (typeof password !== 'string' || password === '') return renderConfirm(res, 422, 'Enter your password.');
-    const device = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
-    const budget = loginBudget(throttles, user.email, device);
+    let matches: boolean;
     try {
-      await budget.take();
+      matches = await currentPasswordMatches(req, password, { config, throttles });
     } catch (err) {
       if (!(err instanceof TooManyAttemptsError)) throw err;
       res.set('Retry-After', String(err.retryAfterSeconds));
       return renderConfirm(res, 429, err.message);
     }
-    const withHash = await User.findById(user._id).select('+password');
-    const valid =
-      withHash !== null &&
-      Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES &&
-      (await verifyPassword(password, withHash.password));
-    if (!valid) return renderConfirm(res, 422, 'That is not your password.');
-    await budget.clear();
+    if (!matches) return renderConfirm(res, 422, 'That is not your password.');
 
     req.session.reauthenticatedAt = Date.now();
     const pending = req.session.pendingForm;

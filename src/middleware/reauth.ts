@@ -1,6 +1,35 @@
 import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config/env';
+import { MAX_PASSWORD_BYTES, verifyPassword } from '../lib/passwords';
+import { User } from '../models/User';
+import { trustedDevice } from '../services/deviceCookie';
+import { loginBudget, type Throttles } from '../services/throttle';
 import { saveSession } from '../sessions/lifecycle';
+import { signedInUser } from './requireAuth';
+
+/**
+ * Whether `password` is the signed-in user's current one (read with the hash, now). Every check is
+ * counted like a login attempt, on the same budgets as /login, so that a stolen session cannot
+ * be used to guess the password through the account's forms; over the budget this throws
+ * TooManyAttemptsError (a 429 with Retry-After). A match gives the budget back.
+ */
+export async function currentPasswordMatches(
+  req: Request,
+  password: string,
+  { config, throttles }: { config: Pick<Config, 'deviceCookieName' | 'SESSION_SECRET'>; throttles: Throttles },
+): Promise<boolean> {
+  const user = signedInUser(req);
+  const device = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
+  const budget = loginBudget(throttles, user.email, device);
+  await budget.take();
+  const withHash = await User.findById(user._id).select('+password');
+  const matches =
+    withHash !== null &&
+    Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES &&
+    (await verifyPassword(password, withHash.password));
+  if (matches) await budget.clear();
+  return matches;
+}
 
 /** True when this session's password was entered within the last REAUTH_WINDOW seconds. */
 export function recentlyAuthenticated(req: Request, config: Pick<Config, 'REAUTH_WINDOW'>): boolean {
