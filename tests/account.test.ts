@@ -4,16 +4,7 @@ import { GuestCart } from '../src/models/GuestCart';
 import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
-import {
-  PASSWORD,
-  createUser,
-  csrfToken,
-  logIn,
-  sessionCookie,
-  sessionIdFrom,
-  uniqueEmail,
-  type Agent,
-} from './helpers/http';
+import { PASSWORD, createUser, logIn, sessionCookie, sessionIdFrom, uniqueEmail, type Agent } from './helpers/http';
 import { createProduct, postForm } from './helpers/shop';
 import { buildApp, storedSessionId, useTestApp } from './helpers/testApp';
 
@@ -212,18 +203,15 @@ describe('return-to after login', () => {
     const email = uniqueEmail();
     await createUser(email);
     const agent = request.agent(app());
-    await agent.get(target.startsWith('/') && !target.startsWith('//') ? target : '/login');
-    // A hostile value planted straight into the session, as a bug elsewhere might.
-    const sid = sessionIdFrom((await agent.get('/login')).headers['set-cookie']) ?? (await currentSid(agent));
-    if (sid)
-      await sessions().updateOne({ _id: storedSessionId(sid) as never }, { $set: { 'session.returnTo': target } });
+    // A protected page stores a session with its return path; a hostile value then replaces it,
+    // planted straight into the store as a bug elsewhere might.
+    const sid = sessionIdFrom((await agent.get('/account')).headers['set-cookie']);
+    const planted = await sessions().updateOne(
+      { _id: storedSessionId(sid ?? 'none') as never },
+      { $set: { 'session.returnTo': target } },
+    );
+    expect(planted.matchedCount).toBe(1);
     const response = await logIn(agent, email);
     expect(response.headers.location).toBe(expected);
   });
 });
-
-async function currentSid(agent: Agent): Promise<string | undefined> {
-  const token = await csrfToken(agent, '/login');
-  const doc = await sessions().findOne({ 'session.csrfToken': token });
-  return doc?._id as unknown as string | undefined;
-}
