@@ -15,6 +15,13 @@ export interface SessionDocument {
   idKey?: string;
 }
 
+/** A new session's document, created now; `idKey` names the secret that keyed `_id`, if any. */
+export function newSessionDocument(_id: string, session: SessionData, expires: Date, now: number, idKey?: string) {
+  const created = new Date(now);
+  const doc: SessionDocument = { _id, session, expires, createdAt: created, lastModified: created };
+  return idKey ? { ...doc, idKey } : doc;
+}
+
 /** How long sessions last: the idle timeout of a cookie without expiry, and the absolute lifetime. */
 export interface Lifetimes {
   defaultIdleMs: number;

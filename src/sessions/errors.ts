@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { hashSessionId } from './ids';
 
 /**
@@ -34,6 +35,28 @@ export function storeFailure(
 ): SessionStoreError {
   const what = sid === undefined ? 'sessions' : `session ${labelOf(sid)}`;
   return new SessionStoreError(`could not ${operation} ${what}: ${withoutId(messageOf(error), sid, labelOf)}`);
+}
+
+/**
+ * Calls back with what `work` resolves to, or with its failure as a `storeFailure` (also emitted as
+ * 'error' on `store` where someone listens), as express-session's Store contract wants.
+ */
+export function settle<T>(
+  store: EventEmitter,
+  labelOf: Label,
+  [operation, sid]: [operation: string, sid: string | undefined],
+  work: Promise<T>,
+  callback?: (err: unknown, value?: T) => void,
+): void {
+  work.then(
+    // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
+    (value) => process.nextTick(() => callback?.(null, value)),
+    (error: unknown) => {
+      const scrubbed = storeFailure(operation, sid, error, labelOf);
+      if (store.listenerCount('error') > 0) store.emit('error', scrubbed);
+      process.nextTick(() => callback?.(scrubbed));
+    },
+  );
 }
 
 /** Any error of the store or of connect-mongodb-session, fit for a log. */

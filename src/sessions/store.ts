@@ -28,9 +28,17 @@ import type { Request } from 'express';
 import session from 'express-session';
 import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection } from 'mongodb';
-import { expiryOf, isDuplicateKey, isLive, matched, serializeSession, withoutCookie } from './documents';
+import {
+  expiryOf,
+  isDuplicateKey,
+  isLive,
+  matched,
+  newSessionDocument,
+  serializeSession,
+  withoutCookie,
+} from './documents';
 import type { Lifetimes, SessionDocument } from './documents';
-import { storeFailure } from './errors';
+import { settle } from './errors';
 import { sessionIds, type SessionIds } from './ids';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
@@ -65,14 +73,14 @@ export class SessionStoreBase extends MongoDBStore {
     return this.collection as unknown as Collection<SessionDocument>;
   }
 
-  /** The filter of one session's document: every read and write goes through it, so none uses the raw id. */
-  private byId(sid: string): { _id: string } {
-    return { _id: this.ids.keyOf(sid) };
-  }
-
   /** The session's handle: its document's `_id`, as `sessionsOfUser` lists it (the HMAC when hashed). */
   handleOf(sid: string): string {
     return this.ids.keyOf(sid);
+  }
+
+  /** The filter of one session's document: every read and write goes through it, so none uses the raw id. */
+  private byId(sid: string): { _id: string } {
+    return { _id: this.handleOf(sid) };
   }
 
   protected get lifetimes(): Lifetimes {
@@ -85,16 +93,8 @@ export class SessionStoreBase extends MongoDBStore {
     sid: string | undefined,
     work: Promise<T>,
     callback?: (err: unknown, value?: T) => void,
-  ): void {
-    work.then(
-      // Out of the promise chain, as the library does: what the callback throws is not ours to catch.
-      (value) => process.nextTick(() => callback?.(null, value)),
-      (error: unknown) => {
-        const scrubbed = storeFailure(operation, sid, error, this.ids.labelOf);
-        if (this.listenerCount('error') > 0) this.emit('error', scrubbed);
-        process.nextTick(() => callback?.(scrubbed));
-      },
-    );
+  ) {
+    settle(this, this.ids.labelOf, [operation, sid], work, callback);
   }
 
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
@@ -150,18 +150,9 @@ export class SessionStoreBase extends MongoDBStore {
   /** A session this store did not load: normally a new one; else updated like a loaded one. */
   private async insert(sid: string, data: session.SessionData, stored: session.SessionData, now: number) {
     const expires = expiryOf(data, now, now, this.lifetimes);
-    const created = new Date(now);
     const written = withoutCookie(stored);
     try {
-      const { keyId } = this.ids;
-      const doc = {
-        ...this.byId(sid),
-        session: stored,
-        expires,
-        createdAt: created,
-        lastModified: created,
-        ...(keyId ? { idKey: keyId } : {}),
-      };
+      const doc = newSessionDocument(this.handleOf(sid), stored, expires, now, this.ids.keyId);
       const result = await this.sessions.insertOne(doc);
       if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
