@@ -20,7 +20,7 @@ import { loginBudget, type Throttles } from '../services/throttle';
 import type { SessionControl } from '../sessions/control';
 import { destroySession } from '../sessions/lifecycle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
-import { withinLimit } from './withinLimit';
+import { mailableAddress, withinLimit } from './withinLimit';
 
 const LOGIN_FAILED = 'Invalid email or password.';
 const VERIFY_FIRST = 'Confirm your email address first: open the link we mailed you when you signed up.';
@@ -111,12 +111,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
   const postResendVerification: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
     const renderForm = (status: number, errors: FieldErrors) => renderLogin(res, status, typedEmail, errors);
-    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
-    const errors = fieldErrors(req);
-    if (errors) return renderLogin(res, 422, typedEmail, errors);
-    const { email } = matchedData<{ email: string }>(req);
-    // Shares the per-address budget of reset links: nobody floods one mailbox through either.
-    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
+    const email = await mailableAddress(req, res, throttles, renderForm);
+    if (email === undefined) return;
     afterResponse(res, logger, 'could not resend a confirmation link', () =>
       resendVerification(email, config, sendMail),
     );

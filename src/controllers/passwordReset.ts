@@ -1,7 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { afterResponse } from '../lib/afterResponse';
-import { clientKey } from '../lib/clientAddress';
 import { redirectWith } from '../middleware/flash';
 import { recordEvent } from '../services/activity';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
@@ -9,7 +8,7 @@ import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { markVerified } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import type { AuthDependencies } from './auth';
-import { withinLimit } from './withinLimit';
+import { mailableAddress } from './withinLimit';
 
 const RESET_REQUESTED =
   'If an account exists for that email, we have sent it a link to choose a new password. The link works once, for one hour.';
@@ -31,17 +30,9 @@ export function passwordResetController({ config, throttles, sendMail, sessions,
   const postReset: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
     const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
-    if (!(await withinLimit(res, () => throttles.resetByIp.take(clientKey(req.ip)), renderForm))) return;
-    const errors = fieldErrors(req);
-    if (errors) return renderReset(res, 422, typedEmail, errors);
-
-    const { email } = matchedData<{ email: string }>(req);
-    // Per address too, whether or not it has an account (the answer must not tell), so that
-    // nobody can flood one mailbox with links from many IPs.
-    if (!(await withinLimit(res, () => throttles.resetByEmail.take(email), renderForm))) return;
-    sendResetLink(email, config, sendMail).catch((err: unknown) =>
-      logger.error({ err }, 'could not send a reset link'),
-    );
+    const email = await mailableAddress(req, res, throttles, renderForm);
+    if (email === undefined) return;
+    afterResponse(res, logger, 'could not send a reset link', () => sendResetLink(email, config, sendMail));
     await redirectWith(req, res, '/login', { kind: 'info', text: RESET_REQUESTED });
   };
 
