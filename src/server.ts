@@ -4,13 +4,21 @@ import type { Express } from 'express';
 import mongoose from 'mongoose';
 import { createApp, createUnavailableApp } from './app';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
-import { startEmbeddedDatabase, startExpirySweeper, type EmbeddedDatabase } from './db';
+import {
+  claimSoleInstance,
+  SecondInstanceError,
+  serverCapabilities,
+  startEmbeddedDatabase,
+  startExpirySweeper,
+  type EmbeddedDatabase,
+  type SoleInstance,
+} from './db';
 import { armCrashPoint } from './lib/faults';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
 import { countStockOfOlderProducts, dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
 import { Product } from './models/Product';
-import { runPrimary } from './runtime/cluster';
+import { runPrimary, SECOND_INSTANCE_EXIT_CODE } from './runtime/cluster';
 import { connectWithRetry } from './runtime/connect';
 import { ensurePortIsFree } from './runtime/port';
 import { gracefulShutdown } from './runtime/shutdown';
@@ -68,10 +76,11 @@ async function main() {
   const uri = config.MONGODB_URI ?? embedded!.uri;
 
   // Filled in once connected; shutdown closes whatever is open by then.
-  const open: { store?: MongoSessionStore } = {};
+  const open: { store?: MongoSessionStore; soleInstance?: SoleInstance } = {};
   const stopConnecting = new AbortController();
   const shutdown = gracefulShutdown(logger, async () => {
     stopConnecting.abort();
+    await open.soleInstance?.release();
     await open.store?.close().catch((err: unknown) => logger.warn({ err }, 'could not close the session store'));
     await mongoose.disconnect().catch((err: unknown) => logger.warn({ err }, 'could not close mongoose'));
     await closePasswordHashing();
@@ -102,6 +111,25 @@ async function main() {
   const store = await connectWithRetry(uri, config, logger, stopConnecting.signal);
   open.store = store;
   if (!store || shutdown.isShuttingDown()) return;
+  if (!serverCapabilities().atomicUpdates) {
+    // This server needs the shop to run as one process (src/db/soleInstance.ts).
+    const lost = () => {
+      logger.fatal(
+        'another instance took over this database while this one was paused, and it allows one only: exiting',
+      );
+      process.exit(SECOND_INSTANCE_EXIT_CODE);
+    };
+    try {
+      open.soleInstance = await claimSoleInstance(mongoose.connection.db!, lost);
+    } catch (err) {
+      if (!(err instanceof SecondInstanceError)) throw err;
+      await store.close().catch(() => undefined);
+      await mongoose.disconnect().catch(() => undefined);
+      await embedded?.stop();
+      console.error(err.message);
+      process.exit(SECOND_INSTANCE_EXIT_CODE);
+    }
+  }
   if (embedded && (await Product.estimatedDocumentCount()) === 0) {
     const added = await seedDemoData(config.BCRYPT_COST);
     logger.info({ added }, 'stocked the empty embedded database with demo data');

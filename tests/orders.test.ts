@@ -1,3 +1,5 @@
+import { trusted } from 'mongoose';
+import { LateOrderError } from '../src/services/settlement';
 import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
@@ -84,10 +86,10 @@ describe('orders', () => {
     expect(await cartOf(user._id)).toEqual([]);
   });
 
-  it('leaves items added while the order was being placed in the cart', async () => {
+  it('refuses an order whose cart changed while it was being placed, taking nothing and keeping the cart', async () => {
     const { user } = await loggedInAgent(app());
-    const ordered = await someProduct();
-    const addedMeanwhile = await someProduct();
+    const ordered = await someProduct({ stock: 5 });
+    const addedMeanwhile = await someProduct({ stock: 5 });
     await user.mergeCart([{ productId: ordered._id, quantity: 1 }]);
     const fresh = (await User.findById(user._id))!;
     const realCreate = Order.create.bind(Order);
@@ -99,15 +101,18 @@ describe('orders', () => {
         return realCreate(...args);
       });
 
-    await placeOrder(user);
+    await expect(placeOrder(user)).rejects.toBeInstanceOf(LateOrderError);
     create.mockRestore();
 
+    expect(await Order.countDocuments({ userId: user._id })).toBe(0);
     expect(await cartOf(user._id)).toEqual(
       expect.arrayContaining([
         { productId: addedMeanwhile.id, quantity: 1 },
-        { productId: ordered.id, quantity: 1 },
+        { productId: ordered.id, quantity: 2 },
       ]),
     );
+    const stocks = await Product.find({ _id: trusted({ $in: [ordered._id, addedMeanwhile._id] }) }).lean();
+    expect(stocks.map((product) => product.stock)).toEqual([5, 5]);
   });
 
   it('never buys twice what an order that failed half-way already bought', async () => {
@@ -115,9 +120,9 @@ describe('orders', () => {
     const first = await someProduct({ title: 'Bought Once' });
     const second = await someProduct({ title: 'Added Later' });
     await user.mergeCart([{ productId: first._id, quantity: 1 }]);
-    // The order is written, then the database fails before the cart is emptied.
+    // The order is written, then the database fails before it claims the cart.
     const fresh = (await User.findById(user._id))!;
-    jest.spyOn(fresh, 'removeOrdered').mockRejectedValueOnce(new Error('connection reset'));
+    jest.spyOn(fresh, 'claimForOrder').mockRejectedValueOnce(new Error('connection reset'));
     await expect(placeOrder(fresh)).rejects.toThrow('connection reset');
     expect(await cartOf(user._id)).toEqual([{ productId: first.id, quantity: 1 }]);
 

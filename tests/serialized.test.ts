@@ -1,69 +1,124 @@
+import os from 'node:os';
 import mongoose from 'mongoose';
-import { DatabaseBusyError, serialized } from '../src/db';
-import { LOCKS_COLLECTION } from '../src/db/serialized';
+import { claimSoleInstance, DatabaseBusyError, SecondInstanceError, serialized } from '../src/db';
+import { serializedKeys } from '../src/db/serialized';
+import { SOLE_INSTANCE_COLLECTION } from '../src/db/soleInstance';
 import { itWhereServerHas, itWhereServerLacks } from './helpers/server';
 import { useTestDatabase } from './helpers/testApp';
+import { waitFor } from '../support/waitFor';
 
 useTestDatabase();
-const locks = () =>
-  mongoose.connection.db!.collection<{ _id: string; token: string; expiresAt: Date }>(LOCKS_COLLECTION);
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `count` changes on one key at once; resolves to how many ran at the same time at most. */
-async function mostAtOnce(key: string, count: number, ms = 20): Promise<number> {
+/** A change that runs until the test lets it finish. */
+function heldChange() {
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const change = async () => {
+    started();
+    await finished;
+    return 'held one done';
+  };
+  return { change, running, finish };
+}
+
+/** Runs `count` changes on one key at once, each until all were started or queued; resolves to the most at once. */
+async function mostAtOnce(key: string, count: number): Promise<number> {
   let running = 0;
   let most = 0;
   const change = async () => {
     running += 1;
     most = Math.max(most, running);
-    await pause(ms);
+    // Lets every other change start (or find its turn taken) before this one ends.
+    await new Promise((resolve) => setImmediate(resolve));
     running -= 1;
   };
   await Promise.all(Array.from({ length: count }, () => serialized(key, change)));
   return most;
 }
 
-itWhereServerLacks('atomicUpdates', 'its updates are atomic, so no lock is taken')(
-  'runs changes to one key one at a time, and leaves no lock behind',
+itWhereServerLacks('atomicUpdates', 'its updates are atomic, so changes need no turn')(
+  'runs changes to one key one at a time, and keeps nothing once they are done',
   async () => {
     expect(await mostAtOnce('test:serial', 5)).toBe(1);
-    expect(await locks().countDocuments({ _id: 'test:serial' })).toBe(0);
+    await waitFor('the queue to empty', async () => serializedKeys() === 0);
   },
 );
 
-itWhereServerHas('atomicUpdates', 'its updates are not atomic, so a lock is needed')(
-  'takes no lock where single-document updates are atomic',
+itWhereServerHas('atomicUpdates', 'its updates are not atomic, so changes take turns')(
+  'lets changes run at once where single-document updates are atomic',
   async () => {
     expect(await mostAtOnce('test:free', 5)).toBe(5);
-    expect(await locks().countDocuments()).toBe(0);
   },
 );
 
-itWhereServerLacks('atomicUpdates', 'no lock is taken there')(
-  'gives up on a busy lock with a "try again" 503, not a 500',
+itWhereServerLacks('atomicUpdates', 'changes never wait there')(
+  'gives up on a turn that does not come with a "try again" 503, and the queue goes on',
   async () => {
-    await locks().insertOne({ _id: 'test:busy', token: 'someone else', expiresAt: new Date(Date.now() + 60_000) });
-    const attempt = serialized('test:busy', async () => 'ran', { giveUpAfterMs: 300 });
-    await expect(attempt).rejects.toBeInstanceOf(DatabaseBusyError);
-    await expect(attempt).rejects.toMatchObject({ status: 503, retryAfterSeconds: 5 });
+    const held = heldChange();
+    const first = serialized('test:busy', held.change);
+    await held.running;
+    const impatient = serialized('test:busy', async () => 'ran', { giveUpAfterMs: 50 });
+    await expect(impatient).rejects.toBeInstanceOf(DatabaseBusyError);
+    await expect(impatient).rejects.toMatchObject({ status: 503, retryAfterSeconds: 5 });
+    held.finish();
+    await expect(first).resolves.toBe('held one done');
+    await expect(serialized('test:busy', async () => 'ran after')).resolves.toBe('ran after');
   },
 );
 
-itWhereServerLacks('atomicUpdates', 'no lock is taken there')(
-  'takes over at once a lock whose holder stopped renewing it (a killed process)',
-  async () => {
-    await locks().insertOne({ _id: 'test:stale', token: 'killed', expiresAt: new Date(Date.now() - 1) });
-    const started = Date.now();
-    await expect(serialized('test:stale', async () => 'ran')).resolves.toBe('ran');
-    expect(Date.now() - started).toBeLessThan(1000);
-  },
-);
+describe('the sole-instance claim (for a server without atomic updates)', () => {
+  const claims = () =>
+    mongoose.connection.db!.collection<{ _id: string; holder: string; host: string; pid: number; expiresAt: Date }>(
+      SOLE_INSTANCE_COLLECTION,
+    );
+  const db = () => mongoose.connection.db!;
 
-itWhereServerLacks('atomicUpdates', 'no lock is taken there')(
-  'keeps the lock of a slow but living holder past its lease',
-  async () => {
-    // Each change takes longer than a lease (3 s): without renewal the second would take over.
-    expect(await mostAtOnce('test:slow', 2, 4_000)).toBe(1);
-  },
-  15_000,
-);
+  it('refuses a second claim while the first holder lives, and takes it once released', async () => {
+    const first = await claimSoleInstance(db(), () => undefined);
+    await expect(claimSoleInstance(db(), () => undefined)).rejects.toBeInstanceOf(SecondInstanceError);
+    await first.release();
+    const second = await claimSoleInstance(db(), () => undefined);
+    await second.release();
+  });
+
+  it('takes over at once the claim of a process that is gone (killed), and one whose lease ran out', async () => {
+    // A pid that no process has on this host (the kernel's limit is lower).
+    await claims().insertOne({
+      _id: 'writer',
+      holder: 'killed',
+      host: os.hostname(),
+      pid: 2 ** 30,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    const afterKill = await claimSoleInstance(db(), () => undefined);
+    await afterKill.release();
+    await claims().insertOne({
+      _id: 'writer',
+      holder: 'elsewhere',
+      host: 'another-host',
+      pid: 1,
+      expiresAt: new Date(Date.now() - 1),
+    });
+    const afterLease = await claimSoleInstance(db(), () => undefined);
+    await afterLease.release();
+  });
+
+  it('tells a holder that was paused while another took its claim over', async () => {
+    let lost = false;
+    const paused = await claimSoleInstance(db(), () => (lost = true));
+    // Another instance found the lease run out and took over.
+    await claims().deleteOne({ _id: 'writer' });
+    await claims().insertOne({
+      _id: 'writer',
+      holder: 'newcomer',
+      host: 'another-host',
+      pid: 1,
+      expiresAt: new Date(Date.now() + 60_000),
+    });
+    await waitFor('the paused holder to notice', async () => lost, 10_000);
+    await paused.release();
+    expect(await claims().countDocuments({ holder: 'newcomer' })).toBe(1);
+  });
+});

@@ -97,11 +97,14 @@ describe('placing orders takes stock', () => {
     expect([await stockOf(mug._id), await stockOf(pot._id)]).toEqual([7, 0]);
     const order = await Order.findOne({ userId: user._id }).lean();
     expect(order?.stockState).toBe('taken');
-    // The markers that make a retried take harmless are forgotten once the order is done.
+    // The markers that make a repeated take harmless stay (one per product of the order), and the
+    // short order left a void marker on each of its products, so that a late take of it finds it void.
     const markers = await Product.find({ _id: trusted({ $in: [mug._id, pot._id] }) })
       .select('+stockMoves')
       .lean();
-    expect(markers.flatMap((product) => product.stockMoves ?? [])).toEqual([]);
+    const moves = markers.flatMap((product) => product.stockMoves ?? []);
+    expect(moves.filter((move) => move.startsWith('take:'))).toEqual([`take:${order!._id}`, `take:${order!._id}`]);
+    expect(moves.filter((move) => !move.startsWith('take:')).every((move) => move.startsWith('void:'))).toBe(true);
   });
 
   it('sells the last one once when 10 customers order it at the same moment; the 9 others are told', async () => {
@@ -223,5 +226,59 @@ describe("an admin's stock count", () => {
       .type('form')
       .send({ _csrf, ...fields, stock: '40', stockShown: '5' });
     expect(await stockOf(tin._id)).toBe(40);
+  });
+
+  it("applies an admin's change from the count the form showed, so orders placed meanwhile stay taken", async () => {
+    const admin = await loggedInAdmin(app());
+    const lamp = await someProduct({ title: 'Recount Lamp', stock: 10, category: 'home' });
+    const form = await admin.agent.get(`/admin/edit-product/${lamp.id}`);
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
+    const fields = {
+      productId: lamp.id,
+      title: 'Recount Lamp',
+      price: '20.00',
+      description: 'A lamp.',
+      category: 'home',
+    };
+    // Four customers order one each while the admin has the form (showing 10) open, and the
+    // admin's save (10 → 15: five more came in) races the last of them.
+    const customers = await Promise.all([1, 2, 3, 4].map(() => customerHolding(lamp, 1)));
+    await Promise.all(customers.slice(0, 3).map(({ agent }) => postForm(agent, '/create-order', {}, '/cart')));
+    const [, saved] = await Promise.all([
+      postForm(customers[3]!.agent, '/create-order', {}, '/cart'),
+      admin.agent
+        .post('/admin/edit-product')
+        .type('form')
+        .send({ _csrf, ...fields, stock: '15', stockShown: '10' }),
+    ]);
+    expect(saved.headers.location).toBe('/admin/products');
+    const ordered = (await Order.find({ 'lines.productId': lamp._id }).lean()).length;
+    expect(ordered).toBe(4);
+    // Stock plus what the orders hold: what there was, plus the admin's change.
+    expect((await stockOf(lamp._id))! + ordered).toBe(10 + 5);
+  });
+
+  it('answers 409 with the count left when orders took more meanwhile than a lower count allows', async () => {
+    const admin = await loggedInAdmin(app());
+    const vase = await someProduct({ title: 'Recount Vase', stock: 5, category: 'home' });
+    const form = await admin.agent.get(`/admin/edit-product/${vase.id}`);
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
+    const { agent } = await customerHolding(vase, 4);
+    await postForm(agent, '/create-order', {}, '/cart');
+    // The admin, seeing 5, meant to take 3 away (5 → 2); only 1 is left.
+    const fields = {
+      productId: vase.id,
+      title: 'Recount Vase',
+      price: '20.00',
+      description: 'A vase.',
+      category: 'home',
+    };
+    const refused = await admin.agent
+      .post('/admin/edit-product')
+      .type('form')
+      .send({ _csrf, ...fields, stock: '2', stockShown: '5' });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain('1 are left now');
+    expect(await stockOf(vase._id)).toBe(1);
   });
 });

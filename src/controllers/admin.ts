@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
+import { HttpError } from '../lib/HttpError';
 import { amountText, parseAmount } from '../lib/money';
 import { redirectWith } from '../middleware/flash';
 import { signedInUser } from '../middleware/requireAuth';
@@ -146,9 +147,14 @@ export function adminController() {
       return renderForm(res, status, { form, errors, productId: product._id.toString() });
     }
     const { stock, ...fields } = fieldsFrom(req);
-    // A stock left as the form showed it is not a new count: orders may have taken some since.
-    const counted = String(stock) === formValue(req.body?.stockShown) ? {} : { stock };
-    await editProduct(product, { ...fields, ...counted, updatedBy: signedInUser(req)._id }, image);
+    // The count the form showed: the admin's change is applied from it, so orders placed since stay
+    // counted. A form without it (a script) changes the count as read now.
+    const shownText = formValue(req.body?.stockShown);
+    const shown = shownText === '' ? product.stock : parseStock(shownText);
+    if (shown === undefined)
+      throw new HttpError(422, 'The form’s stock count is not a number: open the product again.');
+    const recount = { shown, typed: stock };
+    await editProduct(product, { ...fields, updatedBy: signedInUser(req)._id }, image, recount);
     await redirectWith(req, res, '/admin/products', { kind: 'success', text: `Saved “${product.title}”.` });
   };
 

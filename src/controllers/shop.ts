@@ -24,6 +24,7 @@ import { cartFingerprint } from '../services/cartCheck';
 import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
 import { orderPlacedMail } from '../services/orderMail';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
+import { LateOrderError } from '../services/settlement';
 import { ShortStockError } from '../services/stock';
 import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
 import { saveSession } from '../sessions/lifecycle';
@@ -200,7 +201,12 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl }
     try {
       order = await placeOrder(signedInUser(req), { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
     } catch (err) {
-      if (!(err instanceof EmptyCartError || err instanceof CartChangedError || err instanceof ShortStockError)) {
+      const toldInTheCart =
+        err instanceof EmptyCartError ||
+        err instanceof CartChangedError ||
+        err instanceof ShortStockError ||
+        err instanceof LateOrderError;
+      if (!toldInTheCart) {
         throw err;
       }
       flash(req, 'error', err.message);

@@ -14,5 +14,6 @@ export {
   writeRefusalReason,
 } from './errors';
 export { expireDocuments, startExpirySweeper, sweepExpiredDocuments, type ExpiringCollection } from './expiry';
-export { exclusive, serialized } from './serialized';
+export { serialized } from './serialized';
+export { claimSoleInstance, SecondInstanceError, type SoleInstance } from './soleInstance';
 export { checkWrites, noteDatabaseError, WRITE_PROBE_COLLECTION, type WriteHealth } from './writeHealth';

@@ -26,10 +26,12 @@ export interface StatusChange {
 
 /**
  * Where an order's stock move stands (services/stock.ts): `taking` from the products when it is
- * written, `taken` once every line is; `returning` when it is cancelled, `returned` once every line
- * is back. Unset on orders placed before stock was kept: they took none, so give none back.
+ * written, then decided once, by a conditional update: `taken` when every line was, or `voiding`
+ * when a line fell short (or the order lost its cart), and such an order is deleted once what it
+ * took is back. `returning` when it is cancelled, `returned` once every line is back. Unset on
+ * orders placed before stock was kept: they took none, so give none back.
  */
-export const STOCK_STATES = ['taking', 'taken', 'returning', 'returned'] as const;
+export const STOCK_STATES = ['taking', 'taken', 'voiding', 'returning', 'returned'] as const;
 export type StockState = (typeof STOCK_STATES)[number];
 
 export interface OrderFields {
@@ -47,7 +49,10 @@ export interface OrderFields {
    * the same cart creates no second order. Removed, with `userId`, when the account is deleted.
    */
   cartVersion?: number;
-  /** Whether the ordered items have been taken out of the cart (see services/checkout.ts). */
+  /**
+   * Whether the order's claim on its cart version is known to be made (services/settlement.ts): the
+   * ordered items are out of the cart. Until then the cart itself records the claim.
+   */
   cartSettled: boolean;
   stockState?: StockState;
   createdAt: Date;

@@ -1,6 +1,6 @@
 import { Schema, model, type HydratedDocument, type Model, type Types } from 'mongoose';
 import { addAll, addItem, cartItemSchema, removeItem, setQuantity, subtractAll, type CartItem } from './cartItems';
-import { oncePerForm, updateCart, type Once } from './cartStore';
+import { oncePerForm, updateCart, updateCartAt, type Once, type VersionedOutcome } from './cartStore';
 
 /** Customers shop; admins also run the shop (products, orders). Every signup is a customer. */
 export const ROLES = ['customer', 'admin'] as const;
@@ -42,10 +42,19 @@ interface UserMethods {
   /** Merges another cart (a guest's) into this one: quantities add up. */
   mergeCart(items: CartItem[]): Promise<CartItem[]>;
   /**
-   * Removes exactly what order `orderId` bought, once: called again for the same order, it changes
-   * nothing. Items added meanwhile stay. The cart forgets the orders in `forget` (settled for good).
+   * The commit point of an order (services/settlement.ts): removes what order `orderId` bought
+   * from the cart, only if the cart is still at `version` (the one the order was made from), and
+   * records that it did. Called again for the same order it changes nothing (`repeated`); once the
+   * cart moved on without it, never (`stale`). The cart forgets the orders in `forget` (settled for good).
    */
-  removeOrdered(orderId: string, items: CartItem[], forget: ReadonlySet<string>): Promise<CartItem[]>;
+  claimForOrder(
+    orderId: string,
+    version: number,
+    items: CartItem[],
+    forget: ReadonlySet<string>,
+  ): Promise<VersionedOutcome>;
+  /** Puts back what a claimed order took from the cart, once, if that order fell short of stock. */
+  giveBackFromOrder(orderId: string, items: CartItem[]): Promise<CartItem[]>;
 }
 
 type UserModel = Model<UserFields, object, UserMethods>;
@@ -90,15 +99,37 @@ userSchema.method('mergeCart', function mergeCart(items: CartItem[]) {
   return changeCart(this, addAll(items));
 });
 userSchema.method(
-  'removeOrdered',
-  function removeOrdered(orderId: string, items: CartItem[], forget: ReadonlySet<string>) {
-    return changeCart(this, subtractAll(items), {
+  'claimForOrder',
+  async function claimForOrder(orderId: string, version: number, items: CartItem[], forget: ReadonlySet<string>) {
+    const once: Once = {
       list: 'settledOrders',
       key: orderId,
+      // Every order not yet marked settled stays remembered: its claim must read as made.
       keep: (keys) => keys.filter((key) => !forget.has(key)),
-    });
+    };
+    const { items: now, outcome } = await updateCartAt(
+      { collection: User.collection, id: this._id },
+      version,
+      subtractAll(items),
+      once,
+    );
+    this.cart.items = now;
+    return outcome;
   },
 );
+/** How many given-back orders a cart remembers (a repeat after that is a crash on a crash). */
+const GIVEN_BACK_REMEMBERED = 10;
+userSchema.method('giveBackFromOrder', function giveBackFromOrder(orderId: string, items: CartItem[]) {
+  const givenBack = (key: string) => key.startsWith('given-back:');
+  return changeCart(this, addAll(items), {
+    list: 'settledOrders',
+    key: `given-back:${orderId}`,
+    keep: (keys) => [
+      ...keys.filter((key) => !givenBack(key)),
+      ...keys.filter(givenBack).slice(-(GIVEN_BACK_REMEMBERED - 1)),
+    ],
+  });
+});
 
 // Finds the carts holding a product that is being deleted.
 userSchema.index({ 'cart.items.productId': 1 });

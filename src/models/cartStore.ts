@@ -60,28 +60,53 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * safe on a server that does not apply even a conditional update atomically. With `once`, a
  * change already made under the same key is not made again.
  */
-export function updateCart(holder: CartHolder, change: CartChange, once?: Once): Promise<CartItem[]> {
+export async function updateCart(holder: CartHolder, change: CartChange, once?: Once): Promise<CartItem[]> {
+  return (await changeOnce(holder, change, { once })).items;
+}
+
+/**
+ * What became of a change made at one version of a cart: made now, made before (its `once` key is
+ * remembered), or never to be made (`stale`: the cart moved past that version without it).
+ */
+export type VersionedOutcome = 'changed' | 'repeated' | 'stale';
+
+/**
+ * Applies `change` to the cart only as it was at `version`, once per `once.key`: an order's claim
+ * on the cart it was made from (services/settlement.ts). Versions only grow, so a `stale` answer
+ * is final: no later attempt can make this change.
+ */
+export function updateCartAt(
+  holder: CartHolder,
+  version: number,
+  change: CartChange,
+  once: Once,
+): Promise<{ items: CartItem[]; outcome: VersionedOutcome }> {
+  return changeOnce(holder, change, { once, atVersion: version });
+}
+
+function changeOnce(holder: CartHolder, change: CartChange, options: { once?: Once; atVersion?: number }) {
   const key = `cart:${holder.collection.collectionName}:${String(holder.id)}`;
-  return serialized(key, () => compareAndSwap(holder, change, once), { db: holder.collection.conn.db });
+  return serialized(key, () => compareAndSwap(holder, change, options));
 }
 
 async function compareAndSwap(
   { collection, id, upsert = false }: CartHolder,
   change: CartChange,
-  once: Once | undefined,
-): Promise<CartItem[]> {
+  { once, atVersion }: { once?: Once; atVersion?: number },
+): Promise<{ items: CartItem[]; outcome: VersionedOutcome }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     // Guest carts have string ids; the driver's default typing assumes ObjectIds.
     const byId = { _id: id } as mongo.Filter<mongo.Document>;
     const doc = await collection.findOne(byId, { projection: { cart: 1 } });
-    if (!doc && !upsert) return [];
+    if (!doc && !upsert) return { items: [], outcome: atVersion === undefined ? 'changed' : 'stale' };
     const cart: StoredCart = doc?.cart ?? {};
     const version = cart.version ?? 0;
     const remembered = once ? (cart[once.list] ?? []) : [];
-    if (once && remembered.includes(once.key)) return cart.items ?? [];
+    if (once && remembered.includes(once.key)) return { items: cart.items ?? [], outcome: 'repeated' };
+    if (atVersion !== undefined && version !== atVersion) return { items: cart.items ?? [], outcome: 'stale' };
     const items = change(cart.items ?? []);
     const keys = once ? { [`cart.${once.list}`]: [...once.keep(remembered), once.key] } : {};
-    // Tests only: a crash with the cart's lock held, where the server needs one.
+    // Tests only: a crash between reading the cart and writing it.
     crashPoint('cart:before-write');
     try {
       const result = await collection.updateOne(
@@ -90,7 +115,7 @@ async function compareAndSwap(
         { $set: { 'cart.items': items, 'cart.version': version + 1, ...keys, updatedAt: new Date() } },
         { upsert: upsert && !doc },
       );
-      if (result.matchedCount === 1 || result.upsertedCount === 1) return items;
+      if (result.matchedCount === 1 || result.upsertedCount === 1) return { items, outcome: 'changed' };
     } catch (err) {
       // Two first writes racing to create the same document: the loser retries.
       if (!(err instanceof mongo.MongoServerError && err.code === 11000)) throw err;

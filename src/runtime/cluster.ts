@@ -3,6 +3,9 @@ import type { Config } from '../config/env';
 import { createLogger } from '../lib/logger';
 import { SHUTDOWN_TIMEOUT_MS } from './shutdown';
 
+/** A worker exits with this when the database allows one instance only (src/db/soleInstance.ts). */
+export const SECOND_INSTANCE_EXIT_CODE = 78;
+
 /** A worker that ran at least this long is replaced when it dies; one failing at start is not. */
 const MIN_WORKER_UPTIME_MS = 10_000;
 
@@ -33,6 +36,12 @@ export function runPrimary(config: Config) {
     startedAt.delete(worker.id);
     // A worker still starting has no handler yet: the stop signal itself ends it, with nothing lost.
     if (stopping && code !== 0 && signal !== stopSignal) failedToStop = true;
+    if (!stopping && code === SECOND_INSTANCE_EXIT_CODE) {
+      // The worker said why (one process only on this database): the others stop too.
+      logger.error('this database allows one process only: stopping every worker (set WEB_CONCURRENCY=1)');
+      failedToStop = true;
+      stop('SIGTERM');
+    }
     if (!stopping && ranMs >= MIN_WORKER_UPTIME_MS) {
       logger.error({ pid: worker.process.pid, code, signal }, 'a worker died: starting another');
       fork();

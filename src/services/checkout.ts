@@ -6,8 +6,8 @@ import { cartFingerprint, describeCartChanges } from './cartCheck';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
 import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
-import { pendingOrdersOf, settleCart, settleOrder } from './settlement';
-import { finishStockMove, shortLinesOf, shortStockErrorFor, ShortStockError } from './stock';
+import { cartVersionOf, finishOrder, LateOrderError, pendingOrdersOf } from './settlement';
+import { shortLinesOf, shortStockErrorFor, ShortStockError } from './stock';
 
 export class EmptyCartError extends HttpError {
   constructor() {
@@ -23,41 +23,47 @@ export class CartChangedError extends HttpError {
 }
 
 /**
- * Settles the user's orders whose items never left the cart (a crash or a database failure in
- * between). Returns them, and the one made from the cart as it is now, if any: this submission
+ * Finishes the user's orders that a crash, a pause or a lost answer interrupted. Returns those
+ * that went through now, and the one made from the cart as it is now, if any: this submission
  * repeats it.
  */
 async function settleInterruptedOrders(user: UserDocument) {
   const pending = await pendingOrdersOf(user);
   if (pending.length === 0) return { settled: pending, repeated: undefined };
-  const cartNow = await User.findById(user._id).select('cart.version');
+  const versionNow = await cartVersionOf(user);
   const settled: OrderDocument[] = [];
-  for (const order of pending) if (await settleOrder(order, user)) settled.push(order);
-  return { settled, repeated: settled.find((order) => order.cartVersion === cartNow?.cart.version) };
+  let repeated: OrderDocument | undefined;
+  for (const order of pending) {
+    const outcome = await finishOrder(order, user);
+    if (outcome === 'placed') settled.push(order);
+    if (outcome === 'placed' && order.cartVersion === versionNow) repeated = order;
+  }
+  return { settled, repeated };
 }
 
-/**
- * Takes the order's stock (services/stock.ts), then its items out of the cart. If a line falls
- * short, the order is gone and nothing was taken: the error names the short lines.
- */
-async function stockAndSettle(order: OrderDocument, user: UserDocument): Promise<OrderDocument> {
-  if (order.stockState === 'taking' && (await finishStockMove(order._id)) === 'void') {
-    throw await shortStockErrorFor(order.lines);
-  }
-  await settleCart(order, user);
+/** The answer for an order once finished: the order, or why nothing was ordered. */
+async function answerFor(order: OrderDocument, user: UserDocument): Promise<OrderDocument> {
+  const outcome = await finishOrder(order, user);
+  if (outcome === 'late') throw new LateOrderError();
+  if (outcome === 'short') throw await shortStockErrorFor(order.lines);
   return order;
 }
 
 /**
- * Turns the user's cart into an order. Without transactions (not every server has them) the order is
- * written first, with its stock move pending; then each line's quantity is taken from its product's
- * stock (a line short: everything taken goes back and the order is deleted, ShortStockError); only
- * then are exactly the ordered items taken out of the cart: a failure in
- * between (a crash, the database gone) leaves the items in the cart, never an emptied cart without
- * an order. Such an order is settled (services/settlement.ts, exactly once) by the next request
- * that shows or changes the cart or places an order, so its items are never bought twice. The order
- * is unique per cart version, so a retried submission does not order twice. The crash points let
- * the reliability tests kill the server at each step.
+ * Turns the user's cart into an order, without transactions (not every server has them), in steps
+ * that each end in one conditional write, so that any of them may be repeated by whoever finds the
+ * order unfinished (services/settlement.ts):
+ * 1. the order is written, `taking` its stock, made from cart version v (unique per user and
+ *    version: a double submission finds the first order);
+ * 2. the commit point: its items leave the cart only if the cart is still at version v. An order
+ *    made from a cart that was changed or ordered meanwhile (another tab, another instance that was
+ *    slow) is refused here, before anything is taken (LateOrderError, 409);
+ * 3. each line's quantity is taken from its product's stock, marked per order; then the order is
+ *    decided `taken`, or, with a line short, void: its stock and its cart items go back and it is
+ *    deleted (ShortStockError, 409).
+ * A failure in between (a crash, the database gone) leaves an order that the customer's next
+ * request finishes, never an emptied cart without an order. The crash points let the reliability
+ * tests kill the server at each step.
  */
 export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: string } = {}): Promise<OrderDocument> {
   const { settled, repeated } = await settleInterruptedOrders(user);
@@ -87,7 +93,7 @@ export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: 
     throw new CartChangedError(describeCartChanges(seenCart, lines));
   }
   // Short already: refused before anything is written. (Enough now is no promise: the stock is
-  // taken, each line by a conditional update, once the order is written.)
+  // taken, each line by a conditional update, once the order has its cart.)
   const short = shortLinesOf(
     stocked.map(({ product, quantity }) => ({ title: product.title, quantity, stock: product.stock })),
   );
@@ -102,19 +108,18 @@ export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: 
       lines,
       totalCents: lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0),
       cartVersion: version,
-      // The pending stock move: whoever finds the order so (after a crash) completes or undoes it.
       stockState: 'taking',
     });
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     // The same cart was already ordered (a double submit): that order is the answer.
     const existing = await Order.findOne({ userId: current._id, cartVersion: version });
-    // Gone already: it fell short of stock and was deleted.
+    // Gone already: it was void (short of stock, or it lost its cart).
     if (!existing) throw await shortStockErrorFor(lines);
-    return stockAndSettle(existing, user);
+    return answerFor(existing, user);
   }
   crashPoint('checkout:order-written');
-  await stockAndSettle(order, user);
+  await answerFor(order, user);
   crashPoint('checkout:order-settled');
   return order;
 }

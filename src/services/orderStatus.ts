@@ -77,6 +77,9 @@ export async function changeOrderStatus(order: OrderDocument, to: OrderStatus, a
     throw new OrderStatusConflictError(now, to);
   }
   // A crash here leaves it `returning`: the customer's next visit to the cart finishes it.
-  if (to === 'cancelled' && before.stockState === 'taken') await finishStockMove(before._id);
+  if (to === 'cancelled' && before.stockState === 'taken') {
+    const cancelled = await Order.findById(before._id);
+    if (cancelled) await finishStockMove(cancelled);
+  }
   return before;
 }

@@ -5,7 +5,7 @@ import { removeItem } from '../models/cartItems';
 import { updateCart } from '../models/cartStore';
 import { GuestCart } from '../models/GuestCart';
 import { Product, type ProductDocument, type ProductFields } from '../models/Product';
-import { withProductLocked } from '../models/stock';
+import { recountStock, withProductLocked } from '../models/stock';
 import { User } from '../models/User';
 import { deleteImage, deleteImageAt, imageUrlOf, storeImage } from './images';
 
@@ -95,6 +95,23 @@ export function parsePageParam(value: unknown): number | undefined {
 export type ProductEdit = Pick<ProductFields, 'title' | 'priceCents' | 'description' | 'category' | 'updatedBy'> &
   Partial<Pick<ProductFields, 'stock'>>;
 
+/** An edit form's stock: the count it showed when opened, and the one typed over it. */
+export interface StockRecount {
+  shown: number;
+  typed: number;
+}
+
+/** The stock moved since the form was opened, by more than the admin's lower count allows. */
+export class StockMovedError extends HttpError {
+  constructor(readonly stockNow: number) {
+    super(
+      409,
+      `The stock changed while you edited it: orders took some, and ${stockNow.toLocaleString('en-US')} ` +
+        'are left now, fewer than your change takes away. Nothing was saved; open the product again.',
+    );
+  }
+}
+
 /**
  * Adds a product with its uploaded image. The image is stored first, so the product never points
  * at a missing file; if the product cannot be saved, the image is deleted again (or, should that
@@ -116,7 +133,19 @@ export async function addProduct(fields: ProductEdit & Pick<ProductFields, 'user
  * two steps leaves at worst an unused file (swept later), never a product without its image; an
  * edit that lost a race with another one deletes its own new file and says so (409).
  */
-export async function editProduct(product: ProductDocument, fields: ProductEdit, image?: ImageFile): Promise<void> {
+export async function editProduct(
+  product: ProductDocument,
+  fields: Omit<ProductEdit, 'stock'>,
+  image?: ImageFile,
+  recount?: StockRecount,
+): Promise<void> {
+  // The count first, as a change from the shown one, never a plain new number: orders placed since
+  // the form was opened stay taken (models/stock.ts). Refused whole if too few are left for it.
+  if (recount && !(await recountStock(product._id, recount.shown, recount.typed))) {
+    const now = await Product.findById(product._id).select('stock').lean();
+    if (!now) throw new HttpError(409, 'This product was deleted while you edited it.');
+    throw new StockMovedError(now.stock);
+  }
   product.set(fields);
   const oldImageUrl = product.imageUrl;
   const imageId = image && (await storeImage(image));

@@ -1,12 +1,35 @@
-import { trusted } from 'mongoose';
+import { isValidObjectId, trusted } from 'mongoose';
+import { serialized } from '../db';
 import { crashPoint } from '../lib/faults';
+import { HttpError } from '../lib/HttpError';
 import { Order, type OrderDocument } from '../models/Order';
-import type { UserDocument } from '../models/User';
-import { finishStockMove } from './stock';
+import { User, type UserDocument } from '../models/User';
+import { finishStockMove, voidStockOf } from './stock';
 
-/** Of the orders a cart remembers as settled, those marked settled on the order too: it may forget them. */
+/**
+ * An order made from a cart that changed before the order could claim it (another tab or device
+ * changed or ordered the cart while this order was on its way): nothing was ordered by it.
+ */
+export class LateOrderError extends HttpError {
+  constructor() {
+    super(
+      409,
+      'Your cart changed while this order was being placed (in another tab or on another device), so nothing ' +
+        'was ordered by it. Check your cart and your orders, then order again if you still want to.',
+    );
+  }
+}
+
+/**
+ * How finishing an order ended: `placed` (it stands, and its items left the cart just now),
+ * `stands` (it stood already), `late` (it lost its cart: deleted, nothing taken), `short` (a
+ * line fell short of stock: deleted, its items back in the cart, its stock given back).
+ */
+export type OrderOutcome = 'placed' | 'stands' | 'late' | 'short';
+
+/** Of the orders a cart remembers as claimed, those marked on the order too: it may forget them. */
 async function settledForGood(user: UserDocument): Promise<Set<string>> {
-  const remembered = user.cart.settledOrders ?? [];
+  const remembered = (user.cart.settledOrders ?? []).filter((key) => isValidObjectId(key));
   if (remembered.length === 0) return new Set();
   const marked = await Order.find({ _id: trusted({ $in: remembered }), cartSettled: true })
     .select('_id')
@@ -15,52 +38,90 @@ async function settledForGood(user: UserDocument): Promise<Set<string>> {
 }
 
 /**
- * Takes an order's items out of its user's cart exactly once, however often it is called and
- * wherever a crash stopped an earlier call. Taking them out and recording that it was done
- * (`cart.settledOrders`) are one compare-and-swap of the cart, so a repeat finds the order
- * recorded and changes nothing; no lock is needed where updates are atomic. Only then is the order
- * marked `cartSettled`, which merely stops it being looked for (and lets the cart forget it).
+ * The commit point of an order: removing its items from the cart it was made from, only while that
+ * cart is still at the order's version, recorded in the same compare-and-swap (`cart.settledOrders`).
+ * So an order made from a cart that was ordered or changed since is refused before anything is
+ * taken, a repeat of a made claim changes nothing, and a claim that failed once never succeeds
+ * later (versions only grow). Resolves to whether the claim is made (now or before).
  */
-export async function settleCart(order: OrderDocument, user: UserDocument): Promise<void> {
+async function claimCart(order: OrderDocument, user: UserDocument): Promise<'made now' | 'made' | 'refused'> {
+  if (order.cartSettled) return 'made';
   const ordered = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
-  await user.removeOrdered(order._id.toString(), ordered, await settledForGood(user));
-  crashPoint('checkout:cart-settled');
-  await Order.updateOne({ _id: order._id, cartSettled: false }, { cartSettled: true });
-}
-
-/**
- * Finishes what a crash or a database failure may have left of an order: its stock move first
- * (services/stock.ts), then, if the order stands, its cart. Resolves to whether its items were
- * still to be taken out of the cart (an interrupted checkout that went through after all).
- */
-export async function settleOrder(order: OrderDocument, user: UserDocument): Promise<boolean> {
-  if (order.stockState === 'taking' || order.stockState === 'returning') {
-    // A checkout whose stock fell short is deleted: its items stay in the cart, nothing was ordered.
-    if ((await finishStockMove(order._id)) === 'void') return false;
+  const outcome = await user.claimForOrder(
+    order._id.toString(),
+    order.cartVersion ?? 0,
+    ordered,
+    await settledForGood(user),
+  );
+  if (outcome === 'stale') {
+    // The cart forgets a claim only once the order is marked: read after the cart, the mark tells.
+    const marked = await Order.exists({ _id: order._id, cartSettled: true });
+    if (!marked) return 'refused';
+    return 'made';
   }
-  if (order.cartSettled) return false;
-  await settleCart(order, user);
-  return true;
+  crashPoint('checkout:cart-settled');
+  await serialized(`order:${order._id.toString()}`, () =>
+    Order.updateOne({ _id: order._id, cartSettled: false }, { $set: { cartSettled: true } }),
+  );
+  return outcome === 'changed' ? 'made now' : 'made';
+}
+
+/** Deletes an order decided void (services/stock.ts), whatever state a crash left it in. */
+const deleteVoided = (order: OrderDocument) =>
+  serialized(`order:${order._id.toString()}`, () =>
+    Order.deleteOne({ _id: order._id, stockState: trusted({ $in: ['taking', 'voiding'] }) }),
+  );
+
+/**
+ * Takes an order through its steps, exactly once however often it is called and wherever a crash
+ * (or a pause, or a lost answer) stopped an earlier call: its claim on the cart, then its stock.
+ * Every step is a conditional write checked by its result, so two callers finishing one order at
+ * once (the checkout that wrote it and the customer's next request) agree on the outcome.
+ */
+export async function finishOrder(order: OrderDocument, user: UserDocument): Promise<OrderOutcome> {
+  const claim = await claimCart(order, user);
+  if (claim === 'refused') {
+    // Never claimed, so nothing of it was taken from the cart; a take its stock move may have begun
+    // (orders written before claims came first) goes back.
+    if (!(await voidStockOf(order))) return 'stands';
+    await deleteVoided(order);
+    return 'late';
+  }
+  if ((await finishStockMove(order)) === 'void') {
+    // Claimed, then short of stock: its items go back into the cart before it is deleted.
+    await user.giveBackFromOrder(
+      order._id.toString(),
+      order.lines.map(({ productId, quantity }) => ({ productId, quantity })),
+    );
+    await deleteVoided(order);
+    return 'short';
+  }
+  return claim === 'made now' ? 'placed' : 'stands';
 }
 
 /**
- * The user's orders with something left to do: items that may still be in the cart, or a stock
- * move not finished (a crash or a database failure in between). One query either way.
+ * The user's orders with something left to do: a claim on the cart that may not be made yet, or
+ * a stock move not finished (a crash, a pause or a database failure in between). One query.
  */
 export const pendingOrdersOf = (user: UserDocument) =>
   Order.find({
     userId: user._id,
-    $or: [{ cartSettled: false }, { stockState: trusted({ $in: ['taking', 'returning'] }) }],
+    $or: [{ cartSettled: false }, { stockState: trusted({ $in: ['taking', 'voiding', 'returning'] }) }],
   }).sort({ createdAt: 1 });
 
 /**
- * Finishes the settlement of the user's pending orders; returns those whose items it took out of
- * the cart now. Called before anything shows or changes the cart, so that an ordered item is
- * never shown, kept or bought again.
+ * Finishes the user's pending orders; returns those whose items left the cart now (a checkout that
+ * went through after all). Called before anything shows or changes the cart, so that an ordered
+ * item is never shown, kept or bought again.
  */
 export async function settlePendingOrders(user: UserDocument): Promise<OrderDocument[]> {
   const pending = await pendingOrdersOf(user);
-  const settled: OrderDocument[] = [];
-  for (const order of pending) if (await settleOrder(order, user)) settled.push(order);
-  return settled;
+  const placed: OrderDocument[] = [];
+  for (const order of pending) if ((await finishOrder(order, user)) === 'placed') placed.push(order);
+  return placed;
+}
+
+/** The user's cart version now (0 for a cart never changed). */
+export async function cartVersionOf(user: UserDocument): Promise<number | undefined> {
+  return (await User.findById(user._id).select('cart.version'))?.cart.version;
 }

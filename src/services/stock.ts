@@ -1,10 +1,10 @@
 import { trusted } from 'mongoose';
-import { exclusive } from '../db';
+import { serialized } from '../db';
 import { crashPoint } from '../lib/faults';
 import { HttpError } from '../lib/HttpError';
 import { Order, type OrderDocument, type OrderLine } from '../models/Order';
 import { Product } from '../models/Product';
-import { forgetStockMoves, returnStock, takeStock, untakeStock } from '../models/stock';
+import { returnStock, takeStock, voidTake } from '../models/stock';
 
 /** A line wanted, and how many of its product are left. */
 export interface StockedLine {
@@ -45,29 +45,44 @@ export async function shortStockErrorFor(lines: OrderLine[]): Promise<ShortStock
 /** How an order's stock move ended: it stands (its stock taken, or given back), or it is void. */
 export type StockOutcome = 'stands' | 'void';
 
+const orderKey = (order: OrderDocument) => `order:${order._id.toString()}`;
+
+/**
+ * The commit point of an order's stock: of everyone finishing it (the checkout that wrote it, the
+ * customer's next request after a crash, a process that was paused meanwhile), the first to move
+ * it on from `taking` decides, by a conditional update checked by its result. Resolves to the
+ * state the order has now (undefined: deleted, void).
+ */
+async function decide(order: OrderDocument, to: 'taken' | 'voiding'): Promise<OrderDocument['stockState'] | null> {
+  const moved = await serialized(orderKey(order), () =>
+    Order.updateOne({ _id: order._id, stockState: 'taking' }, { $set: { stockState: to } }),
+  );
+  if (moved.matchedCount === 1) return to;
+  const now = await Order.findById(order._id).select('stockState').lean();
+  return now ? now.stockState : null;
+}
+
 async function takeFor(order: OrderDocument): Promise<StockOutcome> {
   const id = order._id.toString();
-  let short = false;
+  let allTaken = true;
   for (const line of order.lines) {
     if (!(await takeStock(line.productId, id, line.quantity))) {
-      short = true;
+      allTaken = false;
       break;
     }
     crashPoint('checkout:stock-taking');
   }
-  if (short) {
-    // Every line taken so far goes back; an order that could not be stocked is not made.
-    for (const line of order.lines) await untakeStock(line.productId, id, line.quantity);
-    await Order.deleteOne({ _id: order._id, stockState: 'taking' });
-    return 'void';
-  }
-  crashPoint('checkout:stock-taken');
-  await Order.updateOne({ _id: order._id, stockState: 'taking' }, { $set: { stockState: 'taken' } });
-  await forgetStockMoves(
-    order.lines.map((line) => line.productId),
-    id,
-  );
-  return 'stands';
+  if (allTaken) crashPoint('checkout:stock-taken');
+  const state = await decide(order, allTaken ? 'taken' : 'voiding');
+  if (state === 'voiding') return voidFor(order);
+  return state ? 'stands' : 'void';
+}
+
+/** Gives back whatever of the order's stock was taken, and bars any late take (models/stock.ts). */
+async function voidFor(order: OrderDocument): Promise<StockOutcome> {
+  const id = order._id.toString();
+  for (const line of order.lines) await voidTake(line.productId, id, line.quantity);
+  return 'void';
 }
 
 async function returnFor(order: OrderDocument): Promise<StockOutcome> {
@@ -77,27 +92,31 @@ async function returnFor(order: OrderDocument): Promise<StockOutcome> {
     crashPoint('cancel:stock-returning');
   }
   await Order.updateOne({ _id: order._id, stockState: 'returning' }, { $set: { stockState: 'returned' } });
-  await forgetStockMoves(
-    order.lines.map((line) => line.productId),
-    id,
-  );
   return 'stands';
 }
 
 /**
- * Completes the order's pending stock move, whoever calls it (the checkout that wrote it, or the
- * next request of its customer after a crash) and however often: an order `taking` takes every
- * line or, if one falls short, gives back what it took and is deleted; an order `returning` gives
- * every line back. The per-product markers make each product's move happen once; holding the
- * order's lock keeps two requests from moving one order's stock at the same time (the markers are
- * forgotten at the end, which would let an interleaved retry take twice).
+ * Completes the order's pending stock move, whoever calls it and however often, with no lock:
+ * an order `taking` takes every line, then is decided `taken`, or, if a line fell short, `voiding`
+ * (what it took goes back); an order `voiding` gives back what it took; an order `returning`
+ * (cancelled) gives every line back. `void` means the order must not stand: its stock is back, and
+ * the caller deletes it (services/settlement.ts).
  */
-export function finishStockMove(orderId: OrderDocument['_id']): Promise<StockOutcome> {
-  return exclusive(`stock:order:${orderId.toString()}`, async () => {
-    const order = await Order.findById(orderId);
-    if (!order) return 'void';
-    if (order.stockState === 'taking') return takeFor(order);
-    if (order.stockState === 'returning') return returnFor(order);
-    return 'stands';
-  });
+export async function finishStockMove(order: OrderDocument): Promise<StockOutcome> {
+  if (order.stockState === 'taking') return takeFor(order);
+  if (order.stockState === 'voiding') return voidFor(order);
+  if (order.stockState === 'returning') return returnFor(order);
+  return 'stands';
+}
+
+/**
+ * Voids an order that will never be placed (its cart moved on without it): decided `voiding`
+ * unless it was decided already, then whatever it took goes back. Resolves to false if it stands
+ * after all (decided `taken` before: it cannot be voided).
+ */
+export async function voidStockOf(order: OrderDocument): Promise<boolean> {
+  const state = order.stockState === 'taking' ? await decide(order, 'voiding') : order.stockState;
+  if (state !== 'voiding' && state !== null) return false;
+  await voidFor(order);
+  return true;
 }

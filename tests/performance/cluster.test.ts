@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createUser, PASSWORD, sessionIdFrom, uniqueEmail } from '../helpers/http';
+import { itWhereServerHas, itWhereServerLacks } from '../helpers/server';
 import { useTestDatabase } from '../helpers/testApp';
 import { ShopProcess } from '../../support/shopProcess';
 import { WebClient } from '../../support/webClient';
@@ -46,7 +47,7 @@ afterAll(() => {
   if (buildRoot) fs.rmSync(buildRoot, { recursive: true, force: true });
 });
 
-it(
+itWhereServerHas('atomicUpdates', 'one process only there (tests/reliability/instances.test.ts)')(
   'with WEB_CONCURRENCY=2, a login holds on every worker, and SIGTERM stops them all',
   async () => {
     const email = uniqueEmail('cluster');
@@ -95,7 +96,7 @@ function childPids(pid: number): number[] {
   return list.split(' ').filter(Boolean).map(Number);
 }
 
-it(
+itWhereServerHas('atomicUpdates', 'one process only there (tests/reliability/instances.test.ts)')(
   'exits 0 on SIGTERM after a clean stop, even when a worker died and was replaced long before',
   async () => {
     const server = await ShopProcess.start({
@@ -143,3 +144,20 @@ it('refuses WEB_CONCURRENCY > 1 without MONGODB_URI (the embedded database serve
   expect((await server.exited).code).toBe(1);
   expect(server.log()).toContain('WEB_CONCURRENCY=2 needs MONGODB_URI');
 });
+
+itWhereServerLacks('atomicUpdates', 'its updates are atomic, so workers may share it')(
+  'stops every worker, saying why, where the database allows one process only',
+  async () => {
+    const server = await ShopProcess.start({
+      databaseUri: database(),
+      mode: 'dist',
+      root: buildRoot,
+      env: { WEB_CONCURRENCY: '2' },
+      until: 'nothing',
+    });
+    expect((await server.exitWithin(60_000)).code).toBe(1);
+    expect(server.log()).toContain('Another instance of the shop is using this database');
+    expect(server.log()).toContain('this database allows one process only');
+  },
+  BUILD_TIMEOUT_MS,
+);

@@ -14,7 +14,6 @@ import { createLogger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
-import { testServer } from '../helpers/server';
 import { postMultipart, someProduct } from '../helpers/shop';
 import { Product } from '../../src/models/Product';
 import { tinyPng } from '../../support/images';
@@ -74,9 +73,6 @@ async function loggedInAgent(user?: { email: string }): Promise<Agent> {
   return agent;
 }
 
-/** What `changes` serialized changes add where the server's updates are not atomic: taking and releasing a lock each. */
-const lockWrites = (changes: number) => (testServer.atomicUpdates ? {} : { 'write:write_locks': 2 * changes });
-
 it('an anonymous product page reads the product and nothing of sessions', async () => {
   const product = await someProduct();
   const counts = await countsOf(() => request(app).get(`/products/${product.id}`).expect(200));
@@ -107,7 +103,6 @@ it('adding to the cart reads the cart once and writes it once, and the session o
     'read:orders': 1,
     'write:users': 1,
     'write:sessions': 1,
-    ...lockWrites(1),
   });
 });
 
@@ -132,7 +127,6 @@ it('a login reads the account once and writes a bounded, known set', async () =>
     'write:throttle_login_email': 2,
     'write:throttle_login_ip': 2,
     'write:sessions': 2,
-    ...lockWrites(4),
   });
 });
 
@@ -145,26 +139,24 @@ it('placing an order of one line takes its stock with a bounded, known set of co
     return csrfFrom((await agent.get('/cart')).text);
   };
   const order = async (_csrf: string) => agent.post('/create-order').type('form').send({ _csrf }).expect(302);
-  // A first order, so that no first-use setup (an index on the locks) is counted.
+  // A first order, so that no first-use setup is counted.
   await order(await fillCart());
   const _csrf = await fillCart();
   const counts = await countsOf(() => order(_csrf));
-  // Reads: orders pending settlement, the order again under its stock lock, and which settled orders
-  // the cart may forget (the same 2 before stock existed, plus the re-read). Writes: the order (created, stock marked taken, cart marked settled), its
-  // number, the product twice (the take with its marker, then forgetting the marker), the cart, the
-  // session's message, and the order's stock lock (taken and released) on every server; where
-  // updates are not atomic, 4 serialized changes (number, take, forget, cart) take locks too.
+  // Reads: the user (session's), the cart, the cart again in the claim's compare-and-swap; orders
+  // pending, and which claimed orders the cart may forget; the products. Writes, one per step: the
+  // order's number and the order, its claim on the cart, the order marked claimed, the product's
+  // take (with its marker), the order decided taken; the session's message. No lock, on any server.
   expect(counts).toEqual({
     'read:sessions': 1,
     'read:users': 3,
-    'read:orders': 3,
+    'read:orders': 2,
     'read:products': 1,
     'write:counters': 1,
     'write:orders': 3,
-    'write:products': 2,
+    'write:products': 1,
     'write:users': 1,
     'write:sessions': 1,
-    'write:write_locks': 2 + (testServer.atomicUpdates ? 0 : 8),
   });
 });
 
@@ -243,6 +235,5 @@ it('a login beyond MAX_SESSIONS_PER_USER adds one delete of sessions and one eve
     'write:throttle_login_ip': 2,
     // The pre-login session deleted, the new one inserted, the oldest one deleted.
     'write:sessions': 3,
-    ...lockWrites(4),
   });
 });

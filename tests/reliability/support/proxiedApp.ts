@@ -12,17 +12,17 @@ export interface ProxiedApp extends TestApp {
 
 /**
  * For one test file: a fresh database behind a TCP proxy, with mongoose and one app instance (and
- * so the session store's own client) connected through the proxy. The link is restored after each
+ * so the session store's own client) connected through the proxy, configured by `env`. The link is restored after each
  * test, and the database dropped after the last.
  */
-export function useProxiedApp(): () => ProxiedApp {
+export function useProxiedApp(env: Record<string, string> = FAST_FAILURE): () => ProxiedApp {
   let shop: ProxiedApp | undefined;
   beforeAll(async () => {
     const proxy = await TcpProxy.start(databaseServer());
     const uri = throughProxy(uniqueDatabaseUri(), proxy);
-    await connectMongoose(uri, testConfig(FAST_FAILURE));
+    await connectMongoose(uri, testConfig(env));
     await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
-    shop = { ...(await buildApp(uri, FAST_FAILURE)), proxy };
+    shop = { ...(await buildApp(uri, env)), proxy };
   });
   afterEach(() => shop?.proxy.restore());
   afterAll(async () => {

@@ -11,6 +11,28 @@ type Mode =
   | { kind: 'blackHole' }
   | { kind: 'refuseWrites'; reply: ServerReply; commands: ReadonlySet<string> };
 
+/** A command as the proxy sees it: its name, the collection it names, its whole body. */
+export interface SeenCommand {
+  name: string;
+  collection: unknown;
+  body: mongo.Document;
+}
+
+/** The first command matching a test's predicate, held at the proxy until the test releases it. */
+export interface HeldCommand {
+  /** Resolves with the command once one matching arrived (and is held). */
+  readonly arrived: Promise<SeenCommand>;
+  /** Sends it on to the server (and stops holding: later matches pass). */
+  release(): void;
+}
+
+interface Hold {
+  matches: (command: SeenCommand) => boolean;
+  arrive: (command: SeenCommand) => void;
+  held?: { link: Link; message: Buffer };
+  released: boolean;
+}
+
 /** One client connection and, unless black-holed from the start, its connection to the server. */
 interface Link {
   client: net.Socket;
@@ -25,6 +47,13 @@ const OP_MSG = 2013;
 const MORE_TO_COME = 0b10;
 /** The commands that write; what `refuseWrites` answers in the server's place. */
 export const WRITE_COMMANDS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify']);
+
+/** The body of an OP_MSG request (its section of kind 0), if it is one. */
+function bodyOf(message: Buffer): mongo.Document | undefined {
+  if (message.readInt32LE(12) !== OP_MSG || message.length < 27 || message[20] !== 0) return undefined;
+  const size = message.readInt32LE(21);
+  return mongo.BSON.deserialize(message.subarray(21, 21 + size));
+}
 
 /** The command name of an OP_MSG request (the first key of its body), if it is one. */
 function commandOf(message: Buffer): string | undefined {
@@ -62,6 +91,7 @@ function replyTo(request: Buffer, document: mongo.Document): Buffer {
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private mode: Mode = { kind: 'open' };
+  private holds: Hold[] = [];
 
   private constructor(
     private readonly server: net.Server,
@@ -97,6 +127,25 @@ export class TcpProxy {
 
   refuseWrites(reply: ServerReply, commands: ReadonlySet<string> = WRITE_COMMANDS): void {
     this.mode = { kind: 'refuseWrites', reply, commands };
+  }
+
+  /**
+   * Holds the first command for which `matches` is true (a slow or paused instance's next write,
+   * say): its connection waits, every other passes, until `release()`. Kept through `restore()`.
+   */
+  hold(matches: (command: SeenCommand) => boolean): HeldCommand {
+    let arrive!: (command: SeenCommand) => void;
+    const arrived = new Promise<SeenCommand>((resolve) => (arrive = resolve));
+    const hold: Hold = { matches, arrive, released: false };
+    this.holds.push(hold);
+    return {
+      arrived,
+      release: () => {
+        hold.released = true;
+        this.holds = this.holds.filter((other) => other !== hold);
+        if (hold.held && !hold.held.link.silenced) hold.held.link.upstream?.write(hold.held.message);
+      },
+    };
   }
 
   restore(): void {
@@ -142,6 +191,7 @@ export class TcpProxy {
       const message = link.pending.subarray(0, length);
       link.pending = link.pending.subarray(length);
       if (link.silenced) continue;
+      if (this.holdsBack(link, message)) continue;
       const command = this.mode.kind === 'refuseWrites' ? commandOf(message) : undefined;
       if (this.mode.kind === 'refuseWrites' && command && this.mode.commands.has(command)) {
         if ((message.readUInt32LE(16) & MORE_TO_COME) === 0)
@@ -150,6 +200,21 @@ export class TcpProxy {
       }
       link.upstream?.write(message);
     }
+  }
+
+  /** Whether `message` is now held by a hold (it takes the first match only). */
+  private holdsBack(link: Link, message: Buffer): boolean {
+    const waiting = this.holds.filter((hold) => !hold.held && !hold.released);
+    if (waiting.length === 0) return false;
+    const body = bodyOf(message);
+    if (!body) return false;
+    const name = Object.keys(body)[0] ?? '';
+    const seen: SeenCommand = { name, collection: body[name], body };
+    const hold = waiting.find((candidate) => candidate.matches(seen));
+    if (!hold) return false;
+    hold.held = { link, message };
+    hold.arrive(seen);
+    return true;
   }
 
   private drop(link: Link, reset: boolean): void {
