@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
+import { detectCapabilities } from '../src/db/capabilities';
 import * as prettier from 'prettier';
 import { isDatabaseUnavailable } from '../src/db';
 import { Product } from '../src/models/Product';
@@ -148,6 +149,17 @@ async function main() {
   } catch (err) {
     if (!isDatabaseUnavailable(err)) throw err;
     console.error(`No database answers at ${base} (MONGODB_URI): start one, e.g. \`scripts/test-db.sh start\`.`);
+    process.exit(2);
+  }
+  const capabilities = await detectCapabilities(mongoose.connection.db!);
+  if (!capabilities.atomicUpdates && instanceCount > 1) {
+    // The shop itself refuses the second instance there (src/db/soleInstance.ts); say so up front.
+    console.error(
+      `This database (${capabilities.server}) does not apply updates atomically, so the shop runs as one ` +
+        'instance on it and a second refuses to start: run `npm run load -- --instances 1`, or point ' +
+        'MONGODB_URI at MongoDB (or mongo-java-server) for several.',
+    );
+    await mongoose.disconnect();
     process.exit(2);
   }
   const servers: ShopProcess[] = [];
