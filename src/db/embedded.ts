@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
-import { MongoBinary, MongoMemoryServer } from 'mongodb-memory-server';
 import { freePort } from '../lib/freePort';
 
 interface Logger {
@@ -41,6 +40,9 @@ function accepts(port: number): Promise<boolean> {
 }
 
 async function startMongoMemoryServer(dataDir: string): Promise<EmbeddedDatabase> {
+  // Loaded only here: it is a development dependency, absent from a production install, which
+  // always names its database (MONGODB_URI) and so never gets this far.
+  const { MongoBinary, MongoMemoryServer } = await import('mongodb-memory-server');
   // Finds (or downloads) the binary first: where that fails (offline), MongoMemoryServer.create
   // would print the download's whole stack on the console before failing the same way.
   await MongoBinary.getPath();
