@@ -29,6 +29,9 @@ import { WebClient, type Page } from '../support/webClient';
 
 const ROOT = path.resolve(__dirname, '..');
 const PRODUCTS = 24;
+/** The stock of the first product: a few units, which many users race for. */
+const SCARCE_STOCK = 3;
+const PLENTY = 100_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -77,17 +80,29 @@ async function timed(route: string, request: Promise<Page>): Promise<Page | unde
 }
 
 /** One user's session of shopping until `deadline`: one request at a time, like a person. */
-async function shop(shopper: Shopper, clients: WebClient[], productIds: string[], deadline: number) {
+async function shop(shopper: Shopper, clients: WebClient[], productIds: string[], scarceId: string, deadline: number) {
   while (Date.now() < deadline) {
     shopper.client = pick(clients);
     const roll = Math.random();
     if (roll < 0.3)
       await timed('GET /products', shopper.client.get(`/products?page=${1 + Math.floor(Math.random() * 3)}`));
     else if (roll < 0.45) await timed('GET /products/:id', shopper.client.get(`/products/${pick(productIds)}`));
-    else if (roll < 0.75) await timed('POST /cart', shopper.addToCart(pick(productIds)));
-    else if (roll < 0.85) await timed('GET /cart', shopper.client.get('/cart'));
-    else if (roll < 0.92 && shopper.hasItems) await timed('POST /create-order', shopper.placeOrder());
-    else await timed('GET /orders', shopper.client.get('/orders'));
+    else if (roll < 0.75) {
+      const productId = pick(productIds);
+      const page = await timed('POST /cart', shopper.addToCart(productId));
+      // Out of stock also redirects to the cart, with a message instead of "Added": the page it
+      // redirects to tells which, and the shopper's record of the cart follows.
+      if (productId === scarceId && page?.status === 302) {
+        const cart = await timed('GET /cart', shopper.client.get('/cart'));
+        if (cart && !cart.text.includes('Added “')) shopper.forgetAdd(productId);
+      }
+    } else if (roll < 0.85) await timed('GET /cart', shopper.client.get('/cart'));
+    else if (roll < 0.92 && shopper.hasItems) {
+      const page = await timed('POST /create-order', shopper.placeOrder());
+      // Refused (the scarce product ran out): the shopper gives up on it, as a person would.
+      if (page?.location === '/cart' && shopper.cart[scarceId])
+        await timed('POST /cart-delete-item', shopper.removeFromCart(scarceId));
+    } else await timed('GET /orders', shopper.client.get('/orders'));
   }
 }
 
@@ -172,8 +187,8 @@ async function main() {
         description: 'A product for the load test.',
         imageUrl: '/images/mug.svg',
         userId: seller._id,
-        // Never the limit: the load is about sessions and carts, not selling out.
-        stock: 100_000,
+        // One product nearly sold out, which the users race for; the others never run out.
+        stock: i === 0 ? SCARCE_STOCK : PLENTY,
       })),
     );
     const productIds = products.map((product) => product.id as string);
@@ -210,11 +225,28 @@ async function main() {
     const loadBefore = os.loadavg()[0]!;
     const started = Date.now();
     const deadline = started + durationS * 1000;
-    await Promise.all(shoppers.map(({ shopper, clients }) => shop(shopper, clients, productIds, deadline)));
+    await Promise.all(
+      shoppers.map(({ shopper, clients }) => shop(shopper, clients, productIds, productIds[0]!, deadline)),
+    );
     const elapsedS = (Date.now() - started) / 1000;
 
     // Reconcile: the database against every answer the users got.
     const mismatches = await reconcile(shoppers.map(({ shopper }) => shopper));
+    // Stock: what is left plus what the orders hold is what there was, for every product.
+    const orderedOf = new Map<string, number>();
+    for (const { shopper } of shoppers)
+      for (const order of shopper.orders)
+        for (const [productId, quantity] of Object.entries(order))
+          orderedOf.set(productId, (orderedOf.get(productId) ?? 0) + quantity);
+    const stockNow = await Product.find().select('stock').lean();
+    for (const product of stockNow) {
+      const id = product._id.toString();
+      const had = id === productIds[0] ? SCARCE_STOCK : PLENTY;
+      const ordered = orderedOf.get(id) ?? 0;
+      if (product.stock + ordered !== had || product.stock < 0)
+        mismatches.push(`stock of ${id}: ${product.stock} left + ${ordered} ordered, but there were ${had}`);
+    }
+    const scarceSold = orderedOf.get(productIds[0]!) ?? 0;
     const lostSessions: string[] = [];
     for (const { shopper, clients } of shoppers) {
       for (const client of clients) {
@@ -260,6 +292,7 @@ async function main() {
       '',
       `- Orders: ${ordersPlaced} successful order requests; the database holds exactly those orders, with exactly their items: ${mismatches.some((m) => m.includes('orders')) ? 'NO' : 'yes'}`,
       `- Carts: ${itemsInCarts} items added and not ordered; every cart holds exactly that: ${mismatches.some((m) => m.includes('cart')) ? 'NO' : 'yes'}`,
+      `- Stock: ${scarceSold} of the ${SCARCE_STOCK} units of the scarce product sold; for every product, what is left plus what the orders hold is what there was: ${mismatches.some((m) => m.startsWith('stock')) ? 'NO' : 'yes'}`,
       `- Sessions: ${shoppers.length * servers.length - lostSessions.length} of ${shoppers.length * servers.length} (user × instance) still logged in`,
       `- Server log lines at error level or above: ${serverProblems.length}`,
       ...[...mismatches, ...lostSessions, ...serverProblems.slice(0, 20)].map((line) => `  - ${line}`),

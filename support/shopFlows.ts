@@ -43,4 +43,5 @@ export async function logIn(client: WebClient, email: string, password = PASSWOR
 
 export const addToCart = (client: WebClient, productId: string) => client.post('/cart', { productId });
 export const placeOrder = (client: WebClient) => client.post('/create-order');
+export const removeFromCart = (client: WebClient, productId: string) => client.post('/cart-delete-item', { productId });
 export const logOut = (client: WebClient) => client.post('/logout');

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { MAX_QUANTITY } from '../src/models/cartItems';
 import { Order } from '../src/models/Order';
 import { User } from '../src/models/User';
-import { addToCart, placeOrder } from './shopFlows';
+import { addToCart, placeOrder, removeFromCart } from './shopFlows';
 import type { Page, WebClient } from './webClient';
 
 type Quantities = Record<string, number>;
@@ -30,6 +30,20 @@ export class Shopper {
     if (page.status === 302 && page.location === '/cart') {
       this.cart[productId] = Math.min((this.cart[productId] ?? 0) + 1, MAX_QUANTITY);
     }
+    return page;
+  }
+
+  /** The last add of `productId` was refused after all (out of stock: the page said so). */
+  forgetAdd(productId: string): void {
+    const left = (this.cart[productId] ?? 0) - 1;
+    if (left > 0) this.cart[productId] = left;
+    else delete this.cart[productId];
+  }
+
+  /** Takes a line out of the cart. */
+  async removeFromCart(productId: string): Promise<Page> {
+    const page = await removeFromCart(this.client, productId);
+    if (page.status === 302) delete this.cart[productId];
     return page;
   }
 
