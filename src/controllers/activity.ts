@@ -21,6 +21,7 @@ const ENDED_BY: Record<EndedBy, string> = {
   reset: 'by a password reset',
   'password-change': 'by a password change',
   'not-me': 'by “This wasn’t me”',
+  'remember-me-reuse': 'because a stolen “remember me” token was used',
   cap: 'by a new sign-in (the least recently used, over the limit of signed-in devices)',
 };
 

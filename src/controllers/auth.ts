@@ -24,6 +24,9 @@ import { mailableAddress, withinLimit } from './withinLimit';
 
 const LOGIN_FAILED = 'Invalid email or password.';
 const VERIFY_FIRST = 'Confirm your email address first: open the link we mailed you when you signed up.';
+const RESET_FIRST =
+  'This password no longer signs in: someone said “this wasn’t me” about this account. Check your mail ' +
+  'for a reset link and choose a new password (or ask for a new link on the reset page).';
 const VERIFICATION_RESENT =
   'If that account still awaits confirmation, we have sent it a new link. It works once, for 24 hours.';
 
@@ -76,6 +79,8 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       if (user) recordEvent(res, logger, user._id, 'sign-in-failed', { context: contextOf(req) });
       return renderLogin(res, 422, email, { form: LOGIN_FAILED });
     }
+    // Said only to whoever knows the password, and the attempt stays counted: it may be the intruder.
+    if (user.passwordBlockedAt) return renderLogin(res, 403, email, { form: RESET_FIRST });
     await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
     // Said only to whoever knows the password, which proves more than that the account exists.
     if (!user.emailVerifiedAt) return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);

@@ -26,7 +26,7 @@ export function notMeController({ config, sessions, sendMail, logger }: AccountD
     const ended = await sessions.destroySessionsOfUser(done.userId);
     recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'not-me', count: ended });
     afterResponse(res, logger, 'could not send a reset link after "this wasn\'t me"', () =>
-      sendResetLink(done.email, config, sendMail),
+      sendResetLink(done.email, config, sendMail, { recovery: true }),
     );
     // Rendered, not redirected with a message: this browser's session may have been one of those ended.
     res.render('account/not-me-done', { title: 'Your account is secured' });

@@ -42,7 +42,10 @@ export function restoreRememberedLogin({ config, logger, sendMail, sessions }: R
     }
     res.clearCookie(name, cookieOptions(config));
     if (outcome.kind === 'stolen') {
+      // Their epoch already ends them; deleted too, so that /account lists none.
+      const ended = await sessions.destroySessionsOfUser(outcome.userId.toString());
       const context = contextOf(req);
+      recordEvent(res, logger, outcome.userId, 'sessions-ended', { by: 'remember-me-reuse', count: ended });
       recordEvent(res, logger, outcome.userId, 'remember-me-reuse', { context });
       afterResponse(res, logger, 'could not send a stolen-token mail', async () => {
         const user = await User.findById(outcome.userId);

@@ -9,6 +9,11 @@ interface PasswordResetFields {
   usedAt: Date | null;
   /** The user's credential epoch when the link was sent: any password change since ends the link. */
   epoch: number;
+  /**
+   * Mailed by "this wasn't me" to recover a blocked password: a later reset request (anyone may make
+   * one) sends another link but does not end this one.
+   */
+  recovery: boolean;
 }
 
 const passwordResetSchema = new Schema<PasswordResetFields>({
@@ -17,6 +22,7 @@ const passwordResetSchema = new Schema<PasswordResetFields>({
   expiresAt: { type: Date, required: true },
   usedAt: { type: Date, default: null },
   epoch: { type: Number, default: 0 },
+  recovery: { type: Boolean, default: false },
 });
 
 export const PasswordReset = model<PasswordResetFields>('PasswordReset', passwordResetSchema);

@@ -18,7 +18,7 @@ export type EventKind = (typeof EVENT_KINDS)[number];
  * Who ended sessions: the user on /account, a password reset or change, "this wasn't me", or a
  * login beyond MAX_SESSIONS_PER_USER (the cap).
  */
-export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'cap';
+export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'remember-me-reuse' | 'cap';
 
 export interface EventDetails {
   method?: 'password' | 'remember-me';

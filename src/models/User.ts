@@ -24,6 +24,11 @@ export interface UserFields {
   /** Set by the first sign-in, which sends no new-browser mail (there is no known browser yet). */
   firstSignInAt: Date | null;
   /**
+   * Set by "this wasn't me": whoever knows the password may be the intruder, so the password logs
+   * nobody in until the owner sets a new one through the reset link mailed then (services/notMe.ts).
+   */
+  passwordBlockedAt: Date | null;
+  /**
    * Changed only through `updateCart` (compare-and-swap on `version`), never by saving the
    * document. `settledOrders`: the orders whose items were taken out (services/settlement.ts);
    * `recentForms`: the last add-to-cart forms taken (each is taken once).
@@ -69,6 +74,7 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     credentialEpoch: { type: Number, default: 0 },
     emailVerifiedAt: { type: Date, default: () => new Date() },
     firstSignInAt: { type: Date, default: null },
+    passwordBlockedAt: { type: Date, default: null },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

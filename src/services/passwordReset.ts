@@ -9,9 +9,15 @@ import { changeCredentials } from './credentials';
 
 /**
  * Mails a single-use reset link to the account with this email, if there is one. The new link is
- * the account's only one: every link sent before it stops working.
+ * the account's only one: every link sent before it stops working, except a `recovery` link (the
+ * one "this wasn't me" mails), which anyone's later request must not take from the owner.
  */
-export async function sendResetLink(email: string, config: Config, sendMail: SendMail): Promise<void> {
+export async function sendResetLink(
+  email: string,
+  config: Config,
+  sendMail: SendMail,
+  { recovery = false }: { recovery?: boolean } = {},
+): Promise<void> {
   const user = await User.findOne({ email });
   if (!user) return;
   const token = newToken();
@@ -20,9 +26,15 @@ export async function sendResetLink(email: string, config: Config, sendMail: Sen
     tokenHash: hashToken(token),
     expiresAt: new Date(Date.now() + RESET_TOKEN_LIFETIME_MS),
     epoch: user.credentialEpoch,
+    recovery,
   });
   // Only older links: of two requests at the same moment, the later id survives (ids are ordered).
-  await PasswordReset.deleteMany({ userId: user._id, usedAt: null, _id: trusted({ $lt: created._id }) });
+  await PasswordReset.deleteMany({
+    userId: user._id,
+    usedAt: null,
+    recovery: trusted({ $ne: true }),
+    _id: trusted({ $lt: created._id }),
+  });
   await sendMail({
     to: user.email,
     subject: 'Reset your Fernhill Goods password',

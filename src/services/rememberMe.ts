@@ -4,6 +4,7 @@ import { serialized } from '../db';
 import { hashToken } from '../models/PasswordReset';
 import { RememberToken } from '../models/RememberToken';
 import { User, type UserDocument } from '../models/User';
+import { endEverySession } from './credentials';
 
 /**
  * A replaced token presented this soon after its replacement is a race of the owner's own tabs
@@ -44,7 +45,7 @@ export type RememberOutcome =
 /**
  * Uses a remember-me cookie: the live token is claimed (one conditional update: of simultaneous
  * uses one wins) and replaced by a new one of its series. A token already replaced (outside the
- * grace period) means a copy was used: every token of the account is revoked.
+ * grace period) means a copy was used: every session of the account ends and every token is revoked.
  */
 export async function useRememberToken(
   cookie: unknown,
@@ -65,6 +66,9 @@ export async function useRememberToken(
   if (!claimed) {
     const known = await RememberToken.findOne({ tokenHash, series });
     if (known?.replacedAt && now.getTime() - known.replacedAt.getTime() > REUSE_GRACE_MS) {
+      // Whoever restored a session from the stolen copy is signed in now: every session of the
+      // account ends with the epoch (the owner signs in again), then every token goes.
+      await endEverySession(known.userId);
       await revokeRememberTokens(known.userId);
       return { kind: 'stolen', userId: known.userId };
     }
