@@ -74,6 +74,8 @@ function baseApp(config: Config, logger: Logger): Express {
   app.locals.stockLabel = stockLabel;
   app.locals.lowStock = LOW_STOCK;
   app.locals.categories = config.PRODUCT_CATEGORIES;
+  // Also a word new passwords must not be made of (validation/auth.ts).
+  app.locals.shopName = config.SHOP_NAME;
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
   app.locals.newFormId = newFormId;
@@ -180,8 +182,9 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
     }),
   );
 
-  // Every account's mail, readable by anyone who reaches the shop: on a developer's machine only.
-  if (config.NODE_ENV === 'development') app.use(devRoutes({ outboxDir: config.MAIL_OUTBOX_DIR }));
+  // Every account's mail, readable by anyone who reaches the shop: on a developer's machine only,
+  // and only by a page of its own (a DNS-rebinding page has another Host: see routes/dev.ts).
+  if (config.devTools) app.use(devRoutes({ outboxDir: config.MAIL_OUTBOX_DIR, appUrl: config.APP_URL }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -58,6 +58,12 @@ async function main() {
   const logger = createLogger(config.LOG_LEVEL, undefined, { readable: config.NODE_ENV === 'development' });
   configurePasswordHashing({ threads: config.PASSWORD_HASH_THREADS ?? defaultPasswordThreads() });
   if (config.NODE_ENV === 'test') armCrashPoint(config.FAULT_CRASH_AT);
+  if (config.nodeEnvUnset && config.MONGODB_URI) {
+    logger.warn(
+      'NODE_ENV is not set, so the development defaults apply (generated secrets, no HTTPS-only cookies): ' +
+        'a deployment must set NODE_ENV=production. /dev/mail stays off (set NODE_ENV=development to read mail there).',
+    );
+  }
 
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   process.on('uncaughtException', (err) => {

@@ -38,6 +38,12 @@ describe('common passwords', () => {
     expect(response.text).toContain('too common or too easy to guess');
   });
 
+  it.each(['fernhillgoods1', 'FernhillGoods2026'])('refuses %s, made of the shop’s own name', async (password) => {
+    const response = await signUp(uniqueEmail('policy'), password);
+    expect(response.status).toBe(422);
+    expect(response.text).toContain('too common or too easy to guess');
+  });
+
   it('refuses one when the password is changed on the account page, and keeps the old one', async () => {
     const { agent, email } = await loggedInAgent(app(), uniqueEmail('policy'));
     const response = await post(

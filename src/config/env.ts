@@ -94,6 +94,7 @@ const schema = z
     MAIL_OUTBOX_DIR: z.string().min(1).default(path.join(DATA_DIR, 'outbox')),
     LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(20),
+    PASSWORD_CHECKS_PER_NETWORK: z.coerce.number().int().positive().default(2),
     LOGIN_THROTTLE_WINDOW: seconds(15 * 60),
     SIGNUP_MAX_PER_HOUR: z.coerce.number().int().positive().default(10),
     RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
@@ -117,6 +118,16 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_H
   SESSION_ID_HASH_SECRET: string;
   LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
   isProduction: boolean;
+  /**
+   * NODE_ENV was not set (the development defaults apply): a deployment must set
+   * NODE_ENV=production, and the start says so.
+   */
+  nodeEnvUnset: boolean;
+  /**
+   * The developer's tools (`/dev/mail`, every account's mail) are mounted: NODE_ENV=development set
+   * explicitly, or left unset with the embedded database (a developer's machine: no MONGODB_URI).
+   */
+  devTools: boolean;
   /** The cookie's real name: `__Host-` prefixed in production, where the cookie is Secure. */
   sessionCookieName: string;
   /** The double-submit CSRF cookie (see middleware/csrf.ts), prefixed the same way. */
@@ -148,6 +159,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   const parsed = result.data;
   const isProduction = parsed.NODE_ENV === 'production';
+  const nodeEnvUnset = !env.NODE_ENV;
   // Secure, Path=/ and no Domain, enforced by browsers (only production is served over HTTPS).
   const cookiePrefix = isProduction ? '__Host-' : '';
   return {
@@ -157,6 +169,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     SESSION_ID_HASH_SECRET: parsed.SESSION_ID_HASH_SECRET ?? '',
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
+    nodeEnvUnset,
+    devTools: env.NODE_ENV === 'development' || (nodeEnvUnset && !parsed.MONGODB_URI),
     sessionCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}`,
     csrfCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.csrf`,
     deviceCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.device`,

@@ -33,6 +33,15 @@ export function passwordWeakness(password: string, related: string[] = []): stri
   return `This password is too common or too easy to guess. ${hint || 'Try a few unrelated words.'}`.trim();
 }
 
+/** The words of a name (the shop's): the whole name, its words, and the words run together. */
+export function wordsOfName(name: string): string[] {
+  const words = name
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((word) => word.length >= 3);
+  return [name.toLowerCase(), ...words, words.join('')];
+}
+
 /** The words of an email that belong to the account: the whole address, its name and domain parts. */
 export function wordsOfEmail(email: unknown): string[] {
   if (typeof email !== 'string' || email === '') return [];

@@ -6,6 +6,7 @@ import { notMeController } from '../controllers/notMe';
 import { reauthController, type ReauthDependencies } from '../controllers/reauth';
 import { requireRecentPassword } from '../middleware/reauth';
 import { noStore } from '../middleware/noStore';
+import { sharePasswordChecks } from '../middleware/passwordShare';
 import { requireAuth } from '../middleware/requireAuth';
 import { changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
 
@@ -16,18 +17,20 @@ export function accountRoutes(deps: AccountDependencies & ReauthDependencies): R
   // Every change that matters needs a password entered within REAUTH_WINDOW (a session restored by
   // "remember me" has entered none); the forms that also ask for the password check it again.
   const recentPassword = requireRecentPassword(deps.config);
+  // Forms that check or hash a password take turns per network (middleware/passwordShare.ts).
+  const passwordWork = sharePasswordChecks(deps.config);
   const router = Router();
   router.use(requireAuth);
   router.get('/', account.getAccount);
   router.get('/activity', getActivity);
   router.get('/confirm', noStore, reauth.getConfirm);
-  router.post('/confirm', noStore, reauth.postConfirm);
-  router.post('/password', recentPassword, changePasswordRules, account.postChangePassword);
-  router.post('/email', recentPassword, changeEmailRules, email.postChangeEmail);
+  router.post('/confirm', noStore, passwordWork, reauth.postConfirm);
+  router.post('/password', passwordWork, recentPassword, changePasswordRules, account.postChangePassword);
+  router.post('/email', passwordWork, recentPassword, changeEmailRules, email.postChangeEmail);
   router.post('/sessions/revoke', account.postRevokeSession);
   router.post('/sessions/revoke-others', recentPassword, account.postRevokeOtherSessions);
   router.post('/devices/remove', recentPassword, account.postRemoveDevice);
-  router.post('/delete', recentPassword, deleteAccountRules, account.postDeleteAccount);
+  router.post('/delete', passwordWork, recentPassword, deleteAccountRules, account.postDeleteAccount);
   return router;
 }
 

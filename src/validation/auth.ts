@@ -1,5 +1,5 @@
 import { body } from 'express-validator';
-import { passwordWeakness, wordsOfEmail } from '../lib/passwordStrength';
+import { passwordWeakness, wordsOfEmail, wordsOfName } from '../lib/passwordStrength';
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../lib/passwords';
 
 // Every field is checked to be a string first: a repeated key (an array) or a JSON object such as
@@ -33,8 +33,18 @@ const newPassword = (field: string) =>
     .bail()
     // Common and easily guessed passwords (see lib/passwordStrength), on signup, reset and change.
     .custom((value: string, { req }) => {
-      const request = req as { body?: { email?: unknown }; user?: { email?: string } };
-      const weakness = passwordWeakness(value, wordsOfEmail(request.body?.email ?? request.user?.email));
+      const request = req as {
+        body?: { email?: unknown };
+        user?: { email?: string };
+        app?: { locals?: { shopName?: unknown } };
+      };
+      // What an attacker tries first against this account of this shop (ASVS 6.2.11).
+      const shopName = request.app?.locals?.shopName;
+      const related = [
+        ...wordsOfEmail(request.body?.email ?? request.user?.email),
+        ...(typeof shopName === 'string' ? wordsOfName(shopName) : []),
+      ];
+      const weakness = passwordWeakness(value, related);
       if (weakness) throw new Error(weakness);
       return true;
     });

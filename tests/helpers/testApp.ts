@@ -43,6 +43,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     MONGODB_TIMEOUT_MS: '5000',
     // Every test request comes from 127.0.0.1: per-IP limits are set low only where tested.
     LOGIN_MAX_FAILURES_PER_IP: '10000',
+    PASSWORD_CHECKS_PER_NETWORK: '1000',
     SIGNUP_MAX_PER_HOUR: '10000',
     RESET_MAX_PER_HOUR: '10000',
     RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
