@@ -154,6 +154,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   app.use(
     shopRoutes({
       perPage: config.PRODUCTS_PER_PAGE,
+      throttles,
       categories: config.PRODUCT_CATEGORIES,
       sendMail: mailer,
       logger,

@@ -97,6 +97,7 @@ const schema = z
     PASSWORD_CHECKS_PER_NETWORK: z.coerce.number().int().positive().default(2),
     LOGIN_THROTTLE_WINDOW: seconds(15 * 60),
     SIGNUP_MAX_PER_HOUR: z.coerce.number().int().positive().default(10),
+    GUEST_CARTS_PER_HOUR: z.coerce.number().int().positive().default(30),
     RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
     RESET_MAX_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().positive().default(3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -1,4 +1,6 @@
 import type { RequestHandler } from 'express';
+import { clientKey } from '../lib/clientAddress';
+import type { Throttles } from '../services/throttle';
 import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
 import { formIdOf } from '../lib/formIds';
@@ -73,6 +75,7 @@ function productsHref({ q, category, page }: { q: string; category?: string; pag
 
 export interface ShopDependencies {
   perPage: number;
+  throttles: Throttles;
   categories: Category[];
   sendMail: SendMail;
   logger: Logger;
@@ -80,7 +83,7 @@ export interface ShopDependencies {
   appUrl: string;
 }
 
-export function shopController({ perPage, categories, sendMail, logger, appUrl }: ShopDependencies) {
+export function shopController({ perPage, categories, sendMail, logger, appUrl, throttles }: ShopDependencies) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
     // The home page shows no page numbers: no count needed.
@@ -155,6 +158,9 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl }
     // Back to the page of the form (its `returnTo`, a path of ours), with the confirmation.
     const returnTo: unknown = req.body?.returnTo;
     const back = returnTo === undefined ? '/cart' : safeReturnTo(returnTo);
+    // A guest's first add stores a session and a cart: a budget per network, so that a script
+    // cannot fill the database with them (429 once it is spent).
+    if (!req.user && !req.session.hasGuestCart) await throttles.guestCartByIp.take(clientKey(req.ip));
     try {
       await addToCart(cartOwnerOf(req), product, formId);
     } catch (err) {

@@ -84,6 +84,8 @@ export function createThrottles(config: Config, logger: Logger) {
     /** Failed logins per IP (IPv6: per /64, see clientKey), whatever the email. */
     loginByIp: limiter('login_ip', config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_THROTTLE_WINDOW, logger),
     signupByIp: limiter('signup_ip', config.SIGNUP_MAX_PER_HOUR, hour, logger),
+    /** New guest carts (each stores a session and a cart) per IP. */
+    guestCartByIp: limiter('guest_cart_ip', config.GUEST_CARTS_PER_HOUR, hour, logger),
     resetByIp: limiter('reset_ip', config.RESET_MAX_PER_HOUR, hour, logger),
     /** Reset mails per address (the email, lower-cased), whether or not it has an account. */
     resetByEmail: limiter('reset_email', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),

@@ -45,6 +45,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOGIN_MAX_FAILURES_PER_IP: '10000',
     PASSWORD_CHECKS_PER_NETWORK: '1000',
     SIGNUP_MAX_PER_HOUR: '10000',
+    GUEST_CARTS_PER_HOUR: '10000',
     RESET_MAX_PER_HOUR: '10000',
     RESET_MAX_PER_ACCOUNT_PER_HOUR: '10000',
     MAIL_OUTBOX_DIR: TEST_OUTBOX,
