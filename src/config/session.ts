@@ -13,8 +13,9 @@ export function cookieOptions(config: Pick<Config, 'isProduction'>): CookieOptio
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    // Behind a proxy this needs TRUST_PROXY so that express sees the request as HTTPS; without
-    // HTTPS no cookie is set at all (and so nobody is logged in).
+    // Behind a proxy this needs TRUST_PROXY so that express sees the request as HTTPS: express-session
+    // sends its Secure cookie only then (so without HTTPS nobody stays logged in). The other
+    // cookies (CSRF, device) are sent anyway, and a browser keeps them only over HTTPS.
     secure: config.isProduction,
   };
 }
