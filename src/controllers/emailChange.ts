@@ -67,8 +67,8 @@ export function emailChangeController(deps: AccountDependencies) {
     });
 
   /**
-   * @route GET /account/email/verify/:token — confirms on opening, like a signup's link: the token
-   * is the only secret, and only the new address's mailbox has it. Open to any browser (the mail
+   * @route GET /account/email/verify/:token — confirms on opening: the token is the only secret,
+   * and only the new address's mailbox has it. Open to any browser (the mail
    * may be read on another device).
    */
   const getConfirmEmail: RequestHandler = async (req, res) => {
