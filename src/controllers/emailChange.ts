@@ -6,7 +6,7 @@ import { signedInUser } from '../middleware/requireAuth';
 import { recordEvent } from '../services/activity';
 import { confirmEmailChange, requestEmailChange } from '../services/emailChange';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { TooManyAttemptsError } from '../services/throttle';
+import { TooManyAttemptsError, mailBudget } from '../services/throttle';
 import { fieldErrors, formValue } from '../validation';
 import type { AccountDependencies } from './account';
 import { currentPasswordMatches } from '../middleware/reauth';
@@ -43,8 +43,8 @@ export function emailChangeController(deps: AccountDependencies) {
     const user = signedInUser(req);
     if (email === user.email) return refuse(422, { email: 'That is already your address.' });
     try {
-      // Shares the per-address budget of mailed links: nobody floods a stranger's mailbox from here.
-      await throttles.resetByEmail.take(email);
+      // The per-address budget of mailed links: nobody floods a stranger's mailbox from here.
+      await mailBudget(throttles, 'email-change', email, false).take();
     } catch (err) {
       if (!(err instanceof TooManyAttemptsError)) throw err;
       res.set('Retry-After', String(err.retryAfterSeconds));

@@ -85,9 +85,31 @@ export function createThrottles(config: Config, logger: Logger) {
     loginByIp: limiter('login_ip', config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_THROTTLE_WINDOW, logger),
     signupByIp: limiter('signup_ip', config.SIGNUP_MAX_PER_HOUR, hour, logger),
     resetByIp: limiter('reset_ip', config.RESET_MAX_PER_HOUR, hour, logger),
-    /** Reset mails per address (the email, lower-cased), whether or not it has an account. */
-    resetByEmail: limiter('reset_email', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
+    /**
+     * Mailed links (reset, new confirmation link, address change) per address (the email,
+     * lower-cased) and kind, whether or not the address has an account, asked for by anyone but
+     * the address's owner: nobody floods one mailbox from many IPs.
+     */
+    mailByAddress: limiter('mail_address', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
+    /** The same, asked for by the address's owner (see mailBudget), which strangers cannot spend. */
+    mailByOwner: limiter('mail_owner', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
   };
+}
+
+/** The kinds of link a form mails to a typed address, each counted apart (see mailBudget). */
+export type MailedLink = 'reset' | 'verify' | 'email-change';
+
+/**
+ * The budget a request for a link mailed to `email` spends besides its IP's. The address's owner
+ * (`fromOwner`: a session signed in to its account, or a browser holding its device cookie) has one
+ * of their own, so strangers' requests cannot lock the owner out of a reset. Each kind of link
+ * counts apart, so that a request that mails nothing (a confirmation link for a confirmed account,
+ * an address change to a taken address) never spends a reset's: each reset request that spends an
+ * address's budget mails its account a link, and the newest of those still works.
+ */
+export function mailBudget(throttles: Throttles, kind: MailedLink, email: string, fromOwner: boolean) {
+  const limiter = fromOwner ? throttles.mailByOwner : throttles.mailByAddress;
+  return { take: () => limiter.take(`${kind}:${email}`) };
 }
 
 /**
