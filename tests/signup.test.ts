@@ -188,20 +188,21 @@ describe("a signup with someone else's address (pre-registration)", () => {
   it("lets the mailbox's owner, never the stranger, choose the password that logs in", async () => {
     const email = uniqueEmail('prereg');
     const mail = await preRegister(email);
-    expect(mail).toMatch(/did not sign up\?.*ignore this mail/is);
 
-    // A mail scanner (or the owner) opens the link: that alone confirms nothing.
+    // A mail scanner (or the owner) opens the link: that alone lets nobody in.
     const opened = await request(app()).get(verifyPathIn(mail));
+    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(403);
+    expect((await User.findOne({ email }))?.emailVerifiedAt).toBeNull();
     expect(opened.status).toBe(200);
     expect(opened.text).toContain('action="/verify"');
-    expect((await User.findOne({ email }))?.emailVerifiedAt).toBeNull();
-    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(403);
 
     // The owner sends the link's form: the password typed there is the account's.
     const confirmed = await confirmWith(request.agent(app()), verifyPathIn(mail), OWNERS_PASSWORD);
     expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/login']);
     expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(422);
     expect((await logIn(request.agent(app()), email, OWNERS_PASSWORD)).status).toBe(302);
+    // The welcome mail tells the owner what to do if it was not them.
+    expect(mail).toMatch(/did not sign up\?.*ignore this mail/is);
   });
 
   it('keeps the stranger out when the owner confirms through a link they asked to be sent again', async () => {
