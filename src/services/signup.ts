@@ -19,19 +19,15 @@ async function sendVerificationLink(user: UserDocument, config: Config, sendMail
  * A signup, done after the response so that it takes as long whether or not the address has an
  * account: a new address gets an unverified account and a link to confirm it; a confirmed one a
  * mail telling its owner (with links to log in and to reset the password). An address still
- * awaiting confirmation gets a new link, and the newer signup's password replaces the pending
- * one: the earlier signup may have been someone else's, and its owner now signs up for real.
+ * awaiting confirmation gets a new link: the earlier signup may have been someone else's, and the
+ * link's page sets the password (confirmAddress). The pending password is left alone: replaced
+ * here, it could land between a reset's new password and the confirmation that follows it.
  */
 export async function registerOrNotify(email: string, password: string, config: Config, sendMail: SendMail) {
   const existing = await User.findOne({ email }).select('email emailVerifiedAt');
   if (existing?.emailVerifiedAt) return sendMail(signupAttemptMail(email, config));
+  if (existing) return sendVerificationLink(existing, config, sendMail);
   const hash = await hashPassword(password, config.BCRYPT_COST);
-  if (existing) {
-    const pending = await User.updateOne({ _id: existing._id, emailVerifiedAt: null }, { $set: { password: hash } });
-    // Confirmed meanwhile (through a link): from now on it is an existing account like any other.
-    if (pending.matchedCount === 0) return sendMail(signupAttemptMail(email, config));
-    return sendVerificationLink(existing, config, sendMail);
-  }
   let user: UserDocument;
   try {
     user = await User.create({ email, password: hash, emailVerifiedAt: null });
