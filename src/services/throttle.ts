@@ -121,3 +121,16 @@ export function loginBudget(throttles: Throttles, email: string, device: string 
   const key = device ?? email;
   return { take: () => limiter.take(key), clear: () => limiter.reset(key) };
 }
+
+/**
+ * What a password typed by someone who may not be signed in spends, as /login does: its IP's budget
+ * and the account's (or its browser's, see loginBudget). A match clears the account's count and
+ * gives the IP its attempt back.
+ */
+export function passwordAttemptBudget(throttles: Throttles, email: string, device: string | undefined, ip: string) {
+  const account = loginBudget(throttles, email, device);
+  return {
+    take: async () => void (await Promise.all([throttles.loginByIp.take(ip), account.take()])),
+    clear: async () => void (await Promise.all([account.clear(), throttles.loginByIp.giveBack(ip)])),
+  };
+}

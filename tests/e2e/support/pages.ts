@@ -75,6 +75,15 @@ export async function confirmAddressOnPage(page: Page, password = PASSWORD): Pro
   await toNextPage(page, () => page.getByRole('button', { name: 'Confirm my address' }).click());
 }
 
+/**
+ * On the page of an address-change link (opening it changes nothing): types the password of the
+ * account that asked for the change and confirms.
+ */
+export async function confirmEmailChangeOnPage(page: Page, password = PASSWORD): Promise<void> {
+  await page.getByLabel('Your current password', { exact: true }).fill(password);
+  await toNextPage(page, () => page.getByRole('button', { name: 'Use this address' }).click());
+}
+
 /** Signs a new user up, confirms their address and logs them in through the forms; returns their email. */
 export async function signUpAndLogIn(page: Page, email = uniqueEmail()): Promise<string> {
   await submitSignup(page, email, PASSWORD);
