@@ -19,16 +19,21 @@ function expectRedirect(page: Page, what: string, to?: string): Page {
 }
 
 /**
- * Signs up through the form and opens the confirmation link the shop mailed to `outboxDir` (its
- * MAIL_OUTBOX_DIR), as a new customer does before logging in.
+ * Signs up through the form, opens the confirmation link the shop mailed to `outboxDir` (its
+ * MAIL_OUTBOX_DIR) and sends its page's form with the password, as a new customer does before
+ * logging in.
  */
 export async function signUp(client: WebClient, email: string, outboxDir: string, password = PASSWORD): Promise<void> {
   await client.refreshCsrf('/signup');
   expectRedirect(await client.post('/signup', { email, password, confirmPassword: password }), 'sign up', '/login');
   const mail = await waitForMailTo(outboxDir, email);
-  const link = /\/verify\/[\w-]{43}/.exec(mail.text)?.[0];
-  if (!link) throw new Error(`sign up: no confirmation link in the mail to ${email}`);
-  expectRedirect(await client.get(link), 'confirm the address', '/login');
+  const token = /\/verify\/([\w-]{43})/.exec(mail.text)?.[1];
+  if (!token) throw new Error(`sign up: no confirmation link in the mail to ${email}`);
+  // The GET gives the client the page's CSRF token; only the form's POST confirms.
+  const page = await client.get(`/verify/${token}`);
+  if (page.status !== 200) throw new Error(`confirm the address: the link answered ${page.status}`);
+  const confirmed = await client.post('/verify', { token, password, confirmPassword: password });
+  expectRedirect(confirmed, 'confirm the address', '/login');
 }
 
 /**

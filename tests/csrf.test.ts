@@ -29,6 +29,12 @@ const FORMS: Array<[path: string, page: string, fields: () => Record<string, str
     '/reset',
     () => ({ passwordToken: 'x'.repeat(43), password: 'a new password 2026', confirmPassword: 'a new password 2026' }),
   ],
+  [
+    '/verify',
+    '/login',
+    () => ({ token: 'x'.repeat(43), password: 'a new password 2026', confirmPassword: 'a new password 2026' }),
+  ],
+  ['/account/email/verify', '/login', () => ({ token: 'x'.repeat(43), password: PASSWORD })],
 ];
 
 describe('opening a form', () => {

@@ -6,7 +6,16 @@ import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
 import { issueToken } from '../src/services/accountTokens';
 import { mailsTo as outboxMails, waitForMailTo } from '../support/outbox';
-import { PASSWORD, createUser, csrfFrom, logIn, sessionCookie, uniqueEmail, type Agent } from './helpers/http';
+import {
+  PASSWORD,
+  createUser,
+  csrfFrom,
+  csrfToken,
+  logIn,
+  sessionCookie,
+  uniqueEmail,
+  type Agent,
+} from './helpers/http';
 import { mailsTo } from './helpers/outbox';
 import { postForm } from './helpers/shop';
 import { TEST_OUTBOX, storedSessionId, useTestApp } from './helpers/testApp';
@@ -40,12 +49,138 @@ async function linkMailedTo(newEmail: string): Promise<string> {
   return path;
 }
 
+/**
+ * Opens the link's page in `agent`, which asks for the password of the account that asked for the
+ * change; resolves to a function that sends its form with a password (any value, as a client may).
+ */
+async function openLinkPage(agent: Agent, link: string) {
+  const page = await agent.get(link);
+  expect(page.status).toBe(200);
+  expect(page.text).toContain('action="/account/email/verify"');
+  const fields = { _csrf: csrfFrom(page.text), token: link.split('/').pop() };
+  return (password: unknown = PASSWORD) =>
+    agent
+      .post('/account/email/verify')
+      .type('form')
+      .send({ ...fields, password });
+}
+
+/** Opens the link's page and types the password there, as the person who asked does. */
+const confirmWith = async (agent: Agent, link: string, password: unknown = PASSWORD) =>
+  (await openLinkPage(agent, link))(password);
+
 const sessionDoc = (agent: Agent) => {
   const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
   return mongoose.connection.collection<{ _id: string; session: { user?: { email: string } } }>('sessions').findOne({
     _id: storedSessionId(sid),
   });
 };
+
+describe("moving one's own account to someone else's address (pre-registration)", () => {
+  it("the victim opening the link never lets the asker's password log in with the victim's address", async () => {
+    const { agent, user, email } = await signedIn();
+    const victim = uniqueEmail('victim');
+    await askFor(agent, victim);
+    const link = await linkMailedTo(victim);
+
+    // The victim (or their mail scanner), in a browser that has never seen the shop, opens the link.
+    const opened = await request.agent(app()).get(link);
+    expect((await logIn(request.agent(app()), victim)).status).toBe(422);
+    expect((await User.findById(user._id))?.email).toBe(email);
+    expect(await User.exists({ email: victim })).toBeNull();
+    // What they see asks for the password of the account that asked, and says what to do if it was not them.
+    expect(opened.status).toBe(200);
+    expect(opened.text).toContain('Did not ask for this?');
+    expect((await mailWith(victim, LINK_SUBJECT)).text).toMatch(
+      /did not ask for this\?.*ignore this mail.*nothing changes unless the password of the\s+account that asked is typed/is,
+    );
+  });
+
+  it('a mail scanner opening the link twice changes nothing; the one who asked then confirms with the password', async () => {
+    const { agent, user, email } = await signedIn();
+    const target = uniqueEmail('scanned');
+    await askFor(agent, target);
+    const link = await linkMailedTo(target);
+
+    for (let i = 0; i < 2; i += 1) expect((await request(app()).get(link)).status).toBe(200);
+    expect((await User.findById(user._id))?.email).toBe(email);
+    await afterResponseSettled();
+    expect(await SecurityEvent.countDocuments({ userId: user._id, kind: 'email-changed' })).toBe(0);
+
+    const confirmed = await confirmWith(request.agent(app()), link);
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/login']);
+    expect((await User.findById(user._id))?.email).toBe(target);
+  });
+
+  it('a wrong password is a 422 on the same page and changes nothing; the link still works', async () => {
+    const { agent, user, email } = await signedIn();
+    const target = uniqueEmail('wrong-password');
+    await askFor(agent, target);
+    const link = await linkMailedTo(target);
+    const send = await openLinkPage(request.agent(app()), link);
+
+    const wrong = await send(`${PASSWORD}!`);
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toContain('That is not the password of the account that asked for this.');
+    expect(wrong.text).toContain('action="/account/email/verify"');
+    const empty = await send('');
+    expect(empty.status).toBe(422);
+    expect(empty.text).toContain('Enter the password of the account that asked for this.');
+    expect((await User.findById(user._id))?.email).toBe(email);
+
+    expect((await send()).status).toBe(302);
+    expect((await User.findById(user._id))?.email).toBe(target);
+  });
+
+  it("counts every try like a login: over the account's budget even the right password gets 429", async () => {
+    const { agent, user, email } = await signedIn();
+    const target = uniqueEmail('guessed');
+    await askFor(agent, target);
+    const link = await linkMailedTo(target);
+    const guess = await openLinkPage(request.agent(app()), link);
+
+    // LOGIN_MAX_FAILURES is 5: the sixth try is refused before the password is compared.
+    for (let i = 0; i < 5; i += 1) expect((await guess(`guess number ${i}`)).status).toBe(422);
+    const refused = await guess(PASSWORD);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.text).toContain('Too many attempts.');
+    expect((await User.findById(user._id))?.email).toBe(email);
+    // Logins to the account from strangers' browsers share that budget, as at /login.
+    expect((await logIn(request.agent(app()), email)).status).toBe(429);
+
+    // The browser that signed in to the account has a budget of its own: its owner is not locked out.
+    expect((await confirmWith(agent, link)).status).toBe(302);
+    expect((await User.findById(user._id))?.email).toBe(target);
+  });
+
+  it('refuses an injected or repeated password with 422 and a repeated token with 410, never a 500', async () => {
+    const { agent, user, email } = await signedIn();
+    const target = uniqueEmail('injected');
+    await askFor(agent, target);
+    const link = await linkMailedTo(target);
+    const token = link.split('/').pop()!;
+    const visitor = request.agent(app());
+    const _csrf = csrfFrom((await visitor.get(link)).text);
+
+    const injected = await visitor
+      .post('/account/email/verify')
+      .set('Content-Type', 'application/json')
+      .send({ _csrf, token, password: { $gt: '' } });
+    expect(injected.status).toBe(422);
+    const repeated = await visitor
+      .post('/account/email/verify')
+      .type('form')
+      .send(`_csrf=${_csrf}&token=${token}&password=a&password=b`);
+    expect(repeated.status).toBe(422);
+    const twoTokens = await visitor
+      .post('/account/email/verify')
+      .type('form')
+      .send(`_csrf=${_csrf}&token=${token}&token=${token}&password=${encodeURIComponent(PASSWORD)}`);
+    expect(twoTokens.status).toBe(410);
+    expect((await User.findById(user._id))?.email).toBe(email);
+  });
+});
 
 describe('asking to change the email', () => {
   it('refuses a malformed address with 422, keeping what was typed next to a linked error', async () => {
@@ -93,7 +228,7 @@ describe('asking to change the email', () => {
 });
 
 describe('changing the email through the mailed link', () => {
-  it('mails a link to the new address and a notice to the old; the address changes only when the link is opened', async () => {
+  it('mails a link to the new address and a notice to the old; the address changes once the password is typed on its page', async () => {
     const { agent, user, email } = await signedIn();
     const otherDevice = request.agent(app());
     await logIn(otherDevice, email);
@@ -111,8 +246,8 @@ describe('changing the email through the mailed link', () => {
     expect(await AccountToken.countDocuments({ tokenHash: link.split('/').pop() })).toBe(0);
     expect((await User.findById(user._id))?.email).toBe(email);
 
-    const opened = await agent.get(link);
-    expect([opened.status, opened.headers.location]).toEqual([302, '/account']);
+    const confirmed = await confirmWith(agent, link);
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/account']);
     const page = await agent.get('/account');
     expect(page.text).toContain(`Your account’s address is now ${target}.`);
     expect(page.text).toContain(`data-testid="account-email">${target}<`);
@@ -142,20 +277,22 @@ describe('changing the email through the mailed link', () => {
     const target = uniqueEmail('phone');
     await askFor(agent, target);
     const phone = request.agent(app());
-    const opened = await phone.get(await linkMailedTo(target));
-    expect([opened.status, opened.headers.location]).toEqual([302, '/login']);
+    const confirmed = await confirmWith(phone, await linkMailedTo(target));
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/login']);
     expect((await phone.get('/login')).text).toContain(`Your account’s address is now ${target}. Log in with it.`);
   });
 
-  it('works once: the link opened again is a 410 and changes nothing more', async () => {
+  it('works once: the link opened or its form sent again is a 410 and changes nothing more', async () => {
     const { agent, user } = await signedIn();
     const target = uniqueEmail('once');
     await askFor(agent, target);
     const link = await linkMailedTo(target);
-    expect((await agent.get(link)).status).toBe(302);
+    const send = await openLinkPage(agent, link);
+    expect((await send()).status).toBe(302);
     const again = await agent.get(link);
     expect(again.status).toBe(410);
     expect(again.text).toContain('Address-change links work once, for 24 hours.');
+    expect((await send()).status).toBe(410);
     expect((await User.findById(user._id))?.email).toBe(target);
   });
 
@@ -164,11 +301,13 @@ describe('changing the email through the mailed link', () => {
     const target = uniqueEmail('late');
     await askFor(agent, target);
     const link = await linkMailedTo(target);
+    const send = await openLinkPage(agent, link);
     await AccountToken.updateMany(
       { userId: user._id, purpose: 'email-change' },
       { $set: { expiresAt: new Date(Date.now() - 1000) } },
     );
     expect((await agent.get(link)).status).toBe(410);
+    expect((await send()).status).toBe(410);
     expect((await User.findById(user._id))?.email).toBe(email);
   });
 
@@ -181,13 +320,17 @@ describe('changing the email through the mailed link', () => {
     await askFor(agent, second);
     const secondLink = await linkMailedTo(second);
     expect((await agent.get(firstLink)).status).toBe(410);
-    expect((await agent.get(secondLink)).status).toBe(302);
+    expect((await confirmWith(agent, secondLink)).status).toBe(302);
     expect((await User.findById(user._id))?.email).toBe(second);
   });
 
-  it('refuses malformed and unknown tokens with 410', async () => {
+  it('refuses malformed and unknown tokens with 410, on the link and in the form', async () => {
+    const visitor = request.agent(app());
+    const _csrf = await csrfToken(visitor, '/login');
     for (const token of ['short', 'x'.repeat(43), '%24gt']) {
       expect((await request(app()).get(`/account/email/verify/${token}`)).status).toBe(410);
+      const sent = await visitor.post('/account/email/verify').type('form').send({ _csrf, token, password: PASSWORD });
+      expect(sent.status).toBe(410);
     }
   });
 });
@@ -219,12 +362,13 @@ describe('an address another account has', () => {
 });
 
 describe('racing confirmations', () => {
-  it('the same link opened twice at once: one changes the address, the other is a 410', async () => {
+  it('the same link confirmed three times at once: one changes the address, the others are a 410', async () => {
     const { agent, user } = await signedIn();
     const target = uniqueEmail('race');
     await askFor(agent, target);
     const link = await linkMailedTo(target);
-    const answers = await Promise.all([request(app()).get(link), request(app()).get(link), request(app()).get(link)]);
+    const forms = await Promise.all([1, 2, 3].map(() => openLinkPage(request.agent(app()), link)));
+    const answers = await Promise.all(forms.map((send) => send()));
     expect(answers.map((answer) => answer.status).sort()).toEqual([302, 410, 410]);
     expect((await User.findById(user._id))?.email).toBe(target);
     await afterResponseSettled();
@@ -237,7 +381,10 @@ describe('racing confirmations', () => {
     const tokens = await Promise.all(
       targets.map((newEmail) => issueToken(user._id, 'email-change', 60_000, { newEmail, oldEmail: email })),
     );
-    const answers = await Promise.all(tokens.map((token) => request(app()).get(`/account/email/verify/${token}`)));
+    const forms = await Promise.all(
+      tokens.map((token) => openLinkPage(request.agent(app()), `/account/email/verify/${token}`)),
+    );
+    const answers = await Promise.all(forms.map((send) => send()));
     expect(answers.map((answer) => answer.status).sort()).toEqual([302, 409]);
     const loser = answers.find((answer) => answer.status === 409)!;
     expect(loser.text).toContain('The account’s address changed after this link was sent');
@@ -251,7 +398,8 @@ describe('racing confirmations', () => {
     // Both asked while the address was free: two links went to it.
     const mails = await waitForMailsWithSubject(target, LINK_SUBJECT, 2);
     const links = mails.map((text) => /\/account\/email\/verify\/[\w-]{43}/.exec(text)![0]);
-    const answers = await Promise.all(links.map((link) => request(app()).get(link)));
+    const forms = await Promise.all(links.map((link) => openLinkPage(request.agent(app()), link)));
+    const answers = await Promise.all(forms.map((send) => send()));
     expect(answers.map((answer) => answer.status).sort()).toEqual([302, 409]);
     expect(answers.find((answer) => answer.status === 409)!.text).toContain(
       'That address now belongs to another account, so your address was not changed.',
@@ -268,7 +416,7 @@ describe('“this wasn’t me” on the mail about the change', () => {
     const { agent, user, email } = await signedIn();
     const target = uniqueEmail('hijack');
     await askFor(agent, target);
-    expect((await agent.get(await linkMailedTo(target))).status).toBe(302);
+    expect((await confirmWith(agent, await linkMailedTo(target))).status).toBe(302);
     const changed = await mailWith(email, CHANGED_SUBJECT);
     const notMe = /\/account\/not-me\/[\w-]{43}/.exec(changed.text)![0];
 

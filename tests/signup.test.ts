@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { afterResponseSettled } from '../src/lib/afterResponse';
 import { AccountToken } from '../src/models/AccountToken';
 import { User } from '../src/models/User';
-import { PASSWORD, createUser, csrfToken, logIn, uniqueEmail, type Agent } from './helpers/http';
+import { PASSWORD, createUser, csrfFrom, csrfToken, logIn, uniqueEmail, type Agent } from './helpers/http';
 import { mailsTo, resetPathIn, waitForMail, waitForMailWithSubject, waitForMails } from './helpers/outbox';
 import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
 
@@ -20,6 +21,16 @@ function verifyPathIn(mail: string): string {
   const match = /\/verify\/([\w-]{43})/.exec(mail);
   if (!match) throw new Error(`no confirmation link in the mail:\n${mail}`);
   return `/verify/${match[1]}`;
+}
+
+/** Opens a confirmation link's page and sends its form with `password`, as the address's owner does. */
+async function confirmWith(agent: Agent, link: string, password = PASSWORD, confirmPassword = password) {
+  const page = await agent.get(link).expect(200);
+  const token = link.split('/')[2];
+  return agent
+    .post('/verify')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), token, password, confirmPassword });
 }
 
 describe('signup that reveals nothing', () => {
@@ -41,8 +52,8 @@ describe('signup that reveals nothing', () => {
     expect(early.text).toContain('Confirm your email address first');
     expect(early.text).toContain('action="/verify/resend"');
 
-    const opened = await agent.get(verifyPathIn(mail));
-    expect([opened.status, opened.headers.location]).toEqual([302, '/login']);
+    const confirmed = await confirmWith(agent, verifyPathIn(mail));
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/login']);
     expect((await agent.get('/login')).text).toContain('Your email address is confirmed');
     expect((await logIn(agent, email)).status).toBe(302);
     expect((await agent.get('/account')).text).toContain(email);
@@ -101,17 +112,22 @@ describe('signup that reveals nothing', () => {
 
     const [, second] = await waitForMails(email, 2);
     expect(second).toBeDefined();
-    expect((await agent.get(verifyPathIn(second!))).status).toBe(302);
+    expect((await confirmWith(agent, verifyPathIn(second!))).status).toBe(302);
     expect((await logIn(agent, email)).status).toBe(302);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await afterResponseSettled();
     expect(await mailsTo(unknownEmail)).toBe(0);
   });
 
-  it('confirms an address exactly once when its link is opened many times at once', async () => {
+  it('confirms an address exactly once when its form is sent many times at once', async () => {
     const email = uniqueEmail('race');
     await signUp(request.agent(app()), email);
     const link = verifyPathIn(await waitForMail(email));
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => request(app()).get(link)));
+    const agent = request.agent(app());
+    const _csrf = csrfFrom((await agent.get(link).expect(200)).text);
+    const fields = { _csrf, token: link.split('/')[2], password: PASSWORD, confirmPassword: PASSWORD };
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () => agent.post('/verify').type('form').send(fields)),
+    );
     expect(statuses.map((r) => r.status).sort()).toEqual([302, ...Array<number>(9).fill(410)]);
     expect((await User.findOne({ email }))?.emailVerifiedAt).toBeInstanceOf(Date);
   });
@@ -154,6 +170,111 @@ describe('signup that reveals nothing', () => {
       })
       .expect(302);
     expect((await logIn(request.agent(app()), email, newPassword)).status).toBe(302);
+    // The password given at signup (perhaps by someone else) is gone.
+    expect((await logIn(request.agent(app()), email)).status).toBe(422);
+  });
+});
+
+describe("a signup with someone else's address (pre-registration)", () => {
+  const STRANGERS_PASSWORD = 'the stranger chose this one';
+  const OWNERS_PASSWORD = 'the owner of the mailbox typed this';
+
+  /** A stranger signs up with the owner's address; resolves to the welcome mail the owner gets. */
+  async function preRegister(email: string) {
+    await signUp(request.agent(app()), email, STRANGERS_PASSWORD);
+    return waitForMail(email);
+  }
+
+  it("lets the mailbox's owner, never the stranger, choose the password that logs in", async () => {
+    const email = uniqueEmail('prereg');
+    const mail = await preRegister(email);
+
+    // A mail scanner (or the owner) opens the link: that alone lets nobody in.
+    const opened = await request(app()).get(verifyPathIn(mail));
+    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(403);
+    expect((await User.findOne({ email }))?.emailVerifiedAt).toBeNull();
+    expect(opened.status).toBe(200);
+    expect(opened.text).toContain('action="/verify"');
+
+    // The owner sends the link's form: the password typed there is the account's.
+    const confirmed = await confirmWith(request.agent(app()), verifyPathIn(mail), OWNERS_PASSWORD);
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/login']);
+    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(422);
+    expect((await logIn(request.agent(app()), email, OWNERS_PASSWORD)).status).toBe(302);
+    // The welcome mail tells the owner what to do if it was not them.
+    expect(mail).toMatch(/did not sign up\?.*ignore this mail/is);
+  });
+
+  it('keeps the stranger out when the owner confirms through a link they asked to be sent again', async () => {
+    const email = uniqueEmail('prereg-resend');
+    await preRegister(email);
+    const owner = request.agent(app());
+    const _csrf = await csrfToken(owner, '/login');
+    await owner.post('/verify/resend').type('form').send({ _csrf, email }).expect(302);
+    const [, resent] = await waitForMails(email, 2);
+
+    expect((await confirmWith(owner, verifyPathIn(resent!), OWNERS_PASSWORD)).status).toBe(302);
+    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(422);
+    expect((await logIn(owner, email, OWNERS_PASSWORD)).status).toBe(302);
+  });
+
+  it("answers the owner's own later signup with a new link, which keeps the stranger out", async () => {
+    const email = uniqueEmail('prereg-again');
+    await preRegister(email);
+    await signUp(request.agent(app()), email, OWNERS_PASSWORD);
+    const [, second] = await waitForMails(email, 2);
+    expect(second).toContain('Confirm that this address is yours');
+
+    expect((await confirmWith(request.agent(app()), verifyPathIn(second!), OWNERS_PASSWORD)).status).toBe(302);
+    expect((await logIn(request.agent(app()), email, STRANGERS_PASSWORD)).status).toBe(422);
+    expect((await logIn(request.agent(app()), email, OWNERS_PASSWORD)).status).toBe(302);
+    expect(await User.countDocuments({ email })).toBe(1);
+  });
+
+  it('keeps the account unconfirmed, the form shown again, when the form is not filled in right', async () => {
+    const email = uniqueEmail('prereg-typo');
+    const link = verifyPathIn(await preRegister(email));
+    const agent = request.agent(app());
+    const mismatch = await confirmWith(agent, link, OWNERS_PASSWORD, `${OWNERS_PASSWORD}!`);
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.text).toContain('The passwords do not match.');
+    expect(mismatch.text).toContain(`value="${link.split('/')[2]}"`);
+    const weak = await confirmWith(agent, link, 'password1234');
+    expect(weak.status).toBe(422);
+    expect((await User.findOne({ email }))?.emailVerifiedAt).toBeNull();
+    // The link still works once the form is right.
+    expect((await confirmWith(agent, link, OWNERS_PASSWORD)).status).toBe(302);
+  });
+
+  it.each([
+    ['no token', 'password=x'],
+    ['a made-up token', `token=${'A'.repeat(43)}`],
+    ['a repeated token', 'token=a&token=b'],
+    ['an operator as the token', 'token[$ne]=x'],
+  ])('answers %s with the expired-link page (410), never an error', async (_what, fields) => {
+    const agent = request.agent(app());
+    const _csrf = await csrfToken(agent, '/login');
+    const response = await agent
+      .post('/verify')
+      .type('form')
+      .send(`_csrf=${encodeURIComponent(_csrf)}&${fields}`);
+    expect(response.status).toBe(410);
+    expect(response.text).toContain('expired or was already used');
+  });
+
+  it('refuses a JSON object as the token or the password (4xx, never 500)', async () => {
+    const email = uniqueEmail('prereg-json');
+    const link = verifyPathIn(await preRegister(email));
+    const agent = request.agent(app());
+    const _csrf = csrfFrom((await agent.get(link)).text);
+    const token = link.split('/')[2];
+    const objectToken = await agent.post('/verify').send({ _csrf, token: { $gt: '' }, password: PASSWORD });
+    expect(objectToken.status).toBe(410);
+    const objectPassword = await agent
+      .post('/verify')
+      .send({ _csrf, token, password: { $gt: '' }, confirmPassword: { $gt: '' } });
+    expect(objectPassword.status).toBe(422);
+    expect((await User.findOne({ email }))?.emailVerifiedAt).toBeNull();
   });
 });
 
@@ -189,7 +310,7 @@ describe('/dev/mail', () => {
     const link = /<a href="(http[^"]+\/verify\/[\w-]{43})"/.exec(message.text)?.[1];
     expect(link).toBeDefined();
     // The link works: the newcomer can finish signing up without any mail server.
-    const opened = await request(dev.app).get(new URL(link!).pathname);
+    const opened = await confirmWith(request.agent(dev.app), new URL(link!).pathname);
     expect([opened.status, opened.headers.location]).toEqual([302, '/login']);
     expect((await logIn(request.agent(dev.app), second)).status).toBe(302);
   });

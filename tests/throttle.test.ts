@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { afterResponseSettled } from '../src/lib/afterResponse';
 import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
 import mongoose from 'mongoose';
 import { mailsTo } from './helpers/outbox';
@@ -236,5 +237,90 @@ describe('signup and reset limits', () => {
     expect(statuses).toEqual([302, 302, 302, 429, 429]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await mailsTo(email)).toBe(3);
+  });
+});
+
+describe("strangers' requests for mailed links never lock the owner out of a reset", () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await buildApp(testApp().uri, { RESET_MAX_PER_ACCOUNT_PER_HOUR: '3', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => limited.close());
+
+  async function askForReset(agent: request.Agent, email: string, ip: string) {
+    const _csrf = await csrfToken(agent, '/reset');
+    return agent.post('/reset').set('X-Forwarded-For', ip).type('form').send({ _csrf, email });
+  }
+
+  /** Strangers from three networks ask for the address's reset links: its budget is spent. */
+  async function strangersSpendTheBudget(email: string) {
+    for (let i = 0; i < 3; i += 1) {
+      expect((await askForReset(request.agent(limited.app), email, `198.19.${i}.1`)).status).toBe(302);
+    }
+    return askForReset(request.agent(limited.app), email, '198.19.9.1');
+  }
+
+  /** The owner's browser: it signed in to the account once, and keeps its device cookie. */
+  async function ownersBrowser(email: string, signOut = true) {
+    const owner = request.agent(limited.app);
+    const _csrf = await csrfToken(owner);
+    await owner.post('/login').type('form').send({ _csrf, email, password: PASSWORD }).expect(302);
+    if (signOut)
+      await owner
+        .post('/logout')
+        .type('form')
+        .send({ _csrf: await csrfToken(owner, '/account') });
+    return owner;
+  }
+
+  it('gives a browser that has signed in to the account a budget of its own', async () => {
+    const email = uniqueEmail('recovering');
+    await createUser(email);
+    const owner = await ownersBrowser(email);
+    expect((await strangersSpendTheBudget(email)).status).toBe(429);
+
+    expect((await askForReset(owner, email, '198.19.20.1')).status).toBe(302);
+    await afterResponseSettled();
+    expect(await mailsTo(email)).toBe(4);
+    // Strangers are still capped, and told where the links they asked for went.
+    const stranger = await askForReset(request.agent(limited.app), email, '198.19.21.1');
+    expect(stranger.status).toBe(429);
+    expect(stranger.text).toContain('the newest link we mailed it still works');
+  });
+
+  it('gives a session signed in to the account a budget of its own', async () => {
+    const email = uniqueEmail('signed-in');
+    await createUser(email);
+    const owner = await ownersBrowser(email, false);
+    expect((await strangersSpendTheBudget(email)).status).toBe(429);
+
+    expect((await askForReset(owner, email, '198.19.30.1')).status).toBe(302);
+    await afterResponseSettled();
+    expect(await mailsTo(email)).toBe(4);
+  });
+
+  it("trusts no device cookie of another account: a stranger's own login gives them nothing here", async () => {
+    const email = uniqueEmail('target');
+    const strangersEmail = uniqueEmail('stranger');
+    await createUser(email);
+    await createUser(strangersEmail);
+    const stranger = await ownersBrowser(strangersEmail);
+    for (let i = 0; i < 3; i += 1) await askForReset(stranger, email, `198.19.40.${i}`);
+    expect((await askForReset(stranger, email, '198.19.40.9')).status).toBe(429);
+  });
+
+  it('lets no request that mails nothing spend the budget of reset links', async () => {
+    const email = uniqueEmail('confirmed');
+    await createUser(email);
+    // New confirmation links for an address that is confirmed already: nothing is mailed.
+    for (let i = 0; i < 4; i += 1) {
+      const agent = request.agent(limited.app);
+      const _csrf = await csrfToken(agent, '/login');
+      await agent.post('/verify/resend').set('X-Forwarded-For', `198.19.50.${i}`).type('form').send({ _csrf, email });
+    }
+    // The owner, on a browser that never signed in, still gets a reset link.
+    expect((await askForReset(request.agent(limited.app), email, '198.19.51.1')).status).toBe(302);
+    await afterResponseSettled();
+    expect(await mailsTo(email)).toBe(1);
   });
 });

@@ -116,7 +116,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
   const postResendVerification: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
     const renderForm = (status: number, errors: FieldErrors) => renderLogin(res, status, typedEmail, errors);
-    const email = await mailableAddress(req, res, throttles, renderForm);
+    const email = await mailableAddress(req, res, { throttles, config }, 'verify', renderForm);
     if (email === undefined) return;
     afterResponse(res, logger, 'could not resend a confirmation link', () =>
       resendVerification(email, config, sendMail),

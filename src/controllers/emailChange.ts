@@ -1,12 +1,20 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { afterResponse } from '../lib/afterResponse';
+import { clientKey } from '../lib/clientAddress';
 import { redirectWith } from '../middleware/flash';
 import { signedInUser } from '../middleware/requireAuth';
 import { recordEvent } from '../services/activity';
-import { confirmEmailChange, requestEmailChange } from '../services/emailChange';
+import { isTokenShaped } from '../services/accountTokens';
+import { trustedDevice } from '../services/deviceCookie';
+import {
+  confirmEmailChange,
+  pendingEmailChange,
+  requestEmailChange,
+  type EmailChangeOutcome,
+} from '../services/emailChange';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { TooManyAttemptsError } from '../services/throttle';
+import { TooManyAttemptsError, mailBudget, passwordAttemptBudget } from '../services/throttle';
 import { fieldErrors, formValue } from '../validation';
 import type { AccountDependencies } from './account';
 import { currentPasswordMatches } from '../middleware/reauth';
@@ -23,6 +31,10 @@ const NOT_CHANGED = {
     message: 'That address now belongs to another account, so your address was not changed.',
   },
 } as const;
+
+// On the link's page, read by whoever opened the link: perhaps not the account's owner.
+const ENTER_PASSWORD = 'Enter the password of the account that asked for this.';
+const NOT_THE_PASSWORD = 'That is not the password of the account that asked for this.';
 
 export function emailChangeController(deps: AccountDependencies) {
   const { config, throttles, sendMail, logger } = deps;
@@ -43,8 +55,8 @@ export function emailChangeController(deps: AccountDependencies) {
     const user = signedInUser(req);
     if (email === user.email) return refuse(422, { email: 'That is already your address.' });
     try {
-      // Shares the per-address budget of mailed links: nobody floods a stranger's mailbox from here.
-      await throttles.resetByEmail.take(email);
+      // The per-address budget of mailed links: nobody floods a stranger's mailbox from here.
+      await mailBudget(throttles, 'email-change', email, false).take();
     } catch (err) {
       if (!(err instanceof TooManyAttemptsError)) throw err;
       res.set('Retry-After', String(err.retryAfterSeconds));
@@ -56,7 +68,7 @@ export function emailChangeController(deps: AccountDependencies) {
     );
     await redirectWith(req, res, '/account', {
       kind: 'info',
-      text: `Check your inbox at ${email}: we have sent a link to confirm it (it works once, for 24 hours). Your address changes when you open it.`,
+      text: `Check your inbox at ${email}: we have sent a link to confirm it (it works once, for 24 hours). Your address changes once you open it and type your password on its page.`,
     });
   };
 
@@ -66,13 +78,50 @@ export function emailChangeController(deps: AccountDependencies) {
       message: NOT_CHANGED[kind].message,
     });
 
+  const askPassword = (res: Response, status: number, token: string, newEmail: string, error?: string) =>
+    res.status(status).render('account/email-confirm', {
+      title: 'Confirm the new address',
+      token,
+      newEmail,
+      errors: error ? { password: error } : {},
+    });
+
   /**
-   * @route GET /account/email/verify/:token — confirms on opening, like a signup's link: the token
-   * is the only secret, and only the new address's mailbox has it. Open to any browser (the mail
-   * may be read on another device).
+   * @route GET /account/email/verify/:token — asks first: opening the link changes nothing (mail
+   * scanners open links by themselves, and the mailbox's owner may not be the one who asked). Open
+   * to any browser (the mail may be read on another device).
    */
   const getConfirmEmail: RequestHandler = async (req, res) => {
-    const outcome = await confirmEmailChange(req.params.token);
+    const { token } = req.params;
+    const pending = await pendingEmailChange(token);
+    if (!pending || !isTokenShaped(token)) return notChanged(res, 'invalid');
+    askPassword(res, 200, token, pending.newEmail);
+  };
+
+  /**
+   * @route POST /account/email/verify — fields `token` and `password`, the current password of the
+   * account that asked for the change. Checked like a login (the same budgets), so that whoever
+   * merely holds the link cannot guess it.
+   */
+  const postConfirmEmail: RequestHandler = async (req, res) => {
+    const token: unknown = req.body?.token;
+    const pending = await pendingEmailChange(token);
+    if (!pending || !isTokenShaped(token)) return notChanged(res, 'invalid');
+    const password: unknown = req.body?.password;
+    if (typeof password !== 'string' || password === '')
+      return askPassword(res, 422, token, pending.newEmail, ENTER_PASSWORD);
+    // A browser that has signed in to the account spends its own budget (see deviceCookie.ts).
+    const device = trustedDevice(req.cookies?.[config.deviceCookieName], pending.oldEmail, config.SESSION_SECRET);
+    const budget = passwordAttemptBudget(throttles, pending.oldEmail, device, clientKey(req.ip));
+    let outcome: EmailChangeOutcome;
+    try {
+      outcome = await confirmEmailChange(token, password, budget);
+    } catch (err) {
+      if (!(err instanceof TooManyAttemptsError)) throw err;
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      return askPassword(res, 429, token, pending.newEmail, err.message);
+    }
+    if (outcome.kind === 'wrong-password') return askPassword(res, 422, token, pending.newEmail, NOT_THE_PASSWORD);
     if (outcome.kind !== 'changed') return notChanged(res, outcome.kind);
     const { userId, oldEmail, newEmail } = outcome;
     const context = contextOf(req);
@@ -89,5 +138,5 @@ export function emailChangeController(deps: AccountDependencies) {
     await redirectWith(req, res, '/login', { kind: 'success', text: `${text} Log in with it.` });
   };
 
-  return { postChangeEmail, getConfirmEmail };
+  return { postChangeEmail, getConfirmEmail, postConfirmEmail };
 }

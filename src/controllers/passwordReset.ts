@@ -30,7 +30,7 @@ export function passwordResetController({ config, throttles, sendMail, sessions,
   const postReset: RequestHandler = async (req, res) => {
     const typedEmail = formValue(req.body?.email);
     const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
-    const email = await mailableAddress(req, res, throttles, renderForm);
+    const email = await mailableAddress(req, res, { throttles, config }, 'reset', renderForm);
     if (email === undefined) return;
     afterResponse(res, logger, 'could not send a reset link', () => sendResetLink(email, config, sendMail));
     await redirectWith(req, res, '/login', { kind: 'info', text: RESET_REQUESTED });

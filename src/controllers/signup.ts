@@ -3,7 +3,8 @@ import { matchedData } from 'express-validator';
 import { afterResponse } from '../lib/afterResponse';
 import { clientKey } from '../lib/clientAddress';
 import { redirectWith } from '../middleware/flash';
-import { registerOrNotify, verifyEmail } from '../services/signup';
+import { isTokenShaped } from '../services/accountTokens';
+import { awaitsConfirmation, confirmAddress, registerOrNotify } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import type { AuthDependencies } from './auth';
 import { withinLimit } from './withinLimit';
@@ -14,6 +15,12 @@ const SIGNUP_REQUESTED =
 function renderSignup(res: Response, status: number, email = '', errors: FieldErrors = {}) {
   res.status(status).render('auth/signup', { title: 'Create an account', email, errors });
 }
+
+function renderConfirm(res: Response, status: number, token: string, errors: FieldErrors = {}) {
+  res.status(status).render('auth/verify', { title: 'Confirm your address', token, errors });
+}
+
+const linkExpired = (res: Response) => res.status(410).render('auth/verify-invalid', { title: 'Link expired' });
 
 export function signupController({ config, throttles, sendMail, logger }: AuthDependencies) {
   /** @route GET /signup */
@@ -40,18 +47,35 @@ export function signupController({ config, throttles, sendMail, logger }: AuthDe
   };
 
   /**
-   * @route GET /verify/:token — confirms on opening: the token is the only secret (a forged request
-   * cannot know it), and all a confirmation does is let the owner log in with their own password.
+   * @route GET /verify/:token — asks first: opening the link changes nothing (mail scanners open
+   * links by themselves), its page's form confirms.
    */
   const getVerify: RequestHandler = async (req, res) => {
-    if (!(await verifyEmail(req.params.token))) {
-      return res.status(410).render('auth/verify-invalid', { title: 'Link expired' });
-    }
+    const { token } = req.params;
+    if (!isTokenShaped(token) || !(await awaitsConfirmation(token))) return linkExpired(res);
+    renderConfirm(res, 200, token);
+  };
+
+  /**
+   * @route POST /verify — fields `token`, `password`, `confirmPassword`. The password typed here
+   * becomes the account's, whatever was typed at signup: whoever signed up may not own the address.
+   */
+  const postVerify: RequestHandler = async (req, res) => {
+    const token: unknown = req.body?.token;
+    if (!isTokenShaped(token) || !(await awaitsConfirmation(token))) return linkExpired(res);
+    const errors = fieldErrors(req);
+    if (errors) return renderConfirm(res, 422, token, errors);
+
+    const { password } = matchedData<{ password: string }>(req);
+    const email = await confirmAddress(token, password, config.BCRYPT_COST);
+    if (!email) return linkExpired(res);
+    // Failed guesses at the password typed at signup are no reason to keep the owner out.
+    await throttles.loginByEmail.reset(email);
     await redirectWith(req, res, '/login', {
       kind: 'success',
       text: 'Your email address is confirmed. You can log in now.',
     });
   };
 
-  return { getSignup, postSignup, getVerify };
+  return { getSignup, postSignup, getVerify, postVerify };
 }

@@ -1,7 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config/env';
-import { MAX_PASSWORD_BYTES, verifyPassword } from '../lib/passwords';
-import { User } from '../models/User';
+import { accountPasswordMatches } from '../services/accountPassword';
 import { trustedDevice } from '../services/deviceCookie';
 import { loginBudget, type Throttles } from '../services/throttle';
 import { saveSession } from '../sessions/lifecycle';
@@ -20,15 +19,7 @@ export async function currentPasswordMatches(
 ): Promise<boolean> {
   const user = signedInUser(req);
   const device = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
-  const budget = loginBudget(throttles, user.email, device);
-  await budget.take();
-  const withHash = await User.findById(user._id).select('+password');
-  const matches =
-    withHash !== null &&
-    Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES &&
-    (await verifyPassword(password, withHash.password));
-  if (matches) await budget.clear();
-  return matches;
+  return accountPasswordMatches(user._id, password, loginBudget(throttles, user.email, device));
 }
 
 /** True when this session's password was entered within the last REAUTH_WINDOW seconds. */

@@ -45,5 +45,6 @@ export function accountLinkRoutes(deps: AccountDependencies & ReauthDependencies
   router.get('/account/not-me/:token', noStore, notMe.getNotMe);
   router.post('/account/not-me', noStore, notMe.postNotMe);
   router.get('/account/email/verify/:token', noStore, email.getConfirmEmail);
+  router.post('/account/email/verify', noStore, email.postConfirmEmail);
   return router;
 }

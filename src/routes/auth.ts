@@ -17,6 +17,7 @@ export function authRoutes(deps: AuthDependencies): Router {
   router.get('/signup', noStore, redirectSignedIn, signup.getSignup);
   router.post('/signup', noStore, passwordWork, signupRules, signup.postSignup);
   router.get('/verify/:token', noStore, signup.getVerify);
+  router.post('/verify', noStore, newPasswordRules, signup.postVerify);
   router.get('/login', noStore, redirectSignedIn, auth.getLogin);
   router.post('/login', noStore, passwordWork, loginRules, auth.postLogin);
   router.post('/verify/resend', noStore, resetRequestRules, auth.postResendVerification);

@@ -1,17 +1,25 @@
 import type { Config } from '../config/env';
 import type { Mail } from '../lib/mailer';
 
-/** The link that confirms a new account's address (and so lets it log in). */
+/**
+ * The link that confirms a new account's address: its page asks for the account's password, so
+ * that a password typed at signup by someone other than the address's owner never logs in.
+ */
 export function verifyMail(email: string, token: string, config: Pick<Config, 'APP_URL'>): Mail {
   return {
     to: email,
     subject: 'Confirm your Fernhill Goods account',
     text: [
       'Welcome to Fernhill Goods! Confirm that this address is yours to start using your account:',
+      'open this link and choose your password there.',
       '',
       `${config.APP_URL}/verify/${token}`,
       '',
-      'The link works once, for 24 hours. If you did not sign up, ignore this mail: nothing happens without it.',
+      'The link works once, for 24 hours.',
+      '',
+      'Did not sign up? Then someone typed your address, by mistake or on purpose. Ignore this mail:',
+      'nobody can log in with your address unless you open this link and choose a password yourself.',
+      'Should you want an account later, sign up with this address and you will get a new link.',
     ].join('\n'),
   };
 }

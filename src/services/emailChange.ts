@@ -3,22 +3,32 @@ import type { Config } from '../config/env';
 import { serialized } from '../db';
 import type { Mail, SendMail } from '../lib/mailer';
 import { User, isDuplicateKeyError } from '../models/User';
-import { claimToken, endUnusedTokens, issueToken } from './accountTokens';
+import { accountPasswordMatches, type AttemptBudget } from './accountPassword';
+import { claimToken, endUnusedTokens, findUsableToken, issueToken } from './accountTokens';
 import { sendSecurityMail, type RequestContext } from './securityMail';
 
 export const EMAIL_CHANGE_LINK_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
-/** The link that moves the account to `newEmail`, mailed to that address (proving it is the owner's). */
+/**
+ * The link that moves the account to `newEmail`, mailed to that address (proving it is the owner's).
+ * Its page asks for the account's password, so that nobody can move their own account, with their
+ * own password, to someone else's address by having its owner (or a mail scanner) open the link.
+ */
 export function emailChangeMail(newEmail: string, token: string, config: Pick<Config, 'APP_URL'>): Mail {
   return {
     to: newEmail,
     subject: 'Confirm the new address of your Fernhill Goods account',
     text: [
-      'You asked to use this address for your Fernhill Goods account. Open this link to confirm it:',
+      'You asked to use this address for your Fernhill Goods account. To confirm it, open this link and',
+      'type the password of that account on its page:',
       '',
       `${config.APP_URL}/account/email/verify/${token}`,
       '',
-      'The link works once, for 24 hours. If you did not ask for this, ignore this mail: nothing changes without it.',
+      'The link works once, for 24 hours.',
+      '',
+      'Did not ask for this? Then someone typed your address for their account, by mistake or on purpose.',
+      'Ignore this mail: opening the link changes nothing, and nothing changes unless the password of the',
+      'account that asked is typed on its page. Your address stays free for an account of your own.',
     ].join('\n'),
   };
 }
@@ -51,17 +61,44 @@ export type EmailChangeOutcome =
   | { kind: 'changed'; userId: string; oldEmail: string; newEmail: string }
   /** Unknown, used or expired link. */
   | { kind: 'invalid' }
+  /** Not the account's password: nothing changed, and the link still works. */
+  | { kind: 'wrong-password' }
   /** The account's address changed (or the account went) after the link was sent. */
   | { kind: 'outdated' }
   /** Another account took the new address after the link was sent. */
   | { kind: 'taken' };
 
+/** What an address-change link would do. */
+export interface PendingEmailChange {
+  userId: string;
+  oldEmail: string;
+  newEmail: string;
+}
+
+/** The change a link asks for while it can still be made (unused, unexpired); reading it changes nothing. */
+export async function pendingEmailChange(token: unknown): Promise<PendingEmailChange | null> {
+  const found = await findUsableToken(token, 'email-change');
+  if (!found?.newEmail || !found.oldEmail) return null;
+  return { userId: found.userId.toString(), oldEmail: found.oldEmail, newEmail: found.newEmail };
+}
+
 /**
- * Opens an address-change link: the token is claimed first (single use: of simultaneous openings
- * one wins), then the address changes only if it is still the one the change was asked from; the
- * unique index on email refuses an address another account took meanwhile.
+ * Completes an address change from its link's page, with the password of the account that asked:
+ * the mailbox's owner alone proves nothing (they may not be the one who asked), and the account's
+ * owner alone does not have the link. The password is checked first, counted on `budget` like a
+ * login (TooManyAttemptsError over it); a wrong one changes nothing and the link stays usable. Then
+ * the token is claimed (single use: of simultaneous uses one wins), and the address changes only if
+ * it is still the one the change was asked from; the unique index on email refuses an address
+ * another account took meanwhile.
  */
-export async function confirmEmailChange(token: unknown): Promise<EmailChangeOutcome> {
+export async function confirmEmailChange(
+  token: unknown,
+  password: string,
+  budget: AttemptBudget,
+): Promise<EmailChangeOutcome> {
+  const pending = await pendingEmailChange(token);
+  if (!pending) return { kind: 'invalid' };
+  if (!(await accountPasswordMatches(pending.userId, password, budget))) return { kind: 'wrong-password' };
   const claimed = await claimToken(token, 'email-change');
   if (!claimed?.newEmail || !claimed.oldEmail) return { kind: 'invalid' };
   const { newEmail, oldEmail } = claimed;

@@ -1,10 +1,12 @@
 import type { Types } from 'mongoose';
 import type { Config } from '../config/env';
+import { serialized } from '../db';
 import { hashPassword } from '../lib/passwords';
 import type { SendMail } from '../lib/mailer';
+import { AccountToken } from '../models/AccountToken';
 import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
 import { signupAttemptMail, verifyMail } from './accountMail';
-import { claimToken, issueToken } from './accountTokens';
+import { claimToken, findUsableToken, isTokenShaped, issueToken } from './accountTokens';
 
 export const VERIFY_LINK_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -15,11 +17,16 @@ async function sendVerificationLink(user: UserDocument, config: Config, sendMail
 
 /**
  * A signup, done after the response so that it takes as long whether or not the address has an
- * account: a new address gets an unverified account and a link to confirm it; an existing one a
- * mail telling its owner (with links to log in and to reset the password).
+ * account: a new address gets an unverified account and a link to confirm it; a confirmed one a
+ * mail telling its owner (with links to log in and to reset the password). An address still
+ * awaiting confirmation gets a new link: the earlier signup may have been someone else's, and the
+ * link's page sets the password (confirmAddress). The pending password is left alone: replaced
+ * here, it could land between a reset's new password and the confirmation that follows it.
  */
 export async function registerOrNotify(email: string, password: string, config: Config, sendMail: SendMail) {
-  if (await User.exists({ email })) return sendMail(signupAttemptMail(email, config));
+  const existing = await User.findOne({ email }).select('email emailVerifiedAt');
+  if (existing?.emailVerifiedAt) return sendMail(signupAttemptMail(email, config));
+  if (existing) return sendVerificationLink(existing, config, sendMail);
   const hash = await hashPassword(password, config.BCRYPT_COST);
   let user: UserDocument;
   try {
@@ -39,17 +46,52 @@ export async function resendVerification(email: string, config: Config, sendMail
 }
 
 /**
- * Confirms the account of a verification link; false when the link is unknown, used or expired.
- * The token is claimed first (single use); confirming an already confirmed account changes nothing.
+ * Whether a confirmation link can still confirm its account: unused, unexpired, and the account
+ * not confirmed otherwise meanwhile (a reset). Reading it changes nothing.
  */
-export async function verifyEmail(token: unknown): Promise<boolean> {
-  const claimed = await claimToken(token, 'verify');
-  if (!claimed) return false;
-  await markVerified(claimed.userId.toString());
-  return true;
+export async function awaitsConfirmation(token: string): Promise<boolean> {
+  const found = await findUsableToken(token, 'verify');
+  return Boolean(found && (await User.exists({ _id: found.userId, emailVerifiedAt: null })));
 }
 
-/** Any link we mailed and the owner opened proves the address (a reset link too). */
+/**
+ * Confirms the account of a confirmation link with the password typed on the link's page, which
+ * replaces the one typed at signup: anyone can sign up with any address, but only the mailbox's
+ * owner reaches this page, so a password chosen by someone else never logs in. Resolves to the
+ * account's email, or null when the link is unknown, used or expired, or the account was confirmed
+ * meanwhile (then its password stays as it is).
+ *
+ * The token is claimed first (one conditional update: of simultaneous uses, one wins); the account
+ * changes only while still unconfirmed, and the credential epoch moves like any password change
+ * (ending reset links sent before).
+ */
+export async function confirmAddress(token: unknown, password: string, bcryptCost: number): Promise<string | null> {
+  if (!isTokenShaped(token)) return null;
+  const hash = await hashPassword(password, bcryptCost);
+  const claimed = await claimToken(token, 'verify');
+  if (!claimed) return null;
+  const userId = claimed.userId.toString();
+  let confirmed: boolean;
+  try {
+    const result = await serialized(`credentials:${userId}`, () =>
+      User.updateOne(
+        { _id: userId, emailVerifiedAt: null },
+        { $set: { password: hash, emailVerifiedAt: new Date() }, $inc: { credentialEpoch: 1 } },
+      ),
+    );
+    confirmed = result.modifiedCount === 1;
+  } catch (err) {
+    // Nothing was confirmed: the link stays usable for another try.
+    await AccountToken.updateOne({ _id: claimed._id }, { $set: { usedAt: null } }).catch(() => undefined);
+    throw err;
+  }
+  if (!confirmed) return null;
+  // Read apart from the update: FerretDB cannot project a findOneAndUpdate's result.
+  const user = await User.findById(userId).select('email');
+  return user?.email ?? null;
+}
+
+/** A completed reset proves the address too, and its new password replaced any typed at signup. */
 export async function markVerified(userId: string): Promise<void> {
   await User.updateOne({ _id: userId, emailVerifiedAt: null }, { $set: { emailVerifiedAt: new Date() } });
 }

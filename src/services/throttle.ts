@@ -87,9 +87,31 @@ export function createThrottles(config: Config, logger: Logger) {
     /** New guest carts (each stores a session and a cart) per IP. */
     guestCartByIp: limiter('guest_cart_ip', config.GUEST_CARTS_PER_HOUR, hour, logger),
     resetByIp: limiter('reset_ip', config.RESET_MAX_PER_HOUR, hour, logger),
-    /** Reset mails per address (the email, lower-cased), whether or not it has an account. */
-    resetByEmail: limiter('reset_email', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
+    /**
+     * Mailed links (reset, new confirmation link, address change) per address (the email,
+     * lower-cased) and kind, whether or not the address has an account, asked for by anyone but
+     * the address's owner: nobody floods one mailbox from many IPs.
+     */
+    mailByAddress: limiter('mail_address', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
+    /** The same, asked for by the address's owner (see mailBudget), which strangers cannot spend. */
+    mailByOwner: limiter('mail_owner', config.RESET_MAX_PER_ACCOUNT_PER_HOUR, hour, logger),
   };
+}
+
+/** The kinds of link a form mails to a typed address, each counted apart (see mailBudget). */
+export type MailedLink = 'reset' | 'verify' | 'email-change';
+
+/**
+ * The budget a request for a link mailed to `email` spends besides its IP's. The address's owner
+ * (`fromOwner`: a session signed in to its account, or a browser holding its device cookie) has one
+ * of their own, so strangers' requests cannot lock the owner out of a reset. Each kind of link
+ * counts apart, so that a request that mails nothing (a confirmation link for a confirmed account,
+ * an address change to a taken address) never spends a reset's: each reset request that spends an
+ * address's budget mails its account a link, and the newest of those still works.
+ */
+export function mailBudget(throttles: Throttles, kind: MailedLink, email: string, fromOwner: boolean) {
+  const limiter = fromOwner ? throttles.mailByOwner : throttles.mailByAddress;
+  return { take: () => limiter.take(`${kind}:${email}`) };
 }
 
 /**
@@ -100,4 +122,17 @@ export function loginBudget(throttles: Throttles, email: string, device: string 
   const limiter = device ? throttles.loginByDevice : throttles.loginByEmail;
   const key = device ?? email;
   return { take: () => limiter.take(key), clear: () => limiter.reset(key) };
+}
+
+/**
+ * What a password typed by someone who may not be signed in spends, as /login does: its IP's budget
+ * and the account's (or its browser's, see loginBudget). A match clears the account's count and
+ * gives the IP its attempt back.
+ */
+export function passwordAttemptBudget(throttles: Throttles, email: string, device: string | undefined, ip: string) {
+  const account = loginBudget(throttles, email, device);
+  return {
+    take: async () => void (await Promise.all([throttles.loginByIp.take(ip), account.take()])),
+    clear: async () => void (await Promise.all([account.clear(), throttles.loginByIp.giveBack(ip)])),
+  };
 }

@@ -4,6 +4,7 @@ import type { Page } from '@playwright/test';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
 import {
   PASSWORD,
+  confirmEmailChangeOnPage,
   emailField,
   mailedLink,
   navEmail,
@@ -152,6 +153,7 @@ test.describe('screenshots of the current pages (for the README: npm run screens
     await form.getByLabel('Your password').fill(PASSWORD);
     await toNextPage(laptop, () => form.getByRole('button', { name: 'Change email' }).click());
     await laptop.goto(await mailedLink('grace.h@example.com', '/account/email/verify/'));
+    await confirmEmailChangeOnPage(laptop);
     await expect(laptop.getByTestId('account-email')).toHaveText('grace.h@example.com');
 
     await laptop.setViewportSize({ width: 1280, height: 800 });

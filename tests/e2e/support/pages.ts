@@ -59,9 +59,29 @@ export async function mailedLink(email: string, pathPrefix: string): Promise<str
   }
 }
 
-/** Opens the confirmation link mailed at signup, as the new customer does; ends on the login page. */
-export async function confirmSignup(page: Page, email: string): Promise<void> {
+/**
+ * Opens the confirmation link mailed at signup and sends its page's form with the password, as the
+ * new customer does; ends on the login page.
+ */
+export async function confirmSignup(page: Page, email: string, password = PASSWORD): Promise<void> {
   await page.goto(await mailedLink(email, '/verify/'));
+  await confirmAddressOnPage(page, password);
+}
+
+/** On a confirmation link's page: types the password twice and confirms. */
+export async function confirmAddressOnPage(page: Page, password = PASSWORD): Promise<void> {
+  await passwordField(page).fill(password);
+  await confirmField(page).fill(password);
+  await toNextPage(page, () => page.getByRole('button', { name: 'Confirm my address' }).click());
+}
+
+/**
+ * On the page of an address-change link (opening it changes nothing): types the password of the
+ * account that asked for the change and confirms.
+ */
+export async function confirmEmailChangeOnPage(page: Page, password = PASSWORD): Promise<void> {
+  await page.getByLabel('Your current password', { exact: true }).fill(password);
+  await toNextPage(page, () => page.getByRole('button', { name: 'Use this address' }).click());
 }
 
 /** Signs a new user up, confirms their address and logs them in through the forms; returns their email. */
