@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
+import { afterResponseSettled } from '../src/lib/afterResponse';
 import { AccountToken } from '../src/models/AccountToken';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, csrfToken, logIn, uniqueEmail, type Agent } from './helpers/http';
@@ -103,7 +104,6 @@ describe('signup that reveals nothing', () => {
     expect(second).toBeDefined();
     expect((await agent.get(verifyPathIn(second!))).status).toBe(302);
     expect((await logIn(agent, email)).status).toBe(302);
-    await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await mailsTo(unknownEmail)).toBe(0);
   });
 
@@ -174,9 +174,10 @@ describe('/dev/mail', () => {
     const second = uniqueEmail('devmail-b');
     await createUser(first);
     await signUp(request.agent(dev.app), first);
-    await waitForDevMails(outbox, 1);
+    // Each mail written before the next signup: the list's order is then the signups'.
+    await afterResponseSettled();
     await signUp(request.agent(dev.app), second);
-    await waitForDevMails(outbox, 2);
+    await afterResponseSettled();
 
     const list = await request(dev.app).get('/dev/mail');
     expect(list.status).toBe(200);
@@ -214,13 +215,3 @@ describe('/dev/mail', () => {
     }
   });
 });
-
-async function waitForDevMails(dir: string, count: number) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const names = await fs.readdir(dir).catch(() => []);
-    if (names.filter((name) => name.endsWith('.json')).length >= count) return;
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} mails in ${dir}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
