@@ -176,7 +176,8 @@ describe('a failing mail server', () => {
     answer = new Promise((resolve) => (letItAnswer = resolve));
     failNext = 1;
     try {
-      // The page answers while the mail server has not answered at all.
+      // The page answers while the mail server has not answered at all (a page that waited for the
+      // mail would never answer: the test would time out).
       const login = await logInWith(request.agent(flaky.app), email);
       expect(login.status).toBe(302);
     } finally {
