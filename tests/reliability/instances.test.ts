@@ -6,7 +6,6 @@ import { useTestDatabase } from '../helpers/testApp';
 import { ShopProcess } from '../../support/shopProcess';
 import { addToCart, logIn, logOut, placeOrder, signUp } from '../../support/shopFlows';
 import { WebClient } from '../../support/webClient';
-import { FAST_FAILURE } from './support/proxiedApp';
 
 const database = useTestDatabase();
 const servers: ShopProcess[] = [];
@@ -17,9 +16,8 @@ afterAll(async () => {
 
 describe('two server processes on one database', () => {
   it('share logins, carts, orders and logouts', async () => {
-    servers.push(
-      ...(await Promise.all([1, 2].map(() => ShopProcess.start({ databaseUri: database(), env: FAST_FAILURE })))),
-    );
+    // The production timeouts: nothing fails here, and a busy machine is slow for seconds.
+    servers.push(...(await Promise.all([1, 2].map(() => ShopProcess.start({ databaseUri: database() })))));
     const [a, b] = servers as [ShopProcess, ShopProcess];
     await Promise.all([a, b].map((server) => server.waitUntil('is ready', (status) => status === 200)));
     const product = await someProduct({ title: 'Two-instance tea tin' });
