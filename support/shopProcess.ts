@@ -211,6 +211,10 @@ export class ShopProcess {
         SESSION_SECRET,
         SESSION_ID_HASH_SECRET,
         BCRYPT_COST: '4',
+        // Generous, as for the in-process apps (tests/helpers/testApp.ts): on a busy machine the
+        // driver's monitor can stall past a short timeout and mark the database gone (503s).
+        // Fault tests set their own (FAST_FAILURE).
+        MONGODB_TIMEOUT_MS: '5000',
         LOG_LEVEL: 'warn',
         MAIL_OUTBOX_DIR: this.outboxDir,
         ...env,

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe('two server processes on one database', () => {
   it('share logins, carts, orders and logouts', async () => {
-    // The production timeouts: nothing fails here, and a busy machine is slow for seconds.
+    // No fast failures: nothing fails here, and a busy machine is slow for seconds.
     servers.push(...(await Promise.all([1, 2].map(() => ShopProcess.start({ databaseUri: database() })))));
     const [a, b] = servers as [ShopProcess, ShopProcess];
     await Promise.all([a, b].map((server) => server.waitUntil('is ready', (status) => status === 200)));

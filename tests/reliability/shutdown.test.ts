@@ -29,7 +29,7 @@ describe('SIGTERM under load', () => {
   it('finishes the requests in flight, refuses new ones, exits 0 and loses nothing', async () => {
     const products = await Promise.all([1, 2, 3, 4].map(() => someProduct()));
     const users = await Promise.all(Array.from({ length: SHOPPERS }, () => createUser()));
-    // The production timeouts: nothing fails here, and a busy machine is slow for seconds.
+    // No fast failures: nothing fails here, and a busy machine is slow for seconds.
     server = await ShopProcess.start({ databaseUri: database() });
     const running = server;
     await running.waitUntil('is ready', (status) => status === 200);
