@@ -1,15 +1,33 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * One `npm test`, two groups of files. Most run two at a time (two cores here), each with its own
+ * database. The reliability and performance files start servers, cut connections and compare
+ * durations: they run one at a time, with nothing beside them (jest runs the groups in turn).
+ */
+const SERIAL = ['<rootDir>/tests/reliability/', '<rootDir>/tests/performance/'];
+
+const project = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/tests/e2e/'],
-  globalSetup: '<rootDir>/tests/setup/globalSetup.ts',
-  globalTeardown: '<rootDir>/tests/setup/globalTeardown.ts',
   setupFiles: ['<rootDir>/tests/setup/capabilities.ts'],
   testTimeout: 30_000,
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...project, displayName: 'two at a time', testPathIgnorePatterns: ['/node_modules/', '/tests/e2e/', ...SERIAL] },
+    {
+      ...project,
+      displayName: 'one at a time',
+      roots: SERIAL,
+      runner: '<rootDir>/tests/setup/oneAtATimeRunner.js',
+    },
+  ],
+  globalSetup: '<rootDir>/tests/setup/globalSetup.ts',
+  globalTeardown: '<rootDir>/tests/setup/globalTeardown.ts',
+  testTimeout: 30_000,
   reporters: ['default', '<rootDir>/tests/setup/summaryReporter.js'],
-  // Two cores here: two test files at a time, each with its own database.
   maxWorkers: 2,
 };

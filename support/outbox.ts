@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { simpleParser, type AddressObject } from 'mailparser';
-import { sleep } from './waitFor';
+import { waitFor } from './waitFor';
 
 /**
  * The mail a server wrote to its MAIL_OUTBOX_DIR (one .eml file per message, no SMTP server
@@ -47,17 +47,20 @@ export async function waitForMailTo(
   timeoutMs = 15_000,
   subject?: string,
 ): Promise<OutboxMail> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const mails = (await mailsTo(outboxDir, address)).filter(
-      (mail) => subject === undefined || mail.subject === subject,
-    );
-    if (mails.length > 1) throw new Error(`${mails.length} mails were sent to ${address}, not one`);
-    // A mail file is written in one call; a partly written one has no text yet and is read again.
-    if (mails[0]?.text) return mails[0];
-    if (Date.now() > deadline) throw new Error(`no mail to ${address} in ${outboxDir} within ${timeoutMs} ms`);
-    await sleep(50);
-  }
+  const mails = await waitFor(
+    `a mail to ${address} in ${outboxDir}`,
+    async () => {
+      const found = (await mailsTo(outboxDir, address)).filter(
+        (mail) => subject === undefined || mail.subject === subject,
+      );
+      // A mail file is written in one call; a partly written one has no text yet and is read again.
+      return found.length > 1 || found[0]?.text ? found : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+  if (mails.length > 1) throw new Error(`${mails.length} mails were sent to ${address}, not one`);
+  return mails[0]!;
 }
 
 /** The first http(s) link in a mail's text. */

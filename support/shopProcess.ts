@@ -24,17 +24,19 @@ export interface ShopProcessOptions {
   databaseUri?: string;
   /** Extra or overriding environment variables (WEB_CONCURRENCY starts that many workers). */
   env?: Record<string, string>;
-  /** Modules to load before the server (`node --import`), e.g. a fault to inject. */
+  /**
+   * Modules to load before the server (`node --import`), e.g. a fault to inject. TypeScript ones
+   * are compiled by tsx as they load, whichever the mode.
+   */
   preload?: string[];
   /** Opens an IPC channel, for `send()` (to talk to a preloaded module). */
   ipc?: boolean;
   /**
-   * `source` (default) runs src/server.ts through tsx, so tests need no build and always test the
-   * current code; `dist` runs the build, as `npm start` does (`npm run build` first).
+   * `dist` (default) runs the build, as `npm start` does: jest's globalSetup builds it once per run
+   * (support/build.ts), elsewhere `npm run build` first. `source` runs src/server.ts through tsx,
+   * which compiles the whole app again in every process it starts (seconds of CPU each).
    */
   mode?: 'source' | 'dist';
-  /** The folder whose dist/ is run (mode `dist`): the repository, or a build of a test's own. */
-  root?: string;
   /**
    * What `start()` waits for: `answering` HTTP (any status: 503 while MongoDB is away; the
    * default), `healthy` (GET /healthz answers 200, from every worker), or `nothing` (a start that
@@ -51,7 +53,7 @@ export interface Exit {
 }
 
 /**
- * The shop's real server (`src/server.ts` or `dist/server.js`, with its signal and last-resort
+ * The shop's real server (`dist/server.js` or `src/server.ts`, with its signal and last-resort
  * handlers) in a child process on a free loopback port of its own, in a working directory without
  * a .env and with only the environment given here. Its mail goes to `outboxDir`.
  */
@@ -184,19 +186,14 @@ export class ShopProcess {
   }
 
   private arguments(): string[] {
-    const { mode = 'source', preload = [], root = REPO } = this.options;
-    if (mode === 'source') {
-      return [
-        '--import',
-        pathToFileURL(require.resolve('tsx', { paths: [REPO] })).href,
-        ...preload.flatMap((file) => ['--import', pathToFileURL(file).href]),
-        path.join(REPO, 'src', 'server.ts'),
-      ];
-    }
-    if (preload.length > 0) throw new Error('preload modules need mode: source');
-    const serverJs = path.join(root, 'dist', 'server.js');
+    const { mode = 'dist', preload = [] } = this.options;
+    const imports = (files: string[]) => files.flatMap((file) => ['--import', pathToFileURL(file).href]);
+    const tsx = require.resolve('tsx', { paths: [REPO] });
+    if (mode === 'source') return [...imports([tsx, ...preload]), path.join(REPO, 'src', 'server.ts')];
+    const serverJs = path.join(REPO, 'dist', 'server.js');
     if (!fs.existsSync(serverJs)) throw new Error(`${serverJs} is missing: run \`npm run build\` first`);
-    return [serverJs];
+    // tsx compiles only the preloaded modules here; the server itself is the build.
+    return [...imports(preload.length > 0 ? [tsx, ...preload] : []), serverJs];
   }
 
   private async launch(): Promise<void> {
@@ -214,6 +211,10 @@ export class ShopProcess {
         SESSION_SECRET,
         SESSION_ID_HASH_SECRET,
         BCRYPT_COST: '4',
+        // Generous, as for the in-process apps (tests/helpers/testApp.ts): on a busy machine the
+        // driver's monitor can stall past a short timeout and mark the database gone (503s).
+        // Fault tests set their own (FAST_FAILURE).
+        MONGODB_TIMEOUT_MS: '5000',
         LOG_LEVEL: 'warn',
         MAIL_OUTBOX_DIR: this.outboxDir,
         ...env,

@@ -2,10 +2,11 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /**
  * Polls `check` until it returns something truthy, and returns that; throws with `what` (and the
- * last error `check` threw) after `timeoutMs`.
+ * last error `check` threw) after `timeoutMs`, measured on the monotonic clock (a test may have
+ * frozen `Date`).
  */
 export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 20_000, everyMs = 200) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
@@ -14,7 +15,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T>, timeoutM
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(
         `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
       );

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { User } from '../src/models/User';
 import { createUser, uniqueEmail } from './helpers/http';
 import { TEST_SECRET, useTestDatabase } from './helpers/testApp';
@@ -8,13 +7,12 @@ import { TEST_SECRET, useTestDatabase } from './helpers/testApp';
 const database = useTestDatabase();
 const ROOT = path.resolve(__dirname, '..');
 
-/** `npm run admin -- …args`, as the built script runs it, on this file's database. */
+/** `npm run admin -- …args`: the built script (jest's globalSetup builds it), on this file's database. */
 function adminCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const tsx = pathToFileURL(require.resolve('tsx', { paths: [ROOT] })).href;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', tsx, path.join(ROOT, 'src', 'cli', 'admin.ts'), ...args],
+      [path.join(ROOT, 'dist', 'cli', 'admin.js'), ...args],
       { env: { PATH: process.env.PATH, NODE_ENV: 'test', MONGODB_URI: database(), SESSION_SECRET: TEST_SECRET } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
     );

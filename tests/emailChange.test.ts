@@ -6,6 +6,7 @@ import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
 import { issueToken } from '../src/services/accountTokens';
 import { mailsTo as outboxMails, waitForMailTo } from '../support/outbox';
+import { waitFor } from '../support/waitFor';
 import {
   PASSWORD,
   createUser,
@@ -457,11 +458,9 @@ describe('“this wasn’t me” on the mail about the change', () => {
 
 /** The texts of the mails to `to` with `subject`, once there are `count`. */
 async function waitForMailsWithSubject(to: string, subject: string, count: number): Promise<string[]> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const mails = (await outboxMails(TEST_OUTBOX, to)).filter((mail) => mail.subject === subject && mail.text);
-    if (mails.length >= count) return mails.map((mail) => mail.text);
-    if (Date.now() > deadline) throw new Error(`${mails.length} of ${count} mails to ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  const mails = await waitFor(`${count} mails "${subject}" to ${to}`, async () => {
+    const found = (await outboxMails(TEST_OUTBOX, to)).filter((mail) => mail.subject === subject && mail.text);
+    return found.length >= count ? found : undefined;
+  });
+  return mails.map((mail) => mail.text);
 }

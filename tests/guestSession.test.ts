@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import type { SessionDocument } from '../src/sessions';
 import { createUser, csrfToken, logIn, sessionCookie, sessionIdFrom, uniqueEmail } from './helpers/http';
 import { someProduct } from './helpers/shop';
 import { storedSessionId, useTestApp } from './helpers/testApp';
+import { useControlledClock } from './sessions/support/clock';
 
 const testApp = useTestApp({ GUEST_SESSION_MAX_AGE: '2', SESSION_MAX_AGE: '600', SESSION_TOUCH_INTERVAL: '1' });
 const sessions = () => mongoose.connection.collection<SessionDocument>('sessions');
@@ -23,6 +23,9 @@ async function guestWithCart() {
 }
 
 describe('a guest session', () => {
+  // Only Date is moved: idling out takes no wall-clock time.
+  const clock = useControlledClock();
+
   it('idles out after GUEST_SESSION_MAX_AGE, in the store and in the cookie', async () => {
     const { guest, added, sid } = await guestWithCart();
     const doc = await sessions().findOne({ _id: storedSessionId(sid) });
@@ -31,7 +34,7 @@ describe('a guest session', () => {
     expect((await guest.get('/')).text).toContain('data-testid="cart-count"');
     const cookie = sessionCookie(guest);
 
-    await sleep(2500);
+    clock.advance(2500);
     // The cookie replayed (the browser would have dropped it): the server no longer knows the session.
     const later = await request(testApp().app).get('/').set('Cookie', cookie);
     expect(later.text).not.toContain('data-testid="cart-count"');

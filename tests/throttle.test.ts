@@ -4,10 +4,15 @@ import { PASSWORD, createUser, csrfToken, uniqueEmail } from './helpers/http';
 import mongoose from 'mongoose';
 import { mailsTo } from './helpers/outbox';
 import { buildApp, useTestApp, type TestApp } from './helpers/testApp';
+import { waitFor } from '../support/waitFor';
 
 // TRUST_PROXY lets a test pose as different clients with X-Forwarded-For.
 const LIMITS = { LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '6', TRUST_PROXY: 'true' };
 const testApp = useTestApp(LIMITS);
+
+/** The account's count of failed logins (rate-limiter-flexible's document), if any. */
+const loginFailuresOf = (email: string) =>
+  mongoose.connection.collection('throttle_login_email').findOne({ key: `login_email:${email}` });
 
 async function attempt(app: TestApp['app'], email: string, password: string, ip = '203.0.113.1') {
   const agent = request.agent(app);
@@ -92,10 +97,7 @@ describe('login throttling', () => {
       );
       expect(responses.map((response) => response.status)).toEqual(Array(20).fill(422));
       // A server whose `$inc` is not atomic would have lost most of these without `serialized`.
-      const counter = await mongoose.connection
-        .collection('throttle_login_email')
-        .findOne({ key: `login_email:${email}` });
-      expect(counter?.points).toBe(20);
+      expect((await loginFailuresOf(email))?.points).toBe(20);
     } finally {
       await many.close();
     }
@@ -106,7 +108,8 @@ describe('login throttling', () => {
     // A slow hash (cost 12) keeps every guess in flight while the others arrive.
     await createUser(email, PASSWORD, 12);
     const wrong = Array.from({ length: 29 }, () => attempt(testApp().app, email, 'wrong password!', '203.0.113.30'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The right password goes once the guesses have spent the account's budget (LOGIN_MAX_FAILURES).
+    await waitFor('three guesses counted', async () => ((await loginFailuresOf(email))?.points ?? 0) >= 3);
     const right = attempt(testApp().app, email, PASSWORD, '203.0.113.30');
     const statuses = (await Promise.all([...wrong, right])).map((response) => response.status);
 
@@ -235,7 +238,6 @@ describe('signup and reset limits', () => {
       statuses.push(response.status);
     }
     expect(statuses).toEqual([302, 302, 302, 429, 429]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await mailsTo(email)).toBe(3);
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
+import { waitFor } from '../../support/waitFor';
 import {
   PASSWORD,
   confirmEmailChangeOnPage,
@@ -42,11 +43,7 @@ async function saveScreenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   // Product images load lazily: every image in view must be there before the picture is taken.
   // Polled from here: page.waitForFunction polls with eval inside the page, which our CSP forbids.
-  const deadline = Date.now() + 15_000;
-  while (!(await page.evaluate<boolean>(IMAGES_IN_VIEW_LOADED))) {
-    if (Date.now() > deadline) throw new Error(`the images of ${name} did not load`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(`the images of ${name}`, () => page.evaluate<boolean>(IMAGES_IN_VIEW_LOADED), 15_000, 50);
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
   const png = fs.readFileSync(file);
   expect(png.subarray(1, 4).toString()).toBe('PNG');

@@ -6,6 +6,7 @@ import request from 'supertest';
 import { ConfigError } from '../../src/config/env';
 import { loggedInAgent } from '../helpers/http';
 import { storedSessionId, testConfig, useAppOn, useTestDatabase } from '../helpers/testApp';
+import { waitFor } from '../../support/waitFor';
 import { useControlledClock } from './support/clock';
 import { ABSOLUTE_TTL_MS, appSessions, newSid, promised, sessionData, sidOf, useTestStore } from './support/store';
 import { sessionCookie } from '../helpers/http';
@@ -196,9 +197,6 @@ describe('the store', () => {
 
     for (const sid of [idle, old, legacy]) expect(await api.get(sid)).toBeNull();
     // The deletes run after the answer: wait for them (real time; the clock stands still).
-    for (let tries = 0; tries < 40 && (await raw.countDocuments()) > 0; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    expect(await raw.countDocuments()).toBe(0);
+    await waitFor('the dead sessions deleted', async () => (await raw.countDocuments()) === 0, 15_000, 25);
   });
 });

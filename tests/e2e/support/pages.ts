@@ -1,6 +1,7 @@
 import type { Locator, Page } from '@playwright/test';
 import { mailsTo } from '../../../support/outbox';
 import { PASSWORD, uniqueEmail } from '../../../support/shopFlows';
+import { waitFor } from '../../../support/waitFor';
 
 export { PASSWORD, uniqueEmail };
 
@@ -46,17 +47,19 @@ export function useOutbox(dir: string): void {
 export async function mailedLink(email: string, pathPrefix: string): Promise<string> {
   if (!outboxDir) throw new Error('no outbox: the test does not use the `server` fixture');
   const pattern = new RegExp(`${pathPrefix}[\\w-]{43}`);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const mails = await mailsTo(outboxDir, email);
-    const link = mails
-      .map((mail) => pattern.exec(mail.text)?.[0])
-      .filter(Boolean)
-      .pop();
-    if (link) return link;
-    if (Date.now() > deadline) throw new Error(`no ${pathPrefix} link in a mail to ${email}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const dir = outboxDir;
+  return waitFor(
+    `a ${pathPrefix} link in a mail to ${email}`,
+    async () => {
+      const mails = await mailsTo(dir, email);
+      return mails
+        .map((mail) => pattern.exec(mail.text)?.[0])
+        .filter(Boolean)
+        .pop();
+    },
+    15_000,
+    50,
+  );
 }
 
 /**
