@@ -10,6 +10,7 @@ import { HttpError } from './lib/HttpError';
 import { requestLogger, type Logger } from './lib/logger';
 import { requireDatabase } from './middleware/availability';
 import { csrfMiddleware } from './middleware/csrf';
+import { databaseDeadline } from './middleware/deadline';
 import { loadCurrentUser } from './middleware/currentUser';
 import { restoreRememberedLogin } from './middleware/rememberMe';
 import { errorHandler, notFoundHandler } from './middleware/errors';
@@ -122,6 +123,8 @@ function baseApp(config: Config, logger: Logger): Express {
  */
 export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
   const app = baseApp(config, logger);
+  // One budget per request for all its database work, on both clients (src/db/deadline.ts).
+  app.use(databaseDeadline(config.MONGODB_TIMEOUT_MS));
   app.get('/healthz', getHealth(sessionStore));
   app.use(requireDatabase);
   // Uploaded images need neither a body, a session nor a CSRF token.

@@ -52,12 +52,12 @@ export function isDatabaseConnected(): boolean {
   return mongoose.connection.readyState === mongoose.ConnectionStates.connected;
 }
 
-/** Answers whether MongoDB responds to a ping right now. */
+/** Answers whether MongoDB responds to a ping right now (within the request's deadline). */
 export async function pingDatabase(): Promise<boolean> {
   const db = mongoose.connection.db;
   if (!db || !isDatabaseConnected()) return false;
   try {
-    await db.admin().ping();
+    await db.command({ ping: 1 });
     return true;
   } catch {
     return false;

@@ -5,6 +5,7 @@
  */
 export { type ServerCapabilities, serverCapabilities } from './capabilities';
 export { connectMongoose, driverOptions, isDatabaseConnected, pingDatabase, type DatabaseSettings } from './connection';
+export { DatabaseDeadlineError, startDatabaseDeadline, type DatabaseDeadline } from './deadline';
 export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
 export {
   DatabaseBusyError,
