@@ -8,9 +8,14 @@ export interface WireCommand {
   body: mongo.Document;
 }
 
+/** A command the gate holds back; `release()` sends it on after all, and lets its connection go on. */
+export interface HeldCommand extends WireCommand {
+  release(): void;
+}
+
 interface Hold {
   matches: (command: WireCommand) => boolean;
-  seen: (command: WireCommand) => void;
+  seen: (command: HeldCommand) => void;
 }
 
 interface Link {
@@ -58,9 +63,10 @@ export const mentions = (value: unknown, text: string) => mongo.BSON.EJSON.strin
 /**
  * A TCP proxy for the reliability tests, in front of the database or of a TcpProxy, that passes
  * every byte through except the commands a test asks it to hold: `hold()` keeps back the next
- * command it matches (never sent on, so never answered) and resolves when that command arrives.
- * The request that sent it is then in flight, waiting for the database at a step the test chose,
- * for as long as the test likes: no timing involved.
+ * command it matches (not sent on, so not answered) and resolves when that command arrives. The
+ * request that sent it is then in flight, waiting for the database at a step the test chose, for
+ * as long as the test likes (no timing involved), until the test releases the command or lets the
+ * database stop answering altogether.
  */
 export class CommandGate {
   private readonly links = new Set<Link>();
@@ -87,7 +93,7 @@ export class CommandGate {
   }
 
   /** Holds the next command for which `matches` is true; resolves with it once it has arrived (and been held). */
-  hold(matches: (command: WireCommand) => boolean): Promise<WireCommand> {
+  hold(matches: (command: WireCommand) => boolean): Promise<HeldCommand> {
     return new Promise((resolve) => {
       const hold: Hold = {
         matches,
@@ -134,7 +140,14 @@ export class CommandGate {
       const hold = command && [...this.holds].find((candidate) => candidate.matches(command));
       if (hold && command) {
         link.held = true;
-        hold.seen(command);
+        const kept = Buffer.from(message);
+        hold.seen({
+          ...command,
+          release: () => {
+            link.held = false;
+            link.upstream.write(kept);
+          },
+        });
         continue;
       }
       link.upstream.write(message);
