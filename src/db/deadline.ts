@@ -64,6 +64,8 @@ const COLLECTION_OPTIONS_AT: Record<string, number> = {
   updateOne: 2,
 };
 const DB_OPTIONS_AT: Record<string, number> = { command: 1 };
+/** The wrapped methods that return a cursor, which checks the signal itself whenever it waits. */
+const RETURN_CURSORS = new Set(['aggregate', 'find']);
 /** A cursor's wait for the server's answer: its signal came with the options of `find` or `aggregate`. */
 const CURSOR_ANSWERS: Record<string, undefined> = { toArray: undefined };
 
@@ -102,6 +104,9 @@ function instrument(prototype: object, methods: Record<string, number | undefine
     target[name] = function (this: unknown, ...args: unknown[]) {
       const signal = deadlines.getStore();
       if (signal && optionsAt !== undefined && takesSignal(args[optionsAt])) {
+        // The driver listens for the abort while it waits, but does not look whether it came
+        // already: a command started after the deadline would wait for a server or a connection.
+        if (signal.aborted && !RETURN_CURSORS.has(name)) return Promise.reject(signal.reason);
         args[optionsAt] = { ...(args[optionsAt] as object | undefined), signal };
       }
       const result = original.apply(this, args);

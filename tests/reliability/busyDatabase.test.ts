@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
-import { connectMongoose } from '../../src/db';
+import { DatabaseDeadlineError, connectMongoose, startDatabaseDeadline } from '../../src/db';
+import { Product } from '../../src/models/Product';
 import { someProduct } from '../helpers/shop';
 import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from '../helpers/testApp';
 import { CommandGate } from './support/commandGate';
@@ -46,17 +47,20 @@ afterAll(async () => {
 });
 
 /**
- * One request holds mongoose's only connection (its products query is held at the gate, until the
- * driver gives up on that command after MONGODB_TIMEOUT_MS + 1 s); a second request for a product
- * page waits for the connection meanwhile, past its own deadline.
+ * A query outside any request takes mongoose's only connection and is held at the gate (the driver
+ * gives up on it after MONGODB_TIMEOUT_MS + 1 s, its own limit for a command sent); a request for a
+ * product page waits for the connection meanwhile, past its deadline.
  */
 async function queuedBehindAHeldCommand(whileWaiting: (done: Promise<Page>) => Promise<void>) {
   const held = gate.hold((command) => command.name === 'find' && command.collection === 'products');
-  const first = new WebClient(baseUrl, { agent: false }).get('/products');
+  const holder = Product.findOne().then(
+    () => 'answered',
+    (err: unknown) => err,
+  );
   await held;
   const queued = new WebClient(baseUrl, { agent: false }).get(productPath);
   await whileWaiting(queued);
-  const [, page] = await Promise.all([first, queued]);
+  const [, page] = await Promise.all([holder, queued]);
   gate.dropHeld();
   return page;
 }
@@ -71,6 +75,34 @@ describe('a request past its deadline (src/db/deadline.ts)', () => {
     });
     expect([page.status, page.text]).toEqual([200, expect.stringContaining('Queued teapot')]);
     expect(page.ms).toBeGreaterThan(TIMEOUT_MS);
+  });
+
+  it('fails a command it starts once its deadline has passed, before it waits for anything', async () => {
+    const held = gate.hold((command) => command.name === 'find' && command.collection === 'products');
+    const deadline = startDatabaseDeadline(TIMEOUT_MS);
+    const outcome = await deadline.run(async () => {
+      const first = await Product.findOne().then(
+        () => 'answered',
+        (err: unknown) => err,
+      );
+      // The deadline closed the only connection under the held command. A new one would never be
+      // ready (the gate holds its handshake): only the deadline can end this write. (A cursor, as
+      // a find or a count, looks at the signal itself.)
+      const handshake = gate.hold((command) => command.opening);
+      const later = await Promise.race([
+        Product.updateOne({ title: 'No such teapot' }, { $set: { stock: 0 } }).then(
+          () => 'answered',
+          (err: unknown) => err,
+        ),
+        handshake.then(() => 'waited for a new connection'),
+      ]);
+      return { first, later };
+    });
+    deadline.clear();
+    await held;
+    gate.dropHeld();
+    expect(outcome.first).toBeInstanceOf(DatabaseDeadlineError);
+    expect(outcome.later).toBeInstanceOf(DatabaseDeadlineError);
   });
 
   it('answers 503 with Retry-After at its deadline when the database answers nothing', async () => {

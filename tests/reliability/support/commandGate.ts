@@ -6,6 +6,8 @@ export interface WireCommand {
   name: string;
   collection: unknown;
   body: mongo.Document;
+  /** The first command on its connection: the driver's handshake of a new connection. */
+  opening: boolean;
 }
 
 /** A command the gate holds back; `release()` sends it on after all, and lets its connection go on. */
@@ -24,13 +26,22 @@ interface Link {
   pending: Buffer;
   /** A command of this link is held: the connection waits for an answer that never comes. */
   held: boolean;
+  /** Messages seen from the client so far. */
+  sent: number;
 }
 
+const OP_QUERY = 2004;
 const OP_MSG = 2013;
 
+/** The command in an OP_QUERY request (a new connection's handshake): the query document. */
+function queryIn(message: Buffer): mongo.Document {
+  const afterName = message.indexOf(0, 20) + 1;
+  const at = afterName + 8; // numberToSkip, numberToReturn
+  return mongo.BSON.deserialize(message.subarray(at, at + message.readInt32LE(at)));
+}
+
 /** The command in an OP_MSG request: the body (section kind 0) plus each document sequence (kind 1) under its name. */
-function commandIn(message: Buffer): WireCommand | undefined {
-  if (message.readInt32LE(12) !== OP_MSG) return undefined;
+function bodyIn(message: Buffer): mongo.Document {
   let body: mongo.Document = {};
   const sequences: Record<string, mongo.Document[]> = {};
   for (let at = 20; at < message.length - 4;) {
@@ -53,8 +64,14 @@ function commandIn(message: Buffer): WireCommand | undefined {
       break; // a checksum, or something this reader does not know: the body is what it needs
     }
   }
+  return { ...body, ...sequences };
+}
+
+function commandIn(message: Buffer, opening: boolean): WireCommand | undefined {
+  const opCode = message.readInt32LE(12);
+  const body = opCode === OP_MSG ? bodyIn(message) : opCode === OP_QUERY ? queryIn(message) : {};
   const name = Object.keys(body)[0];
-  return name === undefined ? undefined : { name, collection: body[name], body: { ...body, ...sequences } };
+  return name === undefined ? undefined : { name, collection: body[name], body, opening };
 }
 
 /** Whether `value` (any part of a command) mentions `text`, e.g. an id or an email. */
@@ -106,8 +123,12 @@ export class CommandGate {
     });
   }
 
-  /** Closes every connection that has a command held (its client waits for an answer that will never come). */
+  /**
+   * Forgets the holds no command has met yet, and closes every connection that has a command held
+   * (its client waits for an answer that will never come).
+   */
   dropHeld(): void {
+    this.holds.clear();
     for (const link of this.links) if (link.held) this.drop(link);
   }
 
@@ -119,7 +140,7 @@ export class CommandGate {
 
   private accept(client: net.Socket): void {
     const upstream = net.connect(this.target.port, this.target.host);
-    const link: Link = { client, upstream, pending: Buffer.alloc(0), held: false };
+    const link: Link = { client, upstream, pending: Buffer.alloc(0), held: false, sent: 0 };
     this.links.add(link);
     for (const socket of [client, upstream]) {
       socket.setNoDelay(true);
@@ -136,7 +157,8 @@ export class CommandGate {
       const message = link.pending.subarray(0, link.pending.readInt32LE(0));
       link.pending = link.pending.subarray(message.length);
       if (link.held) continue;
-      const command = this.holds.size > 0 ? commandIn(message) : undefined;
+      link.sent += 1;
+      const command = this.holds.size > 0 ? commandIn(message, link.sent === 1) : undefined;
       const hold = command && [...this.holds].find((candidate) => candidate.matches(command));
       if (hold && command) {
         link.held = true;
