@@ -8,8 +8,8 @@ import { guestSessionTimeout, sessionOptions } from './config/session';
 import { getHealth } from './controllers/health';
 import { HttpError } from './lib/HttpError';
 import { requestLogger, type Logger } from './lib/logger';
-import { requireDatabase } from './middleware/availability';
 import { csrfMiddleware } from './middleware/csrf';
+import { databaseDeadline } from './middleware/deadline';
 import { loadCurrentUser } from './middleware/currentUser';
 import { restoreRememberedLogin } from './middleware/rememberMe';
 import { errorHandler, notFoundHandler } from './middleware/errors';
@@ -124,8 +124,11 @@ function baseApp(config: Config, logger: Logger): Express {
  */
 export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
   const app = baseApp(config, logger);
+  // One budget per request for all its database work, on both clients (src/db/deadline.ts).
+  // Whether the database is there is learnt from the request's own commands, never asked first:
+  // a page that needs no database is served whatever state it is in.
+  app.use(databaseDeadline(config.MONGODB_TIMEOUT_MS));
   app.get('/healthz', getHealth(sessionStore));
-  app.use(requireDatabase);
   // Uploaded images need neither a body, a session nor a CSRF token.
   app.use(imageRoutes());
 

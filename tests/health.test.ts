@@ -14,17 +14,19 @@ describe('health and availability', () => {
     expect(response.body).toEqual({ status: 'ok' });
   });
 
-  it('answers /healthz and pages with 503 and Retry-After while MongoDB is gone', async () => {
+  it('answers /healthz and pages that need MongoDB with 503 and Retry-After while it is gone', async () => {
     await mongoose.disconnect();
     try {
       const health = await request(testApp().app).get('/healthz');
       expect(health.status).toBe(503);
       expect(health.body).toEqual({ status: 'unavailable', reason: 'the database does not answer' });
 
-      const page = await request(testApp().app).get('/login').set('Accept', 'text/html');
+      const page = await request(testApp().app).get('/products').set('Accept', 'text/html');
       expect(page.status).toBe(503);
       expect(page.headers['retry-after']).toBe('5');
       expect(page.text).toContain('temporarily unavailable');
+      // A page that needs no database (a form, for a visitor without a cookie) is still served.
+      expect((await request(testApp().app).get('/login')).status).toBe(200);
     } finally {
       await connectMongoose(testApp().uri, testConfig());
     }

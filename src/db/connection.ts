@@ -6,32 +6,25 @@ export interface DatabaseSettings {
   MONGODB_TIMEOUT_MS: number;
 }
 
-/** The driver's smallest heartbeat interval: how often each client asks the server whether it is there. */
-const HEARTBEAT_MS = 500;
-
 /**
- * Timeouts that make an outage answer 503 within about `MONGODB_TIMEOUT_MS` (T), whatever the
- * failure, instead of the driver's defaults (30 s server selection, sockets and connection queues
- * that wait forever):
- * - a server that is gone: server selection gives up after T;
- * - a server that accepts connections but never answers (hung, stopped, a network black hole): the
- *   monitor, asking every 0.5 s and giving up after T, marks the server unknown, which interrupts
- *   the commands waiting on their replies and makes every new request a 503 at once;
- * - in any case a command gives up one second after T, whether it waits for a connection (new
- *   ones to a hung server never finish their handshake; a pool busy that long sheds load) or for
- *   its reply (a stalled disk or lock while the monitor still gets answers). The extra second is
- *   for commands that are slow but get there.
- * Reads are not retried (`retryReads`): a retry waits for the server all over again, doubling the
- * time to an answer, and every page and form here may simply be tried again after the 503.
- * Used by both clients: mongoose's and the session store's.
+ * The driver's timeouts, for both clients (mongoose's and the session store's). A request's
+ * commands share one deadline, `MONGODB_TIMEOUT_MS` (T) after it arrived (deadline.ts), which
+ * bounds the wait for a server, for a pooled connection and for a reply; these only add:
+ * - server selection (and so a first connect) gives up after T, inside a request or not;
+ * - a command sent and unanswered for T + 1 s fails even while the server answers others (one
+ *   stuck on it), as does one sent on a connection that has silently died.
+ * Waiting for a pooled connection has no limit of its own (the pool hands one out as soon as a
+ * command finishes), so a burst of visitors on a busy but working database queues instead of
+ * failing. The driver's monitor keeps its defaults (a check every 10 s, each allowed 30 s): it
+ * decides nothing for the app. Asking twice a second and giving up after T, it took a slow but
+ * working server on a busy host for a dead one, and interrupted every command in flight.
+ * Reads are not retried (`retryReads`): a retry waits for the server all over again, and every
+ * page and form here may simply be tried again after the 503.
  */
 export function driverOptions(config: DatabaseSettings) {
   return {
     serverSelectionTimeoutMS: config.MONGODB_TIMEOUT_MS,
-    connectTimeoutMS: config.MONGODB_TIMEOUT_MS,
     socketTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
-    waitQueueTimeoutMS: config.MONGODB_TIMEOUT_MS + 1000,
-    heartbeatFrequencyMS: HEARTBEAT_MS,
     retryReads: false,
   };
 }
@@ -44,20 +37,20 @@ export async function connectMongoose(uri: string, config: DatabaseSettings, opt
   // An object where a filter expects a value (an injected `{ $gt: '' }`) becomes a CastError.
   mongoose.set('sanitizeFilter', true);
   await mongoose.connect(uri, { ...driverOptions(config), ...options });
+  // Once connected, a command is no longer held in mongoose's queue while the driver looks for the
+  // server (that queue waits for a 'connected' event, outside any request's deadline): it goes to
+  // the driver, whose server selection honours the deadline and asks the monitor to check at once.
+  mongoose.connection.set('bufferCommands', false);
   rememberCapabilities(await detectCapabilities(mongoose.connection.db!));
   return mongoose.connection;
 }
 
-export function isDatabaseConnected(): boolean {
-  return mongoose.connection.readyState === mongoose.ConnectionStates.connected;
-}
-
-/** Answers whether MongoDB responds to a ping right now. */
+/** Answers whether MongoDB responds to a ping right now (within the request's deadline). */
 export async function pingDatabase(): Promise<boolean> {
   const db = mongoose.connection.db;
-  if (!db || !isDatabaseConnected()) return false;
+  if (!db) return false;
   try {
-    await db.admin().ping();
+    await db.command({ ping: 1 });
     return true;
   } catch {
     return false;

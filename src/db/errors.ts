@@ -33,6 +33,8 @@ const UNAVAILABLE_CLASSES = new Set([
   'MongoStalePrimaryError',
   'WaitQueueTimeoutError',
   'MongoOperationTimeoutError',
+  // A request's deadline passed while it waited for the database (deadline.ts).
+  'DatabaseDeadlineError',
   // The write was made but not replicated as asked (timeout, too few members up).
   'MongoWriteConcernError',
 ]);

@@ -4,7 +4,8 @@
  * primitives the rest of the app uses instead of asking which server it is.
  */
 export { type ServerCapabilities, serverCapabilities } from './capabilities';
-export { connectMongoose, driverOptions, isDatabaseConnected, pingDatabase, type DatabaseSettings } from './connection';
+export { connectMongoose, driverOptions, pingDatabase, type DatabaseSettings } from './connection';
+export { DatabaseDeadlineError, startDatabaseDeadline, type DatabaseDeadline } from './deadline';
 export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
 export {
   DatabaseBusyError,

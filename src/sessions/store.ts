@@ -229,7 +229,7 @@ export class SessionStoreBase extends MongoDBStore {
   /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
   async ping(): Promise<boolean> {
     try {
-      await this.client.db().admin().ping();
+      await this.client.db().command({ ping: 1 });
       return true;
     } catch {
       return false;

@@ -27,6 +27,10 @@ export class FerretDbProcess {
     }
   }
 
+  get port(): number {
+    return this.server.port;
+  }
+
   uri(database: string): string {
     return `mongodb://127.0.0.1:${this.server.port}/${database}`;
   }
@@ -41,7 +45,20 @@ export class FerretDbProcess {
     execFileSync('prlimit', ['--pid', String(this.server.pid), `--fsize=${limit}:unlimited`]);
   }
 
+  /**
+   * Stops FerretDB's process (SIGSTOP): its connections stay open and nothing is answered, as when
+   * a database host hangs. `resume()` (SIGCONT) lets it go on where it was.
+   */
+  pause(): void {
+    process.kill(this.server.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    process.kill(this.server.pid, 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.server.stop();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
