@@ -39,6 +39,9 @@ export class DatabaseDeadlineError extends Error {
 
 const deadlines = new AsyncLocalStorage<AbortSignal>();
 
+/** The signal of the deadline the caller runs under, if any: work that waits without a command (a turn) listens to it too. */
+export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore();
+
 /**
  * Where each wrapped method takes its options: the driver's public signatures (the same in driver
  * 6, the session store's, and 7, mongoose's).

@@ -1,4 +1,5 @@
 import { serverCapabilities } from './capabilities';
+import { currentDeadline } from './deadline';
 import { DatabaseBusyError } from './errors';
 
 /** How long a change waits for its turn before it answers "try again" (503). */
@@ -9,12 +10,22 @@ const queues = new Map<string, Promise<void>>();
 /** How many changes run or wait for each key. */
 const counts = new Map<string, number>();
 
+/** The turn comes, or the wait ends: after `ms` (busy), or at the request's deadline (deadline.ts). */
 function turnWithin(before: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  const deadline = currentDeadline();
+  let onAbort: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DatabaseBusyError()), ms);
+    if (!deadline) return;
+    onAbort = () => reject(deadline.reason);
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener('abort', onAbort, { once: true });
   });
-  return Promise.race([before, late]).finally(() => clearTimeout(timer));
+  return Promise.race([before, late]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) deadline?.removeEventListener('abort', onAbort);
+  });
 }
 
 /**
