@@ -215,6 +215,9 @@ export class ShopProcess {
         // driver's monitor can stall past a short timeout and mark the database gone (503s).
         // Fault tests set their own (FAST_FAILURE).
         MONGODB_TIMEOUT_MS: '5000',
+        // Every visitor of a test comes from 127.0.0.1: per-network limits are set low only where tested.
+        PASSWORD_CHECKS_PER_NETWORK: '1000',
+        GUEST_CARTS_PER_HOUR: '100000',
         LOG_LEVEL: 'warn',
         MAIL_OUTBOX_DIR: this.outboxDir,
         ...env,

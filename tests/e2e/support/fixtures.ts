@@ -23,7 +23,7 @@ class ShopOfTheFile {
     const databaseUri = freshDatabaseUri(serverUri, 'shop_e2e');
     if (seed) await seedDemoProducts(databaseUri);
     // All browser traffic comes from 127.0.0.1: keep the per-IP signup limit out of the way.
-    const env = { SIGNUP_MAX_PER_HOUR: '1000', NODE_ENV: nodeEnv };
+    const env = { SIGNUP_MAX_PER_HOUR: '1000', GUEST_CARTS_PER_HOUR: '100000', NODE_ENV: nodeEnv };
     const server = await ShopProcess.start({ databaseUri, env, mode: 'dist', until: 'healthy' });
     this.current = { file, server, databaseUri };
     return server;
