@@ -9,7 +9,7 @@ import { RETRY_AFTER_SECONDS } from './errors';
  *
  * The driver takes an AbortSignal per operation (server selection, the wait for a pooled
  * connection, the wait for the reply) but has no per-client hook for it, and every query of the
- * app, mongoose's, the session store's, the locks' and GridFS's, goes through the driver's
+ * app, mongoose's, the session store's, the throttles' and GridFS's, goes through the driver's
  * Collection methods. So each of those methods (and Db#command, for pings) is wrapped, once per
  * driver copy, to pass the signal of the deadline it runs under (an AsyncLocalStorage) when the
  * caller gave none. When the signal aborts, every command still waiting fails with a
