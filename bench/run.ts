@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--only capacity]`: the session benchmark. See README.md
- * ("Performance") for what it measures and how to read it. Results go to
+ * `npm run bench [-- --quick] [--only capacity]`: the session benchmark. See docs/performance.md
+ * for what it measures and how to read it. Results go to
  * bench/results/<date>[-quick][-<experiments>].{json,md,svg}. Each experiment is a module of
  * bench/experiments/; this file connects, seeds, runs the chosen ones and writes the reports.
  */

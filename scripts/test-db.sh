@@ -8,7 +8,7 @@
 #   scripts/test-db.sh serve DIR [PORT] run it in the foreground with its data kept in DIR (used by
 #                                       `npm start` when no MongoDB binary can be had)
 #
-# Used by .ci/run, by developers, and by src/config/embeddedDb.ts.
+# Used by .ci/run, by developers, and by src/db/embedded.ts.
 set -euo pipefail
 
 FERRETDB_VERSION=v1.24.2

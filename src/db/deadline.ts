@@ -121,7 +121,7 @@ function instrument(prototype: object, methods: Record<string, number | undefine
 
 /**
  * The two copies of the driver the app runs: mongoose's, and the one connect-mongodb-session
- * loads for the session store (SECURITY.md fact 10), found from where that package lives.
+ * loads for the session store (it bundles its own), found from where that package lives.
  */
 function driversInUse(): DriverClasses[] {
   const storePackage = path.dirname(require.resolve('connect-mongodb-session'));

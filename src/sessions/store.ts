@@ -11,7 +11,7 @@
  * - get: refuses a session past its absolute lifetime as well as its idle one, and hands its
  *   creation time to `set`/`touch` (createSession carries it onto req.session).
  * - set: the base upserts every write, so a request in flight brought a session back after a
- *   logout (SECURITY.md fact 6); here a session is inserted once and later only updated while live.
+ *   logout (docs/sessions.md, "A logout is final"); here a session is inserted once and later only updated while live.
  *   Its values are stored as JSON would keep them (not every server stores a NaN).
  * - touch: the base has none, so the idle timeout counted from the last change; here a lazy touch.
  * - every read and write of one session filters on `_id` alone, deciding liveness on the document

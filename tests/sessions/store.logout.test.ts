@@ -1,4 +1,4 @@
-/** A logout is final (SECURITY.md fact 6): no write of a request in flight brings a session back. */
+/** A logout is final (docs/sessions.md): no write of a request in flight brings a session back. */
 import request from 'supertest';
 import type { MongoSessionStore } from '../../src/sessions';
 import { PASSWORD, csrfToken, loggedInAgent, sessionCookie, uniqueEmail, type Agent } from '../helpers/http';
@@ -37,7 +37,7 @@ describe('a logout racing a request that modifies the session', () => {
     return _csrf;
   }
 
-  it('stays logged out after a logout in another tab (SECURITY.md fact 6)', async () => {
+  it('stays logged out after a logout in another tab', async () => {
     const { app, store } = testApp();
     const { agent } = await loggedInAgent(app);
     const _csrf = await queueMessage(agent);

@@ -3,7 +3,7 @@ import { connectMongoose } from '../../../src/db';
 import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from '../../helpers/testApp';
 import { TcpProxy, databaseServer, throughProxy } from './tcpProxy';
 
-/** Fast failures, as SECURITY.md's test recipes suggest: an outage answers within about a second. */
+/** Fast failures, for the fault tests: an outage answers within about a second. */
 export const FAST_FAILURE = { MONGODB_TIMEOUT_MS: '1000' };
 
 export interface ProxiedApp extends TestApp {
