@@ -1,16 +1,22 @@
 import mongoose from 'mongoose';
-import { connectMongoose } from './db';
-import { ConfigError, loadConfig } from './config/env';
+import { connectMongoose, runningEmbeddedDatabase } from './db';
+import { ConfigError, DATA_DIR, loadConfig } from './config/env';
 import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
 
-/** `npm run seed`: adds the demo user and products to the database named by MONGODB_URI. */
+/**
+ * `npm run seed`: adds the demo user and products to the database named by MONGODB_URI or, without
+ * it, to the embedded database of the `npm start` running in this folder.
+ */
 async function main() {
   const config = loadConfig();
-  if (!config.MONGODB_URI) {
-    console.error('Set MONGODB_URI to seed a database (npm start seeds its embedded database by itself).');
+  const uri = config.MONGODB_URI ?? runningEmbeddedDatabase(DATA_DIR);
+  if (!uri) {
+    console.error(
+      'No database to seed: set MONGODB_URI, or start the shop (npm start), which seeds its empty embedded database by itself.',
+    );
     process.exit(1);
   }
-  await connectMongoose(config.MONGODB_URI, config);
+  await connectMongoose(uri, config);
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   const added = await seedDemoData(config.BCRYPT_COST);
   console.log(

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
-import { ConfigError, loadConfig } from '../config/env';
-import { connectMongoose } from '../db';
+import { ConfigError, DATA_DIR, loadConfig } from '../config/env';
+import { connectMongoose, runningEmbeddedDatabase } from '../db';
 import { User, type Role } from '../models/User';
 
 const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL';
@@ -17,11 +17,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  if (!config.MONGODB_URI) {
-    console.error('Set MONGODB_URI to the database of the shop whose accounts you want to change.');
+  // Without MONGODB_URI: the embedded database of the `npm start` running in this folder.
+  const uri = config.MONGODB_URI ?? runningEmbeddedDatabase(DATA_DIR);
+  if (!uri) {
+    console.error(
+      'No database to change: start the shop (npm start) in this folder, or set MONGODB_URI to the ' +
+        'database of the shop whose accounts you want to change.',
+    );
     return 1;
   }
-  await connectMongoose(config.MONGODB_URI, config);
+  await connectMongoose(uri, config);
   try {
     const user = await User.findOne({ email: email.trim().toLowerCase() });
     if (!user) {

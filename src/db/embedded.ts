@@ -108,10 +108,24 @@ export async function startFerretDb(
   };
 }
 
+/** Where a running shop says which address its embedded database listens on (see `runningEmbeddedDatabase`). */
+const uriFileOf = (dataDir: string) => path.join(dataDir, 'embedded-database.uri');
+const pidFileOf = (dataDir: string) => path.join(dataDir, 'embedded-database.pid');
+
+/**
+ * The address of the embedded database that a running `npm start` serves from `dataDir`, for the
+ * command-line tools (`npm run seed`, `npm run admin`) to reach it; undefined when none runs.
+ */
+export function runningEmbeddedDatabase(dataDir: string): string | undefined {
+  const holder = Number(fs.existsSync(pidFileOf(dataDir)) ? fs.readFileSync(pidFileOf(dataDir), 'utf8') : NaN);
+  if (!Number.isInteger(holder) || !isRunning(holder) || !fs.existsSync(uriFileOf(dataDir))) return undefined;
+  return fs.readFileSync(uriFileOf(dataDir), 'utf8').trim() || undefined;
+}
+
 /** Another process (a second `npm start` in the same folder) already runs the database on these files. */
 function lockDataDir(dataDir: string): () => void {
   fs.mkdirSync(dataDir, { recursive: true });
-  const lockFile = path.join(dataDir, 'embedded-database.pid');
+  const lockFile = pidFileOf(dataDir);
   const holder = Number(fs.existsSync(lockFile) ? fs.readFileSync(lockFile, 'utf8') : NaN);
   if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
     throw new Error(
@@ -120,7 +134,10 @@ function lockDataDir(dataDir: string): () => void {
     );
   }
   fs.writeFileSync(lockFile, String(process.pid));
-  return () => fs.rmSync(lockFile, { force: true });
+  return () => {
+    fs.rmSync(uriFileOf(dataDir), { force: true });
+    fs.rmSync(lockFile, { force: true });
+  };
 }
 
 function isRunning(pid: number): boolean {
@@ -140,13 +157,17 @@ function isRunning(pid: number): boolean {
 export async function startEmbeddedDatabase(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const unlock = lockDataDir(dataDir);
   process.once('exit', unlock);
-  const unlocking = (database: EmbeddedDatabase): EmbeddedDatabase => ({
-    ...database,
-    stop: async () => {
-      await database.stop();
-      unlock();
-    },
-  });
+  // Started: its address is written for the command-line tools, and both files go at its stop.
+  const unlocking = (database: EmbeddedDatabase): EmbeddedDatabase => {
+    fs.writeFileSync(uriFileOf(dataDir), database.uri);
+    return {
+      ...database,
+      stop: async () => {
+        await database.stop();
+        unlock();
+      },
+    };
+  };
   try {
     return unlocking(await startMongoMemoryServer(dataDir));
   } catch (err) {

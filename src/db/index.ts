@@ -6,7 +6,7 @@
 export { type ServerCapabilities, serverCapabilities } from './capabilities';
 export { connectMongoose, driverOptions, pingDatabase, type DatabaseSettings } from './connection';
 export { DatabaseDeadlineError, startDatabaseDeadline, type DatabaseDeadline } from './deadline';
-export { startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
+export { runningEmbeddedDatabase, startEmbeddedDatabase, NO_DATABASE_HELP, type EmbeddedDatabase } from './embedded';
 export {
   DatabaseBusyError,
   RETRY_AFTER_SECONDS,
