@@ -24,7 +24,7 @@ import { devRoutes } from './routes/dev';
 import { imageRoutes } from './routes/images';
 import { exposeCartCount } from './middleware/cartCount';
 import { formatPrice } from './lib/money';
-import { formatDate, formatDateTime } from './lib/dates';
+import { dateFormats } from './lib/dates';
 import { newFormId } from './lib/formIds';
 import { productImageSrc } from './lib/productImage';
 import { createMailer, withRetries, type SendMail } from './lib/mailer';
@@ -76,6 +76,8 @@ function baseApp(config: Config, logger: Logger): Express {
   app.locals.categories = config.PRODUCT_CATEGORIES;
   // Also a word new passwords must not be made of (validation/auth.ts).
   app.locals.shopName = config.SHOP_NAME;
+  // Every moment a page shows is in the shop's time zone, named (lib/dates.ts).
+  const { formatDate, formatDateTime } = dateFormats(config.SHOP_TIME_ZONE);
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
   app.locals.newFormId = newFormId;
@@ -168,7 +170,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
     ordersRoutes({
       sendMail: mailer,
       logger,
-      seller: { name: config.SHOP_NAME, address: config.SHOP_ADDRESS },
+      seller: { name: config.SHOP_NAME, address: config.SHOP_ADDRESS, timeZone: config.SHOP_TIME_ZONE },
       appUrl: config.APP_URL,
     }),
   );

@@ -1,3 +1,4 @@
+import { isTimeZone, serverTimeZone } from '../lib/dates';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
@@ -86,6 +87,11 @@ const schema = z
     // Who sells, as printed on invoices.
     SHOP_NAME: z.string().trim().min(1).max(100).default('Fernhill Goods'),
     SHOP_ADDRESS: z.string().trim().min(1).max(300).default('12 Fernhill Lane, Bristol BS1 4AB, United Kingdom'),
+    SHOP_TIME_ZONE: z
+      .string()
+      .trim()
+      .refine(isTimeZone, 'an IANA time zone such as Europe/London or America/New_York')
+      .default(serverTimeZone),
     SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL, e.g. smtps://user:password@smtp.example.com')

@@ -1,3 +1,4 @@
+import { dateFormats } from '../lib/dates';
 import type { Config } from '../config/env';
 import type { Mail } from '../lib/mailer';
 
@@ -28,13 +29,17 @@ export function verifyMail(email: string, token: string, config: Pick<Config, 'A
  * Told to the owner of an existing account when someone signs up with its address: the signup page
  * itself says the same "check your inbox" either way, so that it reveals no account.
  */
-export function signupAttemptMail(email: string, config: Pick<Config, 'APP_URL'>, when = new Date()): Mail {
+export function signupAttemptMail(
+  email: string,
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
+  when = new Date(),
+): Mail {
   return {
     to: email,
     subject: 'Someone tried to sign up with your address',
     text: [
       'Someone (perhaps you) tried to create a Fernhill Goods account with this address, which already has one.',
-      `When: ${when.toUTCString()}`,
+      `When: ${dateFormats(config.SHOP_TIME_ZONE).formatLongDateTime(when)}`,
       '',
       `To log in: ${config.APP_URL}/login`,
       `Forgot your password? Choose a new one: ${config.APP_URL}/reset`,

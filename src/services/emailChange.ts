@@ -14,7 +14,11 @@ export const EMAIL_CHANGE_LINK_LIFETIME_MS = 24 * 60 * 60 * 1000;
  * Its page asks for the account's password, so that nobody can move their own account, with their
  * own password, to someone else's address by having its owner (or a mail scanner) open the link.
  */
-export function emailChangeMail(newEmail: string, token: string, config: Pick<Config, 'APP_URL'>): Mail {
+export function emailChangeMail(
+  newEmail: string,
+  token: string,
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
+): Mail {
   return {
     to: newEmail,
     subject: 'Confirm the new address of your Fernhill Goods account',
@@ -43,7 +47,7 @@ export async function requestEmailChange(
   user: { _id: Types.ObjectId; email: string },
   newEmail: string,
   context: RequestContext,
-  config: Pick<Config, 'APP_URL'>,
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
   sendMail: SendMail,
 ): Promise<void> {
   await endUnusedTokens(user._id, 'email-change');

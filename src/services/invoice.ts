@@ -1,3 +1,4 @@
+import { dateFormats } from '../lib/dates';
 import PDFDocument from 'pdfkit';
 import { formatPrice } from '../lib/money';
 import { lineTotal, orderNumber, type OrderDocument } from '../models/Order';
@@ -5,6 +6,8 @@ import { lineTotal, orderNumber, type OrderDocument } from '../models/Order';
 export interface Seller {
   name: string;
   address: string;
+  /** Where the shop is: the invoice's date is the day there. */
+  timeZone: string;
 }
 
 const MARGIN = 56;
@@ -28,7 +31,7 @@ export function invoicePdf(order: OrderDocument, seller: Seller): Promise<Buffer
     .fontSize(14)
     .text(`Invoice ${orderNumber(order)}`);
   doc.font('Helvetica').fontSize(10);
-  doc.text(`Date: ${order.createdAt.toISOString().slice(0, 10)}`);
+  doc.text(`Date: ${dateFormats(seller.timeZone).formatDate(order.createdAt)}`);
   doc.text(`Customer: ${order.email ?? '(account deleted)'}`);
   doc.text(`Status: ${order.status}`);
   doc.moveDown(1.5);

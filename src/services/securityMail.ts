@@ -1,3 +1,4 @@
+import { dateFormats } from '../lib/dates';
 import type { Request } from 'express';
 import type { Types } from 'mongoose';
 import type { Config } from '../config/env';
@@ -59,7 +60,7 @@ export function securityMail(
   event: SecurityEvent,
   context: RequestContext,
   notMeToken: string,
-  config: Pick<Config, 'APP_URL'>,
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
   newEmail?: string,
 ): Mail {
   return {
@@ -69,7 +70,7 @@ export function securityMail(
       WHAT[event].text,
       ...(newEmail ? [`The new address: ${newEmail}`] : []),
       '',
-      `When: ${context.when.toUTCString()}`,
+      `When: ${dateFormats(config.SHOP_TIME_ZONE).formatLongDateTime(context.when)}`,
       `Browser: ${context.browser}`,
       `From the network: ${context.place}`,
       '',
@@ -92,7 +93,7 @@ export async function sendSecurityMail(
   user: { _id: Types.ObjectId | string; email: string },
   event: SecurityEvent,
   context: RequestContext,
-  config: Pick<Config, 'APP_URL'>,
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
   sendMail: SendMail,
   newEmail?: string,
 ): Promise<void> {
