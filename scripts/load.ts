@@ -321,6 +321,22 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  // A run that could not go on (a signup refused, a server that did not start) says so in a
+  // sentence, and leaves a report saying what it got through.
+  const reason = err instanceof Error ? err.message : String(err);
+  const answered = samples.length;
+  const report = [
+    '# Load test',
+    '',
+    `Result: **FAIL**: the run stopped before its end: ${reason}`,
+    '',
+    `${answered} requests were answered before it stopped (${samples.filter((s) => isError(s.status)).length} 5xx or network errors).`,
+    '',
+  ].join('\n');
+  fs.mkdirSync(path.dirname(reportFile), { recursive: true });
+  fs.writeFileSync(reportFile, report);
+  console.error(
+    `The load test stopped before its end: ${reason}. Report written to ${path.relative(process.cwd(), reportFile)}`,
+  );
   process.exit(1);
 });
