@@ -110,7 +110,9 @@ async function main() {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const host = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
-    shopUrl = `http://${host}:${port}`;
+    // The address mails link to (APP_URL) when it is set: one host for the console and the mails,
+    // so that a visitor who follows a mailed link keeps the cookies of the address they browse.
+    shopUrl = process.env.APP_URL ? config.APP_URL : `http://${host}:${port}`;
     logger.debug(`listening on ${shopUrl}; answering 503 until MongoDB is connected`);
   });
 
