@@ -113,15 +113,20 @@ describe('finding products', () => {
   });
 
   it.each([
-    ['an operator', '?q[$ne]=x', 200],
+    ['an operator', '?q[$ne]=porcelain', 200],
     ['a repeated key', '?q=a&q=b', 400],
     ['an over-long search', `?q=${'a'.repeat(101)}`, 400],
     ['an unknown category', '?category=weapons', 404],
-    ['an operator for a category', '?category[$ne]=x', 200],
+    ['an operator for a category', '?category[$ne]=kitchen', 200],
   ])('answers %s safely, matching nothing it should not', async (_, query, status) => {
     const page = await request(app()).get(`/products${query}`);
     expect(page.status).toBe(status);
-    if (status === 200) expect(titlesOf(page.text).length).toBeLessThanOrEqual(3);
+    if (status !== 200) return;
+    // Express's simple query parser reads "q[$ne]" as a key of its own, which the listing ignores:
+    // the page is the plain first page, a full one, neither filtered nor emptied by the operator.
+    const plain = titlesOf((await request(app()).get('/products')).text);
+    expect(plain).toHaveLength(3);
+    expect(titlesOf(page.text)).toEqual(plain);
   });
 
   it('treats regular-expression characters as text: ".*" matches nothing, "(a+)+$" only the word "a"', async () => {

@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import { ConfigError, DATA_DIR, loadConfig } from '../config/env';
 import { connectMongoose, runningEmbeddedDatabase } from '../db';
 import { User, type Role } from '../models/User';
+import { messageOf } from '../lib/messageOf';
 
 const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL';
 
@@ -47,7 +48,7 @@ const article = (role: Role) => (role === 'admin' ? 'an admin' : 'a customer');
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : `Could not change the account: ${(err as Error).message}`);
+    console.error(err instanceof ConfigError ? err.message : `Could not change the account: ${messageOf(err)}`);
     process.exit(1);
   },
 );

@@ -9,7 +9,7 @@ import { HttpError, notFound } from '../lib/HttpError';
 import type { Logger } from '../lib/logger';
 import type { SendMail } from '../lib/mailer';
 import { cartOwnerOf } from '../middleware/cartOwner';
-import { flash } from '../middleware/flash';
+import { flash, redirectWith } from '../middleware/flash';
 import { MAX_QUANTITY, itemCount } from '../models/cartItems';
 import { Order, lineTotal, orderNumber, type OrderDocument } from '../models/Order';
 import { queryTermsOf } from '../models/searchTerms';
@@ -29,7 +29,6 @@ import { findProduct, newestProducts, parsePageParam, productPage } from '../ser
 import { LateOrderError } from '../services/settlement';
 import { ShortStockError } from '../services/stock';
 import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
-import { saveSession } from '../sessions/lifecycle';
 
 const MAX_QUERY_LENGTH = 100;
 
@@ -165,14 +164,10 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
       await addToCart(cartOwnerOf(req), product, formId);
     } catch (err) {
       if (!(err instanceof OutOfStockError)) throw err;
-      flash(req, 'error', err.message);
-      await saveSession(req);
-      return res.redirect(back);
+      return redirectWith(req, res, back, { kind: 'error', text: err.message });
     }
     if (!req.user) req.session.hasGuestCart = true;
-    flash(req, 'success', `Added “${product.title}” to your cart.`);
-    await saveSession(req);
-    res.redirect(back);
+    await redirectWith(req, res, back, { kind: 'success', text: `Added “${product.title}” to your cart.` });
   };
 
   /** @route POST /cart-update — sets the quantity (`quantity`, 0–99; 0 removes) of the line `productId`. */
@@ -180,9 +175,8 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
     const productId = cartProductIdOf(req.body?.productId);
     const quantity = quantityOf(req.body?.quantity);
     await setCartQuantity(cartOwnerOf(req), productId, quantity);
-    flash(req, 'success', quantity === 0 ? 'Removed the item from your cart.' : 'Updated the quantity.');
-    await saveSession(req);
-    res.redirect('/cart');
+    const text = quantity === 0 ? 'Removed the item from your cart.' : 'Updated the quantity.';
+    await redirectWith(req, res, '/cart', { kind: 'success', text });
   };
 
   /** @route GET /checkout — behind the login ("Log in to check out"): the cart, merged, to order from. */
@@ -192,9 +186,7 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
   const postCartDeleteItem: RequestHandler = async (req, res) => {
     const productId = cartProductIdOf(req.body?.productId);
     await removeFromCart(cartOwnerOf(req), productId);
-    flash(req, 'success', 'Removed the item from your cart.');
-    await saveSession(req);
-    res.redirect('/cart');
+    await redirectWith(req, res, '/cart', { kind: 'success', text: 'Removed the item from your cart.' });
   };
 
   /**
@@ -215,9 +207,7 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
       if (!toldInTheCart) {
         throw err;
       }
-      flash(req, 'error', err.message);
-      await saveSession(req);
-      return res.redirect('/cart');
+      return redirectWith(req, res, '/cart', { kind: 'error', text: err.message });
     }
     const { email } = order;
     // After the response, like every mail: a failing mail server is logged, never an error page.
@@ -226,9 +216,7 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
         sendMail({ to: email, ...orderPlacedMail(order, appUrl) }),
       );
     }
-    flash(req, 'success', 'Thank you! Your order is placed.');
-    await saveSession(req);
-    res.redirect('/orders');
+    await redirectWith(req, res, '/orders', { kind: 'success', text: 'Thank you! Your order is placed.' });
   };
 
   /** @route GET /orders — the user's own orders, newest first. */

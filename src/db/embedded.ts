@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import fs from 'node:fs';
 import { freePort } from '../lib/freePort';
+import { messageOf } from '../lib/messageOf';
 
 interface Logger {
   info(message: string): void;
@@ -171,13 +172,13 @@ export async function startEmbeddedDatabase(dataDir: string, logger: Logger): Pr
   try {
     return unlocking(await startMongoMemoryServer(dataDir));
   } catch (err) {
-    const reason = (err as Error).message.split('\n')[0];
+    const reason = messageOf(err).split('\n')[0];
     logger.info(`MongoDB cannot be started here (${reason}): using FerretDB instead`);
   }
   try {
     return unlocking(await startFerretDb(dataDir, logger));
   } catch (err) {
     unlock();
-    throw new Error(`${NO_DATABASE_HELP}\n(${(err as Error).message})`, { cause: err });
+    throw new Error(`${NO_DATABASE_HELP}\n(${messageOf(err)})`, { cause: err });
   }
 }

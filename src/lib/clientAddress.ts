@@ -1,18 +1,23 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-/** The eight 16-bit groups of an IPv6 address (with `::`, an embedded IPv4 part or a zone). */
-function ipv6Groups(address: string): number[] {
-  let text = address.split('%')[0] ?? '';
-  const embedded = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (embedded) {
-    const [a = 0, b = 0, c = 0, d = 0] = embedded.slice(1).map(Number);
-    text = `${text.slice(0, embedded.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const front = head ? head.split(':') : [];
-  const back = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : Array<string>(8 - front.length - back.length).fill('0');
-  return [...front, ...zeros, ...back].map((group) => parseInt(group, 16));
+/**
+ * The address a request came from, or undefined for anything else (a unix socket, garbage). An
+ * IPv4-mapped IPv6 address is the IPv4 client it carries. IPv4 only in its four-part dotted form,
+ * the one Node reports, so that "127.1" stays what it was: not an address.
+ */
+function parsed(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  if (ipaddr.IPv4.isValidFourPartDecimal(ip)) return ipaddr.IPv4.parse(ip);
+  if (!ipaddr.IPv6.isValid(ip)) return undefined;
+  const address = ipaddr.IPv6.parse(ip);
+  return address.isIPv4MappedAddress() ? address.toIPv4Address() : address;
+}
+
+/** The first `groups` 16-bit groups of an IPv6 address, in hex without leading zeros. */
+function leadingGroups(address: ipaddr.IPv6, groups: number): string {
+  return address.parts
+    .slice(0, groups)
+    .map((group) => group.toString(16))
+    .join(':');
 }
 
 /**
@@ -22,14 +27,9 @@ function ipv6Groups(address: string): number[] {
  */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped?.[1] && isIPv4(mapped[1])) return mapped[1];
-  if (!isIPv6(ip)) return ip;
-  const prefix = ipv6Groups(ip)
-    .slice(0, 4)
-    .map((group) => group.toString(16))
-    .join(':');
-  return `${prefix}::/64`;
+  const address = parsed(ip);
+  if (!address) return ip;
+  return address instanceof ipaddr.IPv4 ? address.toString() : `${leadingGroups(address, 4)}::/64`;
 }
 
 /**
@@ -37,8 +37,8 @@ export function clientKey(ip: string | undefined): string {
  * address — an IPv4 address's /24, an IPv6 address's /48.
  */
 export function truncatedAddress(ip: string | undefined): string {
-  const key = clientKey(ip);
-  if (isIPv4(key)) return `${key.split('.').slice(0, 3).join('.')}.0/24`;
-  if (key.endsWith('::/64')) return `${key.split(':').slice(0, 3).join(':')}::/48`;
-  return 'unknown';
+  const address = ip ? parsed(ip) : undefined;
+  if (!address) return 'unknown';
+  if (address instanceof ipaddr.IPv4) return `${address.octets.slice(0, 3).join('.')}.0/24`;
+  return `${leadingGroups(address, 3)}::/48`;
 }

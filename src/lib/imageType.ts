@@ -15,6 +15,9 @@ const JPEG_SIGNATURE = Buffer.from([0xff, 0xd8, 0xff]);
  * Content-Type its sender claimed: a text file called photo.png is not a PNG. Only the three types
  * the shop serves are recognised (a GIF, an SVG, which can carry script, or anything else is
  * undefined). WebP is a RIFF container whose form type, at offset 8, is "WEBP".
+ *
+ * Not file-type: it is ESM-only since v17, so this CommonJS build would load it with `import()`,
+ * which jest refuses without --experimental-vm-modules; three signatures do not justify that.
  */
 export function imageTypeOf(bytes: Buffer): ImageType | undefined {
   if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'image/png';

@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, noteDatabaseError, writeRefusalReason } from '../db';
 import { notFound } from '../lib/HttpError';
 import { redactUrl, type Logger } from '../lib/logger';
+import { messageOf } from '../lib/messageOf';
 
 const MESSAGES: Record<number, string> = {
   400: 'The request could not be understood.',
@@ -55,7 +56,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     noteDatabaseError(err);
     const url = redactUrl(req.originalUrl);
     if (status >= 500) logger.error({ err, url }, 'request failed');
-    else logger.debug({ err: { message: (err as Error)?.message }, url }, 'request refused');
+    else logger.debug({ err: { message: messageOf(err) }, url }, 'request refused');
 
     const { userFacing, message: ownMessage, retryAfterSeconds } = contractOf(err);
     const message =

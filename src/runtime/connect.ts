@@ -4,6 +4,7 @@ import { sessionStoreOptions } from '../config/session';
 import { connectMongoose } from '../db';
 import type { Logger } from '../lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../sessions';
+import { messageOf } from '../lib/messageOf';
 
 const FIRST_RETRY_DELAY_MS = 500;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -21,7 +22,7 @@ export async function connectWithRetry(
 ): Promise<MongoSessionStore | undefined> {
   let delay = FIRST_RETRY_DELAY_MS;
   const waitBeforeRetrying = async (what: string, err: unknown) => {
-    logger.warn({ reason: (err as Error).message, retryInMs: delay }, `${what} is not reachable yet`);
+    logger.warn({ reason: messageOf(err), retryInMs: delay }, `${what} is not reachable yet`);
     await new Promise((resolve) => setTimeout(resolve, delay));
     delay = Math.min(delay * 2, MAX_RETRY_DELAY_MS);
   };
