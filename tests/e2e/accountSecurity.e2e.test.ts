@@ -85,7 +85,7 @@ test.describe('a stolen "remember me" token', () => {
     expect(pathOf(page)).toBe('/login');
 
     await openDevMail(page, 'A stolen sign-in token of your Fernhill Goods account was used');
-    await expect(page.getByText(`To ${email}`)).toBeVisible();
+    await expect(page.getByText(`Recipient: ${email}`)).toBeVisible();
     await expect(page.getByText('Every remembered browser is signed out.')).toBeVisible();
   });
 });
@@ -104,7 +104,7 @@ test.describe('changing the email', () => {
     await expect(page.getByTestId('account-email')).toHaveText(email);
 
     await openDevMail(page, 'Confirm the new address of your Fernhill Goods account');
-    await expect(page.getByText(`To ${newEmail}`)).toBeVisible();
+    await expect(page.getByText(`Recipient: ${newEmail}`)).toBeVisible();
     await toNextPage(page, () => page.getByRole('link', { name: /\/account\/email\/verify\// }).click());
     // Opening the link only shows a form (a mail scanner opens links too); the account's password confirms.
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Confirm the new address');
@@ -116,7 +116,7 @@ test.describe('changing the email', () => {
 
     // The old address is told, with the way back.
     await openDevMail(page, 'The email address of your Fernhill Goods account was changed');
-    await expect(page.getByText(`To ${email}`)).toBeVisible();
+    await expect(page.getByText(`Recipient: ${email}`)).toBeVisible();
     await expect(page.getByRole('link', { name: /\/account\/not-me\// })).toBeVisible();
   });
 });
