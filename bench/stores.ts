@@ -6,7 +6,7 @@ import { sessionStoreOptions } from '../src/config/session';
 import type { Logger } from '../src/lib/logger';
 import type { UserSession } from '../src/sessions';
 import { openSessionStore } from '../src/sessions';
-import type { ShopSessionStore } from '../src/sessions/control';
+import type { ShopSessionStore } from '../src/config/sessionStore';
 import type { MonitoredClient } from '../support/commandCounter';
 
 export const STORES = ['ours', 'connect-mongo', 'memory'] as const;

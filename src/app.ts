@@ -29,7 +29,7 @@ import { newFormId } from './lib/formIds';
 import { productImageSrc } from './lib/productImage';
 import { createMailer, withRetries, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
-import type { ShopSessionStore } from './sessions/control';
+import type { ShopSessionStore } from './config/sessionStore';
 
 export interface AppDependencies {
   config: Config;

@@ -16,8 +16,8 @@ import { recordEvent } from '../services/activity';
 import { changeCredentials } from '../services/credentials';
 import type { Throttles } from '../services/throttle';
 import { forgetDevice, seriesOf } from '../services/rememberMe';
-import type { SessionControl } from '../sessions/control';
-import { regenerateSession, saveSession } from '../sessions/lifecycle';
+import type { SessionControl } from '../config/sessionStore';
+import { regenerateSession, saveSession } from '../lib/requestSession';
 import { fieldErrors } from '../validation';
 import { renderAccountPage, type AccountForms } from './accountPage';
 

@@ -3,7 +3,7 @@ import type { Config } from '../config/env';
 import { describeUserAgent } from '../lib/userAgent';
 import { signedInUser } from '../middleware/requireAuth';
 import { rememberedDevices, seriesOf } from '../services/rememberMe';
-import type { SessionControl } from '../sessions/control';
+import type { SessionControl } from '../config/sessionStore';
 import type { FieldErrors } from '../validation';
 
 /** The forms of /account, whose errors (and typed values) a failed submission shows again. */

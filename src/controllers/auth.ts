@@ -17,8 +17,8 @@ import { mergeGuestCart } from '../services/cart';
 import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
 import { isFirstSignIn, resendVerification } from '../services/signup';
 import { loginBudget, type Throttles } from '../services/throttle';
-import type { SessionControl } from '../sessions/control';
-import { destroySession } from '../sessions/lifecycle';
+import type { SessionControl } from '../config/sessionStore';
+import { destroySession } from '../lib/requestSession';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import { mailableAddress, withinLimit } from './withinLimit';
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { checkWrites, pingDatabase } from '../db';
-import type { SessionControl } from '../sessions/control';
+import type { SessionControl } from '../config/sessionStore';
 
 /**
  * @route GET /healthz — 200 while MongoDB answers a ping through both clients the app uses

@@ -3,7 +3,7 @@ import type { Config } from '../config/env';
 import { currentPasswordMatches } from '../middleware/reauth';
 import { safeReturnTo } from '../middleware/requireAuth';
 import { TooManyAttemptsError, type Throttles } from '../services/throttle';
-import { saveSession } from '../sessions/lifecycle';
+import { saveSession } from '../lib/requestSession';
 
 export interface ReauthDependencies {
   config: Config;

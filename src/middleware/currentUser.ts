@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { User } from '../models/User';
-import { regenerateSession } from '../sessions/lifecycle';
+import { regenerateSession } from '../lib/requestSession';
 
 /**
  * Re-fetches the logged-in user from MongoDB on every request. The session holds plain data (an id

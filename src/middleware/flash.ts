@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { FlashKind } from 'express-session';
-import { saveSession } from '../sessions/lifecycle';
+import { saveSession } from '../lib/requestSession';
 
 /**
  * Queues a one-time message for the next page this visitor sees. A message already queued is not

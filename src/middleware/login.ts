@@ -4,8 +4,8 @@ import { truncatedAddress } from '../lib/clientAddress';
 import type { Logger } from '../lib/logger';
 import type { UserDocument } from '../models/User';
 import { recordEvent } from '../services/activity';
-import type { SessionControl } from '../sessions/control';
-import { regenerateSession, saveSession } from '../sessions/lifecycle';
+import type { SessionControl } from '../config/sessionStore';
+import { regenerateSession, saveSession } from '../lib/requestSession';
 import { safeReturnTo } from './requireAuth';
 
 /** How a session signed in, as /account shows it. */

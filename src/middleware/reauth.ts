@@ -3,7 +3,7 @@ import type { Config } from '../config/env';
 import { accountPasswordMatches } from '../services/accountPassword';
 import { trustedDevice } from '../services/deviceCookie';
 import { loginBudget, type Throttles } from '../services/throttle';
-import { saveSession } from '../sessions/lifecycle';
+import { saveSession } from '../lib/requestSession';
 import { signedInUser } from './requireAuth';
 
 /**

@@ -8,7 +8,7 @@ import { User } from '../models/User';
 import { recordEvent } from '../services/activity';
 import { useRememberToken } from '../services/rememberMe';
 import { contextOf, sendSecurityMail } from '../services/securityMail';
-import type { SessionControl } from '../sessions/control';
+import type { SessionControl } from '../config/sessionStore';
 import { logIn, sessionUserOf } from './login';
 
 interface RememberDependencies {

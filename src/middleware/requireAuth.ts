@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../lib/HttpError';
 import type { UserDocument } from '../models/User';
-import { saveSession } from '../sessions/lifecycle';
+import { saveSession } from '../lib/requestSession';
 
 /** Only a same-site path may be a return-to target: "//evil.example", "https://…", "/\evil" are not. */
 export function safeReturnTo(target: unknown): string {

@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import type { MongoSessionStore } from './perUser';
+import type { MongoSessionStore } from '../sessions';
 
 /** What the account pages need of the session store beyond express-session's Store. */
 export type SessionControl = Pick<
