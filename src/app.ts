@@ -7,13 +7,14 @@ import type { Config } from './config/env';
 import { guestSessionTimeout, sessionOptions } from './config/session';
 import { getHealth } from './controllers/health';
 import { HttpError } from './lib/HttpError';
+import { afterResponseQueue } from './lib/afterResponse';
 import { requestLogger, type Logger } from './lib/logger';
 import { csrfMiddleware } from './middleware/csrf';
 import { databaseDeadline } from './middleware/deadline';
-import { loadCurrentUser } from './middleware/currentUser';
-import { restoreRememberedLogin } from './middleware/rememberMe';
+import { loadCurrentUser } from './auth/currentUser';
+import { restoreRememberedLogin } from './auth/rememberMe';
 import { errorHandler, notFoundHandler } from './middleware/errors';
-import { exposeFlash } from './middleware/flash';
+import { exposeFlash } from './lib/flash';
 import { authRoutes } from './routes/auth';
 import { adminRoutes } from './routes/admin';
 import { ordersRoutes } from './routes/orders';
@@ -104,6 +105,7 @@ function baseApp(config: Config, logger: Logger): Express {
     next();
   });
   app.use(requestLogger(logger));
+  app.use(afterResponseQueue(logger));
   app.use((_req, res, next) => {
     // Defaults for every view, including error pages rendered before the session is read.
     res.locals.isAuthenticated = false;
@@ -152,9 +154,9 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   app.use(loadCurrentUser);
   app.use(exposeCartCount);
   app.use(exposeFlash);
+  // Every route that changes something declares its CSRF check where it is defined (routes/).
   const csrf = csrfMiddleware(config);
   app.use(csrf.exposeToken);
-  app.use(csrf.protection);
 
   app.use(
     shopRoutes({
@@ -162,20 +164,20 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       throttles,
       categories: config.PRODUCT_CATEGORIES,
       sendMail: mailer,
-      logger,
       appUrl: config.APP_URL,
+      csrf,
     }),
   );
   app.use(
     ordersRoutes({
       sendMail: mailer,
-      logger,
+      csrf,
       seller: { name: config.SHOP_NAME, address: config.SHOP_ADDRESS, timeZone: config.SHOP_TIME_ZONE },
       appUrl: config.APP_URL,
     }),
   );
-  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrfAfterMultipart: csrf.afterMultipart }));
-  const accountDeps = { config, sessions: sessionStore, sendMail: mailer, logger, throttles };
+  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrf }));
+  const accountDeps = { config, sessions: sessionStore, sendMail: mailer, logger, throttles, csrf };
   app.use(accountLinkRoutes(accountDeps));
   app.use('/account', accountRoutes(accountDeps));
   app.use(
@@ -185,6 +187,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       sessions: sessionStore,
       throttles,
       sendMail: mailer,
+      csrf,
     }),
   );
 

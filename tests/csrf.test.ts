@@ -12,6 +12,7 @@ import {
 } from './helpers/http';
 import { someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
+import { CSRF_MODE, type CsrfMode } from '../src/middleware/csrf';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -195,5 +196,34 @@ describe('posting without a token', () => {
       .type('form')
       .send({ productId: product.id })
       .expect(403);
+  });
+});
+
+/** A layer of Express's router: a route, a mounted router, or a middleware. */
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean>; stack: Layer[] };
+  handle: ((...args: unknown[]) => unknown) & { stack?: Layer[]; [CSRF_MODE]?: CsrfMode };
+}
+
+/** Every route of the app: its methods, path and the CSRF mode its handlers declare, if any. */
+function routesOf(stack: Layer[]): Array<{ methods: string[]; path: string; modes: CsrfMode[] }> {
+  return stack.flatMap((layer) => {
+    if (layer.route) {
+      const modes = layer.route.stack.flatMap((handler) => handler.handle[CSRF_MODE] ?? []);
+      return [{ methods: Object.keys(layer.route.methods), path: layer.route.path, modes }];
+    }
+    return layer.handle.stack ? routesOf(layer.handle.stack) : [];
+  });
+}
+
+describe('the routes', () => {
+  it('declare a CSRF check on every route that changes something, and only "Add to cart" goes without a token', () => {
+    const routes = routesOf((app() as unknown as { router: { stack: Layer[] } }).router.stack);
+    const changing = routes.filter((route) => route.methods.some((method) => !['get', 'head'].includes(method)));
+    // The app has its forms: a walk that found none would prove nothing.
+    expect(changing.length).toBeGreaterThan(20);
+    expect(changing.filter((route) => route.modes.length !== 1).map((route) => route.path)).toEqual([]);
+    const tokenless = changing.filter((route) => route.modes[0] === 'tokenless-from-own-pages');
+    expect(tokenless.map((route) => route.path)).toEqual(['/cart']);
   });
 });

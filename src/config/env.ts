@@ -139,9 +139,9 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_H
   sessionCookieName: string;
   /** The double-submit CSRF cookie (see middleware/csrf.ts), prefixed the same way. */
   csrfCookieName: string;
-  /** The signed cookie of a browser that has logged in before (see services/deviceCookie.ts). */
+  /** The signed cookie of a browser that has logged in before (see auth/deviceCookie.ts). */
   deviceCookieName: string;
-  /** The remember-me token's cookie (see services/rememberMe.ts). */
+  /** The remember-me token's cookie (see auth/rememberTokens.ts). */
   rememberCookieName: string;
 }
 

@@ -54,7 +54,7 @@ export function guestSessionTimeout(config: Pick<Config, 'GUEST_SESSION_MAX_AGE'
   };
 }
 
-/** A device cookie (services/deviceCookie.ts) lasts a year; only the login form's post reads it. */
+/** A device cookie (auth/deviceCookie.ts) lasts a year; only the login form's post reads it. */
 export function deviceCookieOptions(config: Pick<Config, 'isProduction'>): CookieOptions {
   return { ...cookieOptions(config), sameSite: 'strict', maxAge: 365 * 24 * 60 * 60 * 1000 };
 }

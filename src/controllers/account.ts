@@ -2,20 +2,19 @@ import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import type { Config } from '../config/env';
 import { cookieOptions } from '../config/session';
-import { afterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { hashPassword } from '../lib/passwords';
-import { redirectWith } from '../middleware/flash';
-import { logIn, sessionUserOf } from '../middleware/login';
-import { currentPasswordMatches } from '../middleware/reauth';
-import { signedInUser } from '../middleware/requireAuth';
-import { contextOf, sendSecurityMail } from '../services/securityMail';
+import { redirectWith } from '../lib/flash';
+import { sessionUserOf, startSession } from '../auth/signIn';
+import { currentPasswordMatches } from '../auth/reauth';
+import { signedInUser } from '../auth/access';
+import { contextOf } from '../lib/requestContext';
 import { deleteAccount } from '../services/accounts';
-import { recordEvent } from '../services/activity';
-import { changeCredentials } from '../services/credentials';
+import { reportSecurityEvent } from '../services/activity';
+import { changeCredentials } from '../auth/credentials';
 import type { Throttles } from '../services/throttle';
-import { forgetDevice, seriesOf } from '../services/rememberMe';
+import { forgetDevice, seriesOf } from '../auth/rememberTokens';
 import type { SessionControl } from '../config/sessionStore';
 import { regenerateSession, saveSession } from '../lib/requestSession';
 import { fieldErrors } from '../validation';
@@ -33,7 +32,7 @@ export interface AccountDependencies {
 const CHANGED_ELSEWHERE = 'Your password or sign-in was changed from another device meanwhile. Please log in again.';
 
 export function accountController(deps: AccountDependencies) {
-  const { config, sessions, sendMail, logger } = deps;
+  const { config, sessions } = deps;
   const render = (req: Request, res: Response, status = 200, forms: AccountForms = {}) =>
     renderAccountPage(req, res, deps, status, forms);
 
@@ -63,14 +62,11 @@ export function accountController(deps: AccountDependencies) {
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
-    // No cap: every other session has just ended.
-    await logIn(req, res, sessionUserOf(user, epoch), 'password', null);
-    const context = contextOf(req);
-    recordEvent(res, logger, user._id, 'password-changed', { context });
-    if (ended > 0) recordEvent(res, logger, user._id, 'sessions-ended', { by: 'password-change', count: ended });
-    afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendSecurityMail(user, 'password-changed', context, config, sendMail),
-    );
+    // A new id for this session too; no cap: every other session has just ended.
+    await startSession(req, sessionUserOf(user, epoch), 'password');
+    reportSecurityEvent(req.afterResponse, deps, user, 'password-changed', { context: contextOf(req) });
+    if (ended > 0)
+      reportSecurityEvent(req.afterResponse, deps, user, 'sessions-ended', { by: 'password-change', count: ended });
     await redirectWith(req, res, '/account', {
       kind: 'success',
       text: 'Your password is changed. Every other device is signed out.',
@@ -90,7 +86,7 @@ export function accountController(deps: AccountDependencies) {
       handle !== sessions.handleOf(req.sessionID) &&
       (await sessions.destroySessionOfUser(user._id.toString(), handle));
     if (!ended) return redirectWith(req, res, '/account', { kind: 'error', text: 'That session had already ended.' });
-    recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: 1 });
+    reportSecurityEvent(req.afterResponse, deps, user, 'sessions-ended', { by: 'user', count: 1 });
     await redirectWith(req, res, '/account', { kind: 'success', text: 'That device is signed out.' });
   };
 
@@ -103,7 +99,7 @@ export function accountController(deps: AccountDependencies) {
     req.session.user = sessionUserOf(user, epoch);
     await saveSession(req);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
-    recordEvent(res, logger, user._id, 'sessions-ended', { by: 'user', count: ended });
+    reportSecurityEvent(req.afterResponse, deps, user, 'sessions-ended', { by: 'user', count: ended });
     const text = ended === 1 ? 'Signed out 1 other device.' : `Signed out ${ended} other devices.`;
     await redirectWith(req, res, '/account', { kind: 'success', text });
   };
@@ -121,7 +117,7 @@ export function accountController(deps: AccountDependencies) {
     if (series === seriesOf(req.cookies?.[config.rememberCookieName])) {
       res.clearCookie(config.rememberCookieName, cookieOptions(config));
     }
-    recordEvent(res, logger, user._id, 'remembered-browser-removed', { context: contextOf(req) });
+    reportSecurityEvent(req.afterResponse, deps, user, 'remembered-browser-removed', { context: contextOf(req) });
     await redirectWith(req, res, '/account', { kind: 'success', text: 'That browser is no longer remembered.' });
   };
 

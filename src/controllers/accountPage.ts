@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config/env';
 import { describeUserAgent } from '../lib/userAgent';
-import { signedInUser } from '../middleware/requireAuth';
-import { rememberedDevices, seriesOf } from '../services/rememberMe';
+import { signedInUser } from '../auth/access';
+import { rememberedDevices, seriesOf } from '../auth/rememberTokens';
 import type { SessionControl } from '../config/sessionStore';
 import type { FieldErrors } from '../validation';
 

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { notFound } from '../lib/HttpError';
-import { signedInUser } from '../middleware/requireAuth';
+import { signedInUser } from '../auth/access';
 import type { EndedBy, EventKind } from '../models/SecurityEvent';
 import { activityPage } from '../services/activity';
 

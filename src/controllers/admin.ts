@@ -2,9 +2,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { HttpError } from '../lib/HttpError';
 import { amountText, parseAmount } from '../lib/money';
-import { redirectWith } from '../middleware/flash';
-import { signedInUser } from '../middleware/requireAuth';
-import { IMAGE_FIELD, IMAGE_RULES, uploadedImage } from '../middleware/imageUpload';
+import { redirectWith } from '../lib/flash';
+import { signedInUser } from '../auth/access';
+import { IMAGE_FIELD, IMAGE_RULES, uploadedImage } from '../lib/imageUpload';
 import type { ImageFile } from '../lib/imageType';
 import { MAX_STOCK, type ProductDocument } from '../models/Product';
 import {

@@ -1,24 +1,16 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
-import type { Config } from '../config/env';
-import { clearSessionCookie, cookieOptions, deviceCookieOptions, rememberCookieOptions } from '../config/session';
-import { afterResponse } from '../lib/afterResponse';
-import type { SendMail } from '../lib/mailer';
-import type { Logger } from '../lib/logger';
-import { clientKey } from '../lib/clientAddress';
-import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/passwords';
-import { redirectWith } from '../middleware/flash';
-import { logIn, sessionUserOf } from '../middleware/login';
-import { User } from '../models/User';
-import { contextOf, sendSecurityMail } from '../services/securityMail';
-import { recordEvent } from '../services/activity';
-import { forgetSeries, issueRememberToken } from '../services/rememberMe';
-import { mergeGuestCart } from '../services/cart';
-import { issueDeviceCookie, trustedDevice } from '../services/deviceCookie';
-import { isFirstSignIn, resendVerification } from '../services/signup';
-import { loginBudget, type Throttles } from '../services/throttle';
+import { checkSignInPassword, type PasswordCheck } from '../auth/password';
+import { forgetSeries } from '../auth/rememberTokens';
+import { signIn, type SignInDependencies } from '../auth/signIn';
+import { clearSessionCookie, cookieOptions } from '../config/session';
 import type { SessionControl } from '../config/sessionStore';
+import { redirectWith } from '../lib/flash';
+import { contextOf } from '../lib/requestContext';
 import { destroySession } from '../lib/requestSession';
+import { reportSecurityEvent } from '../services/activity';
+import { resendVerification } from '../services/signup';
+import type { Throttles } from '../services/throttle';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import { mailableAddress, withinLimit } from './withinLimit';
 
@@ -30,23 +22,21 @@ const RESET_FIRST =
 const VERIFICATION_RESENT =
   'If that account still awaits confirmation, we have sent it a new link. It works once, for 24 hours.';
 
-export interface AuthDependencies {
-  config: Config;
-  throttles: Throttles;
-  sendMail: SendMail;
+export interface AuthDependencies extends SignInDependencies {
   sessions: SessionControl;
-  logger: Logger;
+  throttles: Throttles;
 }
 
 function renderLogin(res: Response, status: number, email = '', errors: FieldErrors = {}, unverified = false) {
   res.status(status).render('auth/login', { title: 'Log in', email, errors, unverified });
 }
 
-export function authController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
+export function authController(deps: AuthDependencies) {
+  const { config, throttles, sendMail } = deps;
   /** @route GET /login */
   const getLogin: RequestHandler = (_req, res) => renderLogin(res, 200);
 
-  /** @route POST /login */
+  /** @route POST /login — fields `email`, `password`, and `remember` ("on" to stay signed in). */
   const postLogin: RequestHandler = async (req, res) => {
     const errors = fieldErrors(req);
     if (errors) {
@@ -54,62 +44,30 @@ export function authController({ config, throttles, sendMail, sessions, logger }
       return renderLogin(res, 422, formValue(req.body?.email), errors);
     }
     const { email, password } = matchedData<{ email: string; password: string }>(req);
-    const ip = clientKey(req.ip);
-    // A browser that logged in to this account before spends its own budget, so that a stranger's
-    // failures cannot lock the owner out; every other browser shares the account's.
-    const device = trustedDevice(req.cookies?.[config.deviceCookieName], email, config.SESSION_SECRET);
-    const accountBudget = loginBudget(throttles, email, device);
-    // Every attempt is counted before the password is compared, so that simultaneous guesses
-    // cannot all be evaluated; a success returns its attempt and clears its budget's count.
+    let check: PasswordCheck | undefined;
+    const from = { ip: req.ip, deviceCookie: req.cookies?.[config.deviceCookieName] };
     const allowed = await withinLimit(
       res,
-      async () => void (await Promise.all([throttles.loginByIp.take(ip), accountBudget.take()])),
+      async () => void (check = await checkSignInPassword(email, password, from, deps)),
       (status, errors) => renderLogin(res, status, email, errors),
     );
-    if (!allowed) return;
-
-    const user = await User.findOne({ email }).select('+password');
-    // bcrypt reads 72 bytes: a longer password would match any other with the same start.
-    const comparable = Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
-    const valid =
-      user && comparable
-        ? await verifyPassword(password, user.password)
-        : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
-    if (!user || !valid) {
-      if (user) recordEvent(res, logger, user._id, 'sign-in-failed', { context: contextOf(req) });
-      return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+    if (!allowed || !check) return;
+    switch (check.kind) {
+      case 'wrong':
+        if (check.user) {
+          reportSecurityEvent(req.afterResponse, deps, check.user, 'sign-in-failed', { context: contextOf(req) });
+        }
+        return renderLogin(res, 422, email, { form: LOGIN_FAILED });
+      // Both said only to whoever knows the password, which proves more than that the account exists.
+      case 'blocked':
+        return renderLogin(res, 403, email, { form: RESET_FIRST });
+      case 'unverified':
+        return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
+      case 'right':
+        res.redirect(
+          await signIn(req, res, deps, check.user, { method: 'password', remember: req.body?.remember === 'on' }),
+        );
     }
-    // Said only to whoever knows the password, and the attempt stays counted: it may be the intruder.
-    if (user.passwordBlockedAt) return renderLogin(res, 403, email, { form: RESET_FIRST });
-    await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
-    // Said only to whoever knows the password, which proves more than that the account exists.
-    if (!user.emailVerifiedAt) return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
-    res.cookie(config.deviceCookieName, issueDeviceCookie(email, config.SESSION_SECRET), deviceCookieOptions(config));
-
-    // The guest cart is keyed by the pre-login session id, which logIn replaces.
-    if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
-    // The epoch read with the hash, before the comparison: a reset that finished meanwhile ends this login.
-    const returnTo = await logIn(req, res, sessionUserOf(user), 'password', {
-      sessions,
-      maxSessionsPerUser: config.MAX_SESSIONS_PER_USER,
-      logger,
-    });
-    // A browser without this account's device cookie: tell the owner, unless this is the account's
-    // very first sign-in (there is no known browser to compare with yet). One user write, only here.
-    // "Remember me": a token that logs this browser back in once the session has ended.
-    if (req.body?.remember === 'on') {
-      const token = await issueRememberToken(user, config.REMEMBER_ME_DAYS, req.get('user-agent'));
-      res.cookie(config.rememberCookieName, token, rememberCookieOptions(config));
-    }
-    const context = contextOf(req);
-    recordEvent(res, logger, user._id, 'sign-in', { method: 'password', context });
-    if (!device && !(await isFirstSignIn(user._id))) {
-      recordEvent(res, logger, user._id, 'new-device', { context });
-      afterResponse(res, logger, 'could not send a new-sign-in mail', () =>
-        sendSecurityMail(user, 'new-device', context, config, sendMail),
-      );
-    }
-    res.redirect(returnTo);
   };
 
   /** @route POST /verify/resend — the same answer whatever the address; the mail goes after it. */
@@ -118,9 +76,7 @@ export function authController({ config, throttles, sendMail, sessions, logger }
     const renderForm = (status: number, errors: FieldErrors) => renderLogin(res, status, typedEmail, errors);
     const email = await mailableAddress(req, res, { throttles, config }, 'verify', renderForm);
     if (email === undefined) return;
-    afterResponse(res, logger, 'could not resend a confirmation link', () =>
-      resendVerification(email, config, sendMail),
-    );
+    req.afterResponse('could not resend a confirmation link', () => resendVerification(email, config, sendMail));
     await redirectWith(req, res, '/login', { kind: 'info', text: VERIFICATION_RESENT });
   };
 

@@ -1,23 +1,22 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { afterResponse } from '../lib/afterResponse';
 import { clientKey } from '../lib/clientAddress';
-import { redirectWith } from '../middleware/flash';
-import { signedInUser } from '../middleware/requireAuth';
-import { recordEvent } from '../services/activity';
+import { redirectWith } from '../lib/flash';
+import { signedInUser } from '../auth/access';
+import { contextOf } from '../lib/requestContext';
+import { reportSecurityEvent } from '../services/activity';
 import { isTokenShaped } from '../services/accountTokens';
-import { trustedDevice } from '../services/deviceCookie';
+import { trustedDevice } from '../auth/deviceCookie';
 import {
   confirmEmailChange,
   pendingEmailChange,
   requestEmailChange,
   type EmailChangeOutcome,
 } from '../services/emailChange';
-import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { TooManyAttemptsError, mailBudget, passwordAttemptBudget } from '../services/throttle';
 import { fieldErrors, formValue } from '../validation';
 import type { AccountDependencies } from './account';
-import { currentPasswordMatches } from '../middleware/reauth';
+import { currentPasswordMatches } from '../auth/reauth';
 import { renderAccountPage } from './accountPage';
 
 const NOT_CHANGED = {
@@ -37,7 +36,7 @@ const ENTER_PASSWORD = 'Enter the password of the account that asked for this.';
 const NOT_THE_PASSWORD = 'That is not the password of the account that asked for this.';
 
 export function emailChangeController(deps: AccountDependencies) {
-  const { config, throttles, sendMail, logger } = deps;
+  const { config, throttles, sendMail } = deps;
 
   /**
    * @route POST /account/email — fields `email` (the new address) and `password`. The same answer
@@ -63,7 +62,7 @@ export function emailChangeController(deps: AccountDependencies) {
       return refuse(429, { email: err.message });
     }
     const context = contextOf(req);
-    afterResponse(res, logger, 'could not ask for an address change', () =>
+    req.afterResponse('could not ask for an address change', () =>
       requestEmailChange(user, email, context, config, sendMail),
     );
     await redirectWith(req, res, '/account', {
@@ -125,10 +124,11 @@ export function emailChangeController(deps: AccountDependencies) {
     if (outcome.kind !== 'changed') return notChanged(res, outcome.kind);
     const { userId, oldEmail, newEmail } = outcome;
     const context = contextOf(req);
-    recordEvent(res, logger, userId, 'email-changed', { context });
-    afterResponse(res, logger, 'could not send an email-changed mail', () =>
-      sendSecurityMail({ _id: userId, email: oldEmail }, 'email-changed', context, config, sendMail, newEmail),
-    );
+    // Mailed to the old address, naming the new one: its "this wasn't me" gives the old one back.
+    reportSecurityEvent(req.afterResponse, deps, { _id: userId, email: oldEmail }, 'email-changed', {
+      context,
+      newEmail,
+    });
     const text = `Your account’s address is now ${newEmail}.`;
     // This browser's copy; other sessions get theirs from the per-request user re-fetch.
     if (req.user?._id.toString() === userId && req.session.user) {

@@ -1,13 +1,13 @@
 import type { RequestHandler } from 'express';
-import { afterResponse } from '../lib/afterResponse';
-import { recordEvent } from '../services/activity';
+import { reportSecurityEvent } from '../services/activity';
 import { findUsableToken } from '../services/accountTokens';
 import { disownActivity } from '../services/notMe';
-import { revokeRememberTokens } from '../services/rememberMe';
+import { revokeRememberTokens } from '../auth/rememberTokens';
 import { sendResetLink } from '../services/passwordReset';
 import type { AccountDependencies } from './account';
 
-export function notMeController({ config, sessions, sendMail, logger }: AccountDependencies) {
+export function notMeController(deps: AccountDependencies) {
+  const { config, sessions, sendMail } = deps;
   const expired = (res: Parameters<RequestHandler>[1]) =>
     res.status(410).render('account/not-me-invalid', { title: 'Link expired' });
 
@@ -24,8 +24,11 @@ export function notMeController({ config, sessions, sendMail, logger }: AccountD
     // The new epoch already stops them; deleted too, so that /account lists none.
     await revokeRememberTokens(done.userId);
     const ended = await sessions.destroySessionsOfUser(done.userId);
-    recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'not-me', count: ended });
-    afterResponse(res, logger, 'could not send a reset link after "this wasn\'t me"', () =>
+    reportSecurityEvent(req.afterResponse, deps, { _id: done.userId }, 'sessions-ended', {
+      by: 'not-me',
+      count: ended,
+    });
+    req.afterResponse('could not send a reset link after "this wasn\'t me"', () =>
       sendResetLink(done.email, config, sendMail, { recovery: true }),
     );
     // Rendered, not redirected with a message: this browser's session may have been one of those ended.

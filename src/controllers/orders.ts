@@ -1,9 +1,9 @@
 import type { RequestHandler } from 'express';
 import { HttpError } from '../lib/HttpError';
-import type { Logger } from '../lib/logger';
+import type { AfterResponse } from '../lib/afterResponse';
 import type { SendMail } from '../lib/mailer';
-import { redirectWith } from '../middleware/flash';
-import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
+import { redirectWith } from '../lib/flash';
+import { safeReturnTo, signedInUser } from '../auth/access';
 import { ORDER_STATUSES, Order, lineTotal, orderNumber, type OrderDocument, type OrderStatus } from '../models/Order';
 import { invoicePdf, type Seller } from '../services/invoice';
 import { changeOrderStatus, findVisibleOrder, nextStatuses } from '../services/orderStatus';
@@ -11,7 +11,6 @@ import { parsePageParam } from '../services/products';
 
 export interface OrdersDependencies {
   sendMail: SendMail;
-  logger: Logger;
   seller: Seller;
   appUrl: string;
 }
@@ -26,16 +25,19 @@ const STATUS_MAIL: Partial<Record<OrderStatus, string>> = {
   cancelled: 'is cancelled',
 };
 
-export function ordersController({ sendMail, logger, seller, appUrl }: OrdersDependencies) {
+export function ordersController({ sendMail, seller, appUrl }: OrdersDependencies) {
   /** Mails the customer about their order, after the response: a failing mail server is logged, never an error page. */
-  const tellCustomer = (order: OrderDocument, news: string) => {
-    if (!order.email) return;
+  const tellCustomer = (later: AfterResponse, order: OrderDocument, news: string) => {
+    const { email } = order;
+    if (!email) return;
     const number = orderNumber(order);
-    sendMail({
-      to: order.email,
-      subject: `Your Fernhill Goods order ${number} ${news}`,
-      text: [`Your order ${number} ${news}.`, '', `See it here: ${appUrl}/orders/${order._id.toString()}`].join('\n'),
-    }).catch((err: unknown) => logger.error({ err, order: number }, 'could not mail the customer about their order'));
+    later(`could not mail the customer about their order ${number}`, () =>
+      sendMail({
+        to: email,
+        subject: `Your Fernhill Goods order ${number} ${news}`,
+        text: [`Your order ${number} ${news}.`, '', `See it here: ${appUrl}/orders/${order._id.toString()}`].join('\n'),
+      }),
+    );
   };
 
   /** @route GET /orders/:orderId — to its customer or an admin; 404 for anyone else. */
@@ -120,7 +122,7 @@ export function ordersController({ sendMail, logger, seller, appUrl }: OrdersDep
     const order = await findVisibleOrder(req.params.orderId, admin);
     await changeOrderStatus(order, to, admin);
     const news = STATUS_MAIL[to];
-    if (news) tellCustomer(order, news);
+    if (news) tellCustomer(req.afterResponse, order, news);
     // Back to the list as the admin was viewing it (its filter and page), and nowhere else.
     const back = safeReturnTo(req.body?.back);
     await redirectWith(req, res, back.startsWith('/admin/orders') ? back : '/admin/orders', {
@@ -129,5 +131,5 @@ export function ordersController({ sendMail, logger, seller, appUrl }: OrdersDep
     });
   };
 
-  return { getOrder, postCancelOrder, getInvoice, getAdminOrders, postAdminOrderStatus, tellCustomer };
+  return { getOrder, postCancelOrder, getInvoice, getAdminOrders, postAdminOrderStatus };
 }

@@ -1,10 +1,9 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { afterResponse } from '../lib/afterResponse';
-import { redirectWith } from '../middleware/flash';
-import { recordEvent } from '../services/activity';
+import { redirectWith } from '../lib/flash';
+import { contextOf } from '../lib/requestContext';
+import { reportSecurityEvent } from '../services/activity';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
-import { contextOf, sendSecurityMail } from '../services/securityMail';
 import { markVerified } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
 import type { AuthDependencies } from './auth';
@@ -19,7 +18,8 @@ function renderReset(res: Response, status: number, email = '', errors: FieldErr
 
 const linkExpired = (res: Response) => res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
 
-export function passwordResetController({ config, throttles, sendMail, sessions, logger }: AuthDependencies) {
+export function passwordResetController(deps: AuthDependencies) {
+  const { config, throttles, sendMail, sessions } = deps;
   /** @route GET /reset */
   const getReset: RequestHandler = (_req, res) => renderReset(res, 200);
 
@@ -32,7 +32,7 @@ export function passwordResetController({ config, throttles, sendMail, sessions,
     const renderForm = (status: number, errors: FieldErrors) => renderReset(res, status, typedEmail, errors);
     const email = await mailableAddress(req, res, { throttles, config }, 'reset', renderForm);
     if (email === undefined) return;
-    afterResponse(res, logger, 'could not send a reset link', () => sendResetLink(email, config, sendMail));
+    req.afterResponse('could not send a reset link', () => sendResetLink(email, config, sendMail));
     await redirectWith(req, res, '/login', { kind: 'info', text: RESET_REQUESTED });
   };
 
@@ -59,12 +59,10 @@ export function passwordResetController({ config, throttles, sendMail, sessions,
     await throttles.loginByEmail.reset(done.email);
     // The link came by mail: an account that was never confirmed is now.
     await markVerified(done.userId);
-    const context = contextOf(req);
-    recordEvent(res, logger, done.userId, 'password-reset', { context });
-    if (ended > 0) recordEvent(res, logger, done.userId, 'sessions-ended', { by: 'reset', count: ended });
-    afterResponse(res, logger, 'could not send a password-changed mail', () =>
-      sendSecurityMail({ _id: done.userId, email: done.email }, 'password-reset', context, config, sendMail),
-    );
+    const account = { _id: done.userId, email: done.email };
+    reportSecurityEvent(req.afterResponse, deps, account, 'password-reset', { context: contextOf(req) });
+    if (ended > 0)
+      reportSecurityEvent(req.afterResponse, deps, account, 'sessions-ended', { by: 'reset', count: ended });
     await redirectWith(req, res, '/login', {
       kind: 'success',
       text: 'Your password is changed. Please log in with the new one.',

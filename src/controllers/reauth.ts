@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config/env';
-import { currentPasswordMatches } from '../middleware/reauth';
-import { safeReturnTo } from '../middleware/requireAuth';
+import { currentPasswordMatches } from '../auth/reauth';
+import { safeReturnTo } from '../auth/access';
 import { TooManyAttemptsError, type Throttles } from '../services/throttle';
 import { saveSession } from '../lib/requestSession';
 
@@ -9,37 +9,6 @@ export interface ReauthDependencies {
   config: Config;
   throttles: Throttles;
 }
-
-interface PasswordField {
-  name: string;
-  label: string;
-  autocomplete: 'current-password' | 'new-password';
-}
-
-/**
- * The forms that ask for a recent password: what their resubmit button says, and the password
- * fields they have, which are typed again (a password is never kept in the session).
- */
-const ACTIONS: Record<string, { label: string; passwordFields?: PasswordField[] }> = {
-  '/account/sessions/revoke-others': { label: 'Sign out everywhere else' },
-  '/account/devices/remove': { label: 'Forget that browser' },
-  '/account/email': {
-    label: 'Change email',
-    passwordFields: [{ name: 'password', label: 'Your password', autocomplete: 'current-password' }],
-  },
-  '/account/delete': {
-    label: 'Delete my account',
-    passwordFields: [{ name: 'password', label: 'Your password', autocomplete: 'current-password' }],
-  },
-  '/account/password': {
-    label: 'Change password',
-    passwordFields: [
-      { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
-      { name: 'newPassword', label: 'New password (at least 12 characters)', autocomplete: 'new-password' },
-      { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
-    ],
-  },
-};
 
 function renderConfirm(res: Response, status: number, error?: string) {
   res.status(status).render('account/confirm', { title: 'Confirm your password', error });
@@ -76,9 +45,10 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     res.render('account/resubmit', {
       title: 'Continue',
       action,
-      label: ACTIONS[action]?.label ?? 'Continue',
+      // As the form's route declared it (routes/account.ts).
+      label: pending.label ?? 'Continue',
       fields: Object.entries(pending.fields),
-      passwordFields: ACTIONS[action]?.passwordFields ?? [],
+      passwordFields: pending.passwordFields ?? [],
       errors: {},
     });
   };

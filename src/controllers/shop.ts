@@ -4,12 +4,10 @@ import type { Throttles } from '../services/throttle';
 import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
 import { formIdOf } from '../lib/formIds';
-import { afterResponse } from '../lib/afterResponse';
 import { HttpError, notFound } from '../lib/HttpError';
-import type { Logger } from '../lib/logger';
 import type { SendMail } from '../lib/mailer';
-import { cartOwnerOf } from '../middleware/cartOwner';
-import { flash, redirectWith } from '../middleware/flash';
+import { cartOwnerOf } from '../lib/cartOwner';
+import { flash, redirectWith } from '../lib/flash';
 import { MAX_QUANTITY, itemCount } from '../models/cartItems';
 import { Order, lineTotal, orderNumber, type OrderDocument } from '../models/Order';
 import { queryTermsOf } from '../models/searchTerms';
@@ -28,7 +26,7 @@ import { orderPlacedMail } from '../services/orderMail';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
 import { LateOrderError } from '../services/settlement';
 import { ShortStockError } from '../services/stock';
-import { safeReturnTo, signedInUser } from '../middleware/requireAuth';
+import { safeReturnTo, signedInUser } from '../auth/access';
 
 const MAX_QUERY_LENGTH = 100;
 
@@ -77,12 +75,11 @@ export interface ShopDependencies {
   throttles: Throttles;
   categories: Category[];
   sendMail: SendMail;
-  logger: Logger;
   /** For the link in the order-placed mail. */
   appUrl: string;
 }
 
-export function shopController({ perPage, categories, sendMail, logger, appUrl, throttles }: ShopDependencies) {
+export function shopController({ perPage, categories, sendMail, appUrl, throttles }: ShopDependencies) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
     // The home page shows no page numbers: no count needed.
@@ -212,7 +209,7 @@ export function shopController({ perPage, categories, sendMail, logger, appUrl, 
     const { email } = order;
     // After the response, like every mail: a failing mail server is logged, never an error page.
     if (email) {
-      afterResponse(res, logger, 'could not send an order-placed mail', () =>
+      req.afterResponse('could not send an order-placed mail', () =>
         sendMail({ to: email, ...orderPlacedMail(order, appUrl) }),
       );
     }

@@ -1,8 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { afterResponse } from '../lib/afterResponse';
 import { clientKey } from '../lib/clientAddress';
-import { redirectWith } from '../middleware/flash';
+import { redirectWith } from '../lib/flash';
 import { isTokenShaped } from '../services/accountTokens';
 import { awaitsConfirmation, confirmAddress, registerOrNotify } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
@@ -22,7 +21,7 @@ function renderConfirm(res: Response, status: number, token: string, errors: Fie
 
 const linkExpired = (res: Response) => res.status(410).render('auth/verify-invalid', { title: 'Link expired' });
 
-export function signupController({ config, throttles, sendMail, logger }: AuthDependencies) {
+export function signupController({ config, throttles, sendMail }: AuthDependencies) {
   /** @route GET /signup */
   const getSignup: RequestHandler = (_req, res) => renderSignup(res, 200);
 
@@ -40,9 +39,7 @@ export function signupController({ config, throttles, sendMail, logger }: AuthDe
 
     const { email, password } = matchedData<{ email: string; password: string }>(req);
     // The same answer, as fast, for a new and an existing address: the work happens after it.
-    afterResponse(res, logger, 'could not complete a signup', () =>
-      registerOrNotify(email, password, config, sendMail),
-    );
+    req.afterResponse('could not complete a signup', () => registerOrNotify(email, password, config, sendMail));
     await redirectWith(req, res, '/login', { kind: 'info', text: SIGNUP_REQUESTED });
   };
 

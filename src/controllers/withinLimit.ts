@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { clientKey } from '../lib/clientAddress';
 import type { Config } from '../config/env';
-import { trustedDevice } from '../services/deviceCookie';
+import { trustedDevice } from '../auth/deviceCookie';
 import { TooManyAttemptsError, mailBudget, type MailedLink, type Throttles } from '../services/throttle';
 import { fieldErrors, type FieldErrors } from '../validation';
 

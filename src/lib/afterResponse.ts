@@ -1,6 +1,12 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import onFinished from 'on-finished';
 import type { Logger } from './logger';
+
+/**
+ * Work a request leaves for after its response (a mail, an activity log entry): `what` names it in
+ * the log if it fails. Services take one of these, never the response itself.
+ */
+export type AfterResponse = (what: string, work: () => Promise<unknown>) => void;
 
 /**
  * Runs `work` once the response is sent or the client went away (at once if it already has), so
@@ -13,6 +19,14 @@ export function afterResponse(res: Response, logger: Logger, what: string, work:
       .finally(() => running.delete(done));
     running.add(done);
   });
+}
+
+/** Gives every request its queue: `req.afterResponse(what, work)`. */
+export function afterResponseQueue(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    req.afterResponse = (what, work) => afterResponse(res, logger, what, work);
+    next();
+  };
 }
 
 const running = new Set<Promise<unknown>>();

@@ -14,25 +14,23 @@ function isSameOrigin(req: Request): boolean {
   return origin !== undefined && origin === `${req.protocol}://${req.get('host')}`;
 }
 
-/**
- * The only form that works without a token: "Add to cart" on product pages, which are shown
- * without setting any cookie. It is accepted from a visitor who holds neither a login nor a CSRF
- * cookie, and only from our own pages (a cross-site post is refused).
- */
-const TOKENLESS_FORMS = new Set(['POST /cart']);
+/** How a route that changes something is protected: routes declare it where they are defined. */
+export type CsrfMode = 'token' | 'tokenless-from-own-pages';
 
-/**
- * Forms sent as multipart (they carry a file): their token is in the multipart body, which only
- * their own route parses, after it checked who is asking. Their routes run `afterMultipart`
- * themselves, once the body is parsed and before anything is stored.
- */
-export const MULTIPART_FORMS = new Set(['POST /admin/add-product', 'POST /admin/edit-product']);
+/** Marks the checks, so that a test can prove every state-changing route declares one. */
+export const CSRF_MODE = Symbol('csrf mode');
+
+export type CsrfCheck = RequestHandler & { [CSRF_MODE]: CsrfMode };
 
 export interface CsrfMiddleware {
-  /** Refuses a state-changing request without a valid token (403); MULTIPART_FORMS are left to their routes. */
-  protection: RequestHandler;
-  /** The same check, for a route of MULTIPART_FORMS, placed after its multipart parser. */
-  afterMultipart: RequestHandler;
+  /**
+   * A route's check, listed first among its handlers (after the parser of a multipart body, whose
+   * token is in that body): a state-changing request without a valid token gets 403.
+   * `tokenless-from-own-pages` ("Add to cart" on product pages, which are shown without setting
+   * any cookie) also accepts a visitor who holds neither a login nor a CSRF cookie, and only from
+   * our own pages (a cross-site post is refused).
+   */
+  check: (mode?: CsrfMode) => CsrfCheck;
   /** Gives views `csrfToken()` and `csrfTokenIfIssued()`. */
   exposeToken: RequestHandler;
 }
@@ -59,26 +57,27 @@ export function csrfMiddleware(
       const token: unknown = (req.body as Record<string, unknown> | undefined)?._csrf;
       return typeof token === 'string' ? token : undefined;
     },
-    skipCsrfProtection: (req) =>
-      TOKENLESS_FORMS.has(`${req.method} ${req.path}`) &&
-      !req.session?.isLoggedIn &&
-      !hasCookie(req) &&
-      isSameOrigin(req),
   });
+  const tokenlessVisitor = (req: Request) => !req.session?.isLoggedIn && !hasCookie(req) && isSameOrigin(req);
 
   const exposeToken: RequestHandler = (req, res, next) => {
     let issued: string | undefined;
     // Once per response: each call would otherwise add another Set-Cookie header.
     const csrfToken = () => (issued ??= generateCsrfToken(req, res));
     res.locals.csrfToken = csrfToken;
-    // For forms that also work without a token (TOKENLESS_FORMS): a page a visitor merely browses
+    // For forms that also work without a token (tokenless-from-own-pages): a page a visitor merely browses
     // sets no cookie.
     res.locals.csrfTokenIfIssued = () => issued ?? (req.session?.isLoggedIn || hasCookie(req) ? csrfToken() : '');
     next();
   };
 
-  const protection: RequestHandler = (req, res, next) =>
-    MULTIPART_FORMS.has(`${req.method} ${req.path}`) ? next() : doubleCsrfProtection(req, res, next);
+  const check = (mode: CsrfMode = 'token'): CsrfCheck => {
+    const handler: RequestHandler =
+      mode === 'token'
+        ? doubleCsrfProtection
+        : (req, res, next) => (tokenlessVisitor(req) ? next() : doubleCsrfProtection(req, res, next));
+    return Object.assign((...args: Parameters<RequestHandler>) => handler(...args), { [CSRF_MODE]: mode });
+  };
 
-  return { protection, afterMultipart: doubleCsrfProtection, exposeToken };
+  return { check, exposeToken };
 }

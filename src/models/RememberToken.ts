@@ -1,7 +1,7 @@
 import { Schema, model, type Types } from 'mongoose';
 
 /**
- * A remember-me token (services/rememberMe.ts). The cookie holds `<series>.<secret>`; only the
+ * A remember-me token (auth/rememberTokens.ts). The cookie holds `<series>.<secret>`; only the
  * secret's hash is stored. Each use replaces the token with a new one of the same series and marks
  * the old one replaced, which is kept until it expires so that its reuse (a stolen copy) shows.
  */

@@ -11,7 +11,7 @@ export interface UserFields {
   password: string;
   role: Role;
   /**
-   * Bumped by every password change, reset and "sign out everywhere" (services/credentials.ts).
+   * Bumped by every password change, reset and "sign out everywhere" (auth/credentials.ts).
    * A session carries the epoch of its login; one with an older epoch is ended.
    */
   credentialEpoch: number;

@@ -1,21 +1,29 @@
 import { Router } from 'express';
+import { requireAuth } from '../auth/access';
+import { requireRecentPassword } from '../auth/reauth';
 import { accountController, type AccountDependencies } from '../controllers/account';
 import { getActivity } from '../controllers/activity';
 import { emailChangeController } from '../controllers/emailChange';
 import { notMeController } from '../controllers/notMe';
-import { reauthController, type ReauthDependencies } from '../controllers/reauth';
-import { requireRecentPassword } from '../middleware/reauth';
+import { reauthController } from '../controllers/reauth';
+import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
-import { requireAuth } from '../middleware/requireAuth';
 import { changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
 
-export function accountRoutes(deps: AccountDependencies & ReauthDependencies): Router {
+type AccountRouteDependencies = AccountDependencies & { csrf: CsrfMiddleware };
+
+/** The password field of the forms that ask for it again when they are resubmitted. */
+const YOUR_PASSWORD = { name: 'password', label: 'Your password', autocomplete: 'current-password' } as const;
+
+export function accountRoutes(deps: AccountRouteDependencies): Router {
   const account = accountController(deps);
   const email = emailChangeController(deps);
   const reauth = reauthController(deps);
+  const token = deps.csrf.check();
   // Every change that matters needs a password entered within REAUTH_WINDOW (a session restored by
-  // "remember me" has entered none); the forms that also ask for the password check it again.
+  // "remember me" has entered none): it is confirmed first, then the form, as declared here, is
+  // offered again. The forms that also ask for the password check it again.
   const recentPassword = requireRecentPassword(deps.config);
   // Forms that check or hash a password take turns per network (middleware/passwordShare.ts).
   const passwordWork = sharePasswordChecks(deps.config);
@@ -24,13 +32,46 @@ export function accountRoutes(deps: AccountDependencies & ReauthDependencies): R
   router.get('/', account.getAccount);
   router.get('/activity', getActivity);
   router.get('/confirm', noStore, reauth.getConfirm);
-  router.post('/confirm', noStore, passwordWork, reauth.postConfirm);
-  router.post('/password', passwordWork, recentPassword, changePasswordRules, account.postChangePassword);
-  router.post('/email', passwordWork, recentPassword, changeEmailRules, email.postChangeEmail);
-  router.post('/sessions/revoke', account.postRevokeSession);
-  router.post('/sessions/revoke-others', recentPassword, account.postRevokeOtherSessions);
-  router.post('/devices/remove', recentPassword, account.postRemoveDevice);
-  router.post('/delete', passwordWork, recentPassword, deleteAccountRules, account.postDeleteAccount);
+  router.post('/confirm', token, noStore, passwordWork, reauth.postConfirm);
+  router.post(
+    '/password',
+    token,
+    passwordWork,
+    recentPassword({
+      label: 'Change password',
+      passwordFields: [
+        { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
+        { name: 'newPassword', label: 'New password (at least 12 characters)', autocomplete: 'new-password' },
+        { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
+      ],
+    }),
+    changePasswordRules,
+    account.postChangePassword,
+  );
+  router.post(
+    '/email',
+    token,
+    passwordWork,
+    recentPassword({ label: 'Change email', passwordFields: [YOUR_PASSWORD] }),
+    changeEmailRules,
+    email.postChangeEmail,
+  );
+  router.post('/sessions/revoke', token, account.postRevokeSession);
+  router.post(
+    '/sessions/revoke-others',
+    token,
+    recentPassword({ label: 'Sign out everywhere else' }),
+    account.postRevokeOtherSessions,
+  );
+  router.post('/devices/remove', token, recentPassword({ label: 'Forget that browser' }), account.postRemoveDevice);
+  router.post(
+    '/delete',
+    token,
+    passwordWork,
+    recentPassword({ label: 'Delete my account', passwordFields: [YOUR_PASSWORD] }),
+    deleteAccountRules,
+    account.postDeleteAccount,
+  );
   return router;
 }
 
@@ -38,13 +79,14 @@ export function accountRoutes(deps: AccountDependencies & ReauthDependencies): R
  * Links from mails ("this wasn't me", a new address's confirmation): open to whoever holds the
  * link, signed in or not.
  */
-export function accountLinkRoutes(deps: AccountDependencies & ReauthDependencies): Router {
+export function accountLinkRoutes(deps: AccountRouteDependencies): Router {
   const notMe = notMeController(deps);
   const email = emailChangeController(deps);
+  const token = deps.csrf.check();
   const router = Router();
   router.get('/account/not-me/:token', noStore, notMe.getNotMe);
-  router.post('/account/not-me', noStore, notMe.postNotMe);
+  router.post('/account/not-me', token, noStore, notMe.postNotMe);
   router.get('/account/email/verify/:token', noStore, email.getConfirmEmail);
-  router.post('/account/email/verify', noStore, email.postConfirmEmail);
+  router.post('/account/email/verify', token, noStore, email.postConfirmEmail);
   return router;
 }

@@ -1,30 +1,32 @@
 import { Router } from 'express';
+import { redirectSignedIn } from '../auth/access';
 import { authController, type AuthDependencies } from '../controllers/auth';
 import { passwordResetController } from '../controllers/passwordReset';
 import { signupController } from '../controllers/signup';
+import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
-import { redirectSignedIn } from '../middleware/requireAuth';
 import { loginRules, newPasswordRules, resetRequestRules, signupRules } from '../validation/auth';
 
-export function authRoutes(deps: AuthDependencies): Router {
+export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): Router {
   const auth = authController(deps);
   const signup = signupController(deps);
   const reset = passwordResetController(deps);
+  const token = deps.csrf.check();
   // Routes that check or hash a password take turns per network (middleware/passwordShare.ts).
   const passwordWork = sharePasswordChecks(deps.config);
   const router = Router();
   router.get('/signup', noStore, redirectSignedIn, signup.getSignup);
-  router.post('/signup', noStore, passwordWork, signupRules, signup.postSignup);
+  router.post('/signup', token, noStore, passwordWork, signupRules, signup.postSignup);
   router.get('/verify/:token', noStore, signup.getVerify);
-  router.post('/verify', noStore, newPasswordRules, signup.postVerify);
+  router.post('/verify', token, noStore, newPasswordRules, signup.postVerify);
   router.get('/login', noStore, redirectSignedIn, auth.getLogin);
-  router.post('/login', noStore, passwordWork, loginRules, auth.postLogin);
-  router.post('/verify/resend', noStore, resetRequestRules, auth.postResendVerification);
-  router.post('/logout', auth.postLogout);
+  router.post('/login', token, noStore, passwordWork, loginRules, auth.postLogin);
+  router.post('/verify/resend', token, noStore, resetRequestRules, auth.postResendVerification);
+  router.post('/logout', token, auth.postLogout);
   router.get('/reset', noStore, reset.getReset);
-  router.post('/reset', noStore, resetRequestRules, reset.postReset);
+  router.post('/reset', token, noStore, resetRequestRules, reset.postReset);
   router.get('/reset/:token', noStore, reset.getNewPassword);
-  router.post('/new-password', noStore, passwordWork, newPasswordRules, reset.postNewPassword);
+  router.post('/new-password', token, noStore, passwordWork, newPasswordRules, reset.postNewPassword);
   return router;
 }

@@ -1,29 +1,62 @@
-import type { Response } from 'express';
 import { trusted, type Types } from 'mongoose';
-import { afterResponse } from '../lib/afterResponse';
-import type { Logger } from '../lib/logger';
+import type { Config } from '../config/env';
+import type { AfterResponse } from '../lib/afterResponse';
+import type { SendMail } from '../lib/mailer';
+import type { RequestContext } from '../lib/requestContext';
+import { User } from '../models/User';
 import { EVENT_RETENTION_SECONDS, SecurityEvent, type EventDetails, type EventKind } from '../models/SecurityEvent';
-import type { RequestContext } from './securityMail';
+import { sendSecurityMail, type SecurityMailKind } from './securityMail';
 
 export const EVENTS_PER_PAGE = 20;
 
+/** The events its owner is mailed about (with a "this wasn't me" link), besides the activity log. */
+const MAILED: Partial<Record<EventKind, SecurityMailKind>> = {
+  'new-device': 'new-device',
+  'password-changed': 'password-changed',
+  'password-reset': 'password-reset',
+  'remember-me-reuse': 'remember-me-reuse',
+  'email-changed': 'email-changed',
+};
+
+export interface SecurityEventDependencies {
+  config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>;
+  sendMail: SendMail;
+}
+
 /**
- * Records a security event once the response is sent: writing it never slows the action it records,
- * and its failure is only logged.
+ * One security event, in one call: recorded in the account's activity log and, for the kinds in
+ * MAILED, mailed to its owner (to `account.email`, else the account's current address; an address
+ * change names `newEmail`). Both happen after the response: they never slow the action they report,
+ * and their failure is only logged.
  */
-export function recordEvent(
-  res: Response,
-  logger: Logger,
-  userId: Types.ObjectId | string,
+export function reportSecurityEvent(
+  later: AfterResponse,
+  { config, sendMail }: SecurityEventDependencies,
+  account: { _id: Types.ObjectId | string; email?: string },
   kind: EventKind,
-  details: EventDetails & { context?: RequestContext } = {},
+  details: EventDetails & { context?: RequestContext; newEmail?: string } = {},
 ): void {
-  const { context, ...rest } = details;
+  const { context, newEmail, ...rest } = details;
   const at = context?.when ?? new Date();
   const where = context ? { browser: context.browser, place: context.place } : {};
-  afterResponse(res, logger, `could not record a ${kind} event`, () =>
-    SecurityEvent.create({ userId, kind, at, details: { ...where, ...rest } }),
+  later(`could not record a ${kind} event`, () =>
+    SecurityEvent.create({ userId: account._id, kind, at, details: { ...where, ...rest } }),
   );
+  const mail = MAILED[kind];
+  if (!mail) return;
+  later(`could not send a ${kind} mail`, async () => {
+    const email = account.email ?? (await User.findById(account._id).select('email'))?.email;
+    if (!email) return;
+    const about = { _id: account._id, email };
+    await sendSecurityMail(
+      about,
+      mail,
+      context ?? { when: at, browser: 'unknown', place: 'unknown' },
+      config,
+      sendMail,
+      newEmail,
+    );
+  });
 }
 
 /** One page of the account's events of the last 90 days, newest first. */

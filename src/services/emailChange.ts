@@ -3,9 +3,10 @@ import type { Config } from '../config/env';
 import { serialized } from '../db';
 import type { Mail, SendMail } from '../lib/mailer';
 import { User, isDuplicateKeyError } from '../models/User';
-import { accountPasswordMatches, type AttemptBudget } from './accountPassword';
+import { accountPasswordMatches, type AttemptBudget } from '../auth/password';
 import { claimToken, endUnusedTokens, findUsableToken, issueToken } from './accountTokens';
-import { sendSecurityMail, type RequestContext } from './securityMail';
+import type { RequestContext } from '../lib/requestContext';
+import { sendSecurityMail } from './securityMail';
 
 export const EMAIL_CHANGE_LINK_LIFETIME_MS = 24 * 60 * 60 * 1000;
 

@@ -1,6 +1,6 @@
 import { User } from '../models/User';
 import { claimToken } from './accountTokens';
-import { changeCredentials } from './credentials';
+import { changeCredentials } from '../auth/credentials';
 import { undoEmailChange } from './emailChange';
 
 /**

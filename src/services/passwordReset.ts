@@ -5,7 +5,7 @@ import type { SendMail } from '../lib/mailer';
 import { serialized } from '../db';
 import { PasswordReset, RESET_TOKEN_LIFETIME_MS, hashToken, newToken } from '../models/PasswordReset';
 import { User } from '../models/User';
-import { changeCredentials } from './credentials';
+import { changeCredentials } from '../auth/credentials';
 
 /**
  * Mails a single-use reset link to the account with this email, if there is one. The new link is

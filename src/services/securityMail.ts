@@ -1,26 +1,14 @@
-import { dateFormats } from '../lib/dates';
-import type { Request } from 'express';
 import type { Types } from 'mongoose';
 import type { Config } from '../config/env';
-import { truncatedAddress } from '../lib/clientAddress';
+import { dateFormats } from '../lib/dates';
 import type { Mail, SendMail } from '../lib/mailer';
-import { describeUserAgent } from '../lib/userAgent';
+import type { RequestContext } from '../lib/requestContext';
 import { issueToken } from './accountTokens';
 
 export const NOT_ME_LINK_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Where and when something happened, as a security mail tells it. */
-export interface RequestContext {
-  when: Date;
-  browser: string;
-  place: string;
-}
-
-export function contextOf(req: Request): RequestContext {
-  return { when: new Date(), browser: describeUserAgent(req.get('user-agent')), place: truncatedAddress(req.ip) };
-}
-
-export type SecurityEvent =
+/** What a security mail can be about (services/activity.ts mails most of them with the event). */
+export type SecurityMailKind =
   | 'new-device'
   | 'password-changed'
   | 'password-reset'
@@ -28,7 +16,7 @@ export type SecurityEvent =
   | 'email-change-requested'
   | 'email-changed';
 
-const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
+const WHAT: Record<SecurityMailKind, { subject: string; text: string }> = {
   'new-device': {
     subject: 'New sign-in to your Fernhill Goods account',
     text: 'Your Fernhill Goods account was just signed in to from a browser that had not signed in to it before.',
@@ -57,7 +45,7 @@ const WHAT: Record<SecurityEvent, { subject: string; text: string }> = {
 
 export function securityMail(
   email: string,
-  event: SecurityEvent,
+  event: SecurityMailKind,
   context: RequestContext,
   notMeToken: string,
   config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
@@ -86,12 +74,12 @@ export function securityMail(
 
 /**
  * Mails the owner what happened, with a single-use "this wasn't me" link (stored hashed). Meant to
- * run after the response (lib/afterResponse), through a retrying mailer. A mail about an address
+ * run after the response (see reportSecurityEvent in activity.ts), through a retrying mailer. A mail about an address
  * change names the new address, and its link gives the account back its old one.
  */
 export async function sendSecurityMail(
   user: { _id: Types.ObjectId | string; email: string },
-  event: SecurityEvent,
+  event: SecurityMailKind,
   context: RequestContext,
   config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>,
   sendMail: SendMail,

@@ -20,7 +20,7 @@ export function parseStock(text: string): number | undefined {
 }
 
 /**
- * The product form's rules (its image is checked on upload: middleware/imageUpload.ts);
+ * The product form's rules (its image is checked on upload: lib/imageUpload.ts);
  * `categories` is the shop's configured list.
  */
 export const productRules = (categories: Category[]) => [

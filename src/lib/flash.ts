@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { FlashKind } from 'express-session';
-import { saveSession } from '../lib/requestSession';
+import { saveSession } from './requestSession';
 
 /**
  * Queues a one-time message for the next page this visitor sees. A message already queued is not

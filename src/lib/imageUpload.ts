@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import multer, { MulterError } from 'multer';
-import { HttpError } from '../lib/HttpError';
-import { imageTypeOf, type ImageFile } from '../lib/imageType';
+import { HttpError } from './HttpError';
+import { imageTypeOf, type ImageFile } from './imageType';
 
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 export const IMAGE_FIELD = 'image';
