@@ -112,7 +112,7 @@ async function main() {
     const host = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
     // The address mails link to (APP_URL) when it is set: one host for the console and the mails,
     // so that a visitor who follows a mailed link keeps the cookies of the address they browse.
-    shopUrl = process.env.APP_URL ? config.APP_URL : `http://${host}:${port}`;
+    shopUrl = config.appUrlGiven ? config.APP_URL : `http://${host}:${port}`;
     logger.debug(`listening on ${shopUrl}; answering 503 until MongoDB is connected`);
   });
 

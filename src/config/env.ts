@@ -72,6 +72,7 @@ const schema = z
     PASSWORD_HASH_THREADS: z.coerce.number().int().min(0).max(64).optional(),
     // Worker processes of `npm start` (node's cluster module); more than 1 needs MONGODB_URI.
     WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+    WORKER_MIN_UPTIME: z.coerce.number().int().min(0).max(3600).default(10),
     PRODUCTS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(8),
     // The shop's fixed list of categories, by name; each gets a URL-safe slug.
     PRODUCT_CATEGORIES: z
@@ -120,6 +121,8 @@ type ParsedEnv = z.infer<typeof schema>;
 export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
   /** Where the shop is reached, without a trailing slash. */
   APP_URL: string;
+  /** APP_URL was set (not the localhost default): the server then names it as its address. */
+  appUrlGiven: boolean;
   /** The first secret signs new cookies; all of them verify (rotation). */
   SESSION_SECRET: string[];
   SESSION_ID_HASH_SECRET: string;
@@ -184,6 +187,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     rememberCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.remember`,
     // Links in mails use this, never the request's Host header (which a client chooses).
     APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
+    appUrlGiven: parsed.APP_URL !== undefined,
   };
 }
 

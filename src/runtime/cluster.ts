@@ -6,9 +6,6 @@ import { SHUTDOWN_TIMEOUT_MS } from './shutdown';
 /** A worker exits with this when the database allows one instance only (src/db/soleInstance.ts). */
 export const SECOND_INSTANCE_EXIT_CODE = 78;
 
-/** A worker that ran at least this long is replaced when it dies; one failing at start is not. */
-const MIN_WORKER_UPTIME_MS = 10_000;
-
 /**
  * WEB_CONCURRENCY > 1: this process only forks that many workers, which each run main() and share
  * the port (node's cluster module) and, through MongoDB, the sessions. It passes SIGINT/SIGTERM on
@@ -23,6 +20,9 @@ export function runPrimary(config: Config) {
     process.exit(1);
   }
   const logger = createLogger(config.LOG_LEVEL, undefined, { readable: config.NODE_ENV === 'development' });
+  // A worker that ran at least WORKER_MIN_UPTIME seconds is replaced when it dies; one failing at
+  // start is not (it would fail again, in a loop).
+  const minUptimeMs = config.WORKER_MIN_UPTIME * 1000;
   const startedAt = new Map<number, number>();
   const fork = () => startedAt.set(cluster.fork().id, Date.now());
   let stopping = false;
@@ -42,7 +42,7 @@ export function runPrimary(config: Config) {
       failedToStop = true;
       stop('SIGTERM');
     }
-    if (!stopping && ranMs >= MIN_WORKER_UPTIME_MS) {
+    if (!stopping && ranMs >= minUptimeMs) {
       logger.error({ pid: worker.process.pid, code, signal }, 'a worker died: starting another');
       fork();
     } else if (!stopping) {
