@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import { PNG } from 'pngjs';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { waitFor } from '../../support/waitFor';
 import {
@@ -37,18 +38,42 @@ const IMAGES_IN_VIEW_LOADED = `Array.from(document.images).every((img) => {
   return !inView || (img.complete && img.naturalWidth > 0);
 })`;
 
-/** Saves what the viewport (1280×800, or a phone's) shows into SCREENSHOTS_DIR/<name>.png and checks the file is a PNG of that size. */
+/**
+ * Every date and time the server wrote into the page (all in <time> elements) shown as one fixed
+ * moment, so that a picture changes when the page does, not when the clock does.
+ */
+const FREEZE_TIMES = `document.querySelectorAll('time').forEach((time) => {
+  time.textContent = time.textContent.replace(/\\d{4}-\\d{2}-\\d{2}/, '2026-05-04').replace(/\\d{2}:\\d{2}/, '10:30');
+})`;
+
+/**
+ * Whether two PNGs show the same picture: the same size, and no colour of any pixel more than 8 (of
+ * 255) apart. Their bytes differ anyway, and Chromium draws shadows and rounded corners a shade
+ * (1 or 2) differently from run to run; a change anyone could see moves far more than that.
+ */
+function samePicture(a: Buffer, b: Buffer): boolean {
+  const [first, second] = [PNG.sync.read(a), PNG.sync.read(b)];
+  if (first.width !== second.width || first.height !== second.height) return false;
+  return first.data.every((value, i) => Math.abs(value - (second.data[i] ?? 0)) <= 8);
+}
+
+/**
+ * Saves what the viewport (1280×800, or a phone's) shows into SCREENSHOTS_DIR/<name>.png, checked to
+ * be a PNG of that size. An existing file showing the same pixels is left alone, so that
+ * `npm run screenshots` changes only the pictures of pages that changed.
+ */
 async function saveScreenshot(page: Page, name: string): Promise<void> {
   const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
   fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
   // Product images load lazily: every image in view must be there before the picture is taken.
   // Polled from here: page.waitForFunction polls with eval inside the page, which our CSP forbids.
   await waitFor(`the images of ${name}`, () => page.evaluate<boolean>(IMAGES_IN_VIEW_LOADED), 15_000, 50);
-  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
-  const png = fs.readFileSync(file);
+  await page.evaluate(FREEZE_TIMES);
+  const png = await page.screenshot({ animations: 'disabled', caret: 'hide' });
   expect(png.subarray(1, 4).toString()).toBe('PNG');
   // The IHDR chunk holds the width and height at bytes 16 and 20.
   expect({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }).toEqual(page.viewportSize());
+  if (!fs.existsSync(file) || !samePicture(fs.readFileSync(file), png)) fs.writeFileSync(file, png);
 }
 
 test.describe('screenshots of the current pages (for the README: npm run screenshots)', () => {
