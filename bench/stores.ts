@@ -1,6 +1,7 @@
 import session, { type Store } from 'express-session';
 import MongoStore from 'connect-mongo';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
+import mongoose from 'mongoose';
 import type { Config } from '../src/config/env';
 import { sessionStoreOptions } from '../src/config/session';
 import type { Logger } from '../src/lib/logger';
@@ -20,7 +21,7 @@ export const STORE_LABELS: Record<StoreName, string> = {
 
 export interface OpenedStore {
   store: ShopSessionStore;
-  /** The store's own MongoDB client, if it has one (to count its commands). */
+  /** The store's own MongoDB client, if it has one (to count its commands); ours shares mongoose's. */
   client?: MonitoredClient;
   close(): Promise<void>;
 }
@@ -80,12 +81,9 @@ export async function openStore(
   clientOptions: MongoClientOptions,
 ): Promise<OpenedStore> {
   if (name === 'ours') {
-    // The app's options, with the benchmark's monitored client options.
-    const store = await openSessionStore({
-      ...sessionStoreOptions(config, uri, logger),
-      connectionOptions: clientOptions,
-    });
-    return { store, client: store.client as unknown as MonitoredClient, close: () => store.close() };
+    // As the app opens it: on mongoose's connection (connected and monitored by the caller).
+    const store = await openSessionStore(sessionStoreOptions(config, mongoose.connection, logger));
+    return { store, close: () => store.close() };
   }
   if (name === 'connect-mongo') {
     const client = await MongoClient.connect(uri, clientOptions);

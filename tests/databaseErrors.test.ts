@@ -1,4 +1,4 @@
-import * as storeDriver from 'mongodb';
+import * as topLevelDriver from 'mongodb';
 import mongoose, { mongo } from 'mongoose';
 import { isDatabaseUnavailable, writeRefusalReason } from '../src/db';
 
@@ -90,8 +90,8 @@ describe('which database errors mean "try again later" (503)', () => {
         }),
     ],
     [
-      "the session store's own copy of the driver (mongodb 6)",
-      () => new storeDriver.MongoNetworkError('connection closed'),
+      "the top-level mongodb package's classes (what connect-mongodb-session loads)",
+      () => new topLevelDriver.MongoNetworkError('connection closed'),
     ],
     [
       'a socket error passed on unwrapped (ECONNRESET)',

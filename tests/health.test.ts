@@ -33,7 +33,7 @@ describe('health and availability', () => {
     expect((await request(testApp().app).get('/healthz')).status).toBe(200);
   });
 
-  it("answers /healthz with 503 when the session store's own client cannot reach MongoDB", async () => {
+  it('answers /healthz with 503 when the session store does not answer (closed)', async () => {
     const instance = await buildApp(testApp().uri);
     await instance.store.close();
     const health = await request(instance.app).get('/healthz');

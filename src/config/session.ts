@@ -1,8 +1,8 @@
 import type { CookieOptions, RequestHandler, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
 import type { Logger } from '../lib/logger';
-import type { SessionStoreOptions } from '../sessions';
-import { driverOptions, expireDocuments } from '../db';
+import type { ClientSource, SessionStoreOptions } from '../sessions';
+import { expireDocuments } from '../db';
 import type { Config } from './env';
 
 type SessionConfig = Pick<Config, 'sessionCookieName' | 'SESSION_SECRET' | 'isProduction'>;
@@ -69,16 +69,32 @@ export function clearSessionCookie(res: Response, config: SessionConfig): void {
   res.clearCookie(config.sessionCookieName, cookieOptions(config));
 }
 
-/** The session store's options, from the same configuration (seconds become milliseconds). */
-export function sessionStoreOptions(config: Config, uri: string, logger: Logger): SessionStoreOptions {
+/** Where the shop's sessions keep their user (SessionData's `user`): the store's per-user queries use it. */
+export const SESSION_USER_ID_FIELD = 'user._id';
+
+/** What the account page shows of each of a user's sessions, as stored at login (middleware/login.ts). */
+export const LISTED_SESSION_FIELDS = ['userAgent', 'place', 'signedInWith'] as const;
+export type ListedSessionField = (typeof LISTED_SESSION_FIELDS)[number];
+
+/**
+ * The session store's options, from the same configuration (seconds become milliseconds). The
+ * store runs on `client`, the app's (mongoose's connection): one driver, one pool, the database
+ * module's timeouts.
+ */
+export function sessionStoreOptions(
+  config: Config,
+  client: ClientSource,
+  logger: Logger,
+): SessionStoreOptions<ListedSessionField> {
   return {
-    uri,
+    client,
     maxAgeMs: config.SESSION_MAX_AGE * 1000,
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
     absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
-    connectionOptions: driverOptions(config),
     expireSessions: (collection) => expireDocuments(collection, 'expires'),
     logger,
     idHashSecret: config.SESSION_ID_HASH_SECRET,
+    userIdField: SESSION_USER_ID_FIELD,
+    listedFields: LISTED_SESSION_FIELDS,
   };
 }

@@ -1,9 +1,13 @@
 import type { Store } from 'express-session';
 import type { MongoSessionStore } from '../sessions';
+import type { ListedSessionField } from './session';
+
+/** The shop's MongoDB session store: its listings show the fields of config/session.ts. */
+export type ShopMongoSessionStore = MongoSessionStore<ListedSessionField>;
 
 /** What the account pages need of the session store beyond express-session's Store. */
 export type SessionControl = Pick<
-  MongoSessionStore,
+  ShopMongoSessionStore,
   | 'sessionsOfUser'
   | 'destroySessionsOfUser'
   | 'destroySessionOfUser'

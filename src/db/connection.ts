@@ -7,7 +7,7 @@ export interface DatabaseSettings {
 }
 
 /**
- * The driver's timeouts, for both clients (mongoose's and the session store's). A request's
+ * The driver's timeouts, for the app's one client (mongoose's, which the session store shares). A request's
  * commands share one deadline, `MONGODB_TIMEOUT_MS` (T) after it arrived (deadline.ts), which
  * bounds the wait for a server, for a pooled connection and for a reply; these only add:
  * - server selection (and so a first connect) gives up after T, inside a request or not;

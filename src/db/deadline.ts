@@ -43,8 +43,8 @@ const deadlines = new AsyncLocalStorage<AbortSignal>();
 export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore();
 
 /**
- * Where each wrapped method takes its options: the driver's public signatures (the same in driver
- * 6, the session store's, and 7, mongoose's).
+ * Where each wrapped method takes its options: the driver's public signatures (the same in
+ * drivers 6 and 7).
  */
 const COLLECTION_OPTIONS_AT: Record<string, number> = {
   aggregate: 1,
@@ -120,8 +120,10 @@ function instrument(prototype: object, methods: Record<string, number | undefine
 }
 
 /**
- * The two copies of the driver the app runs: mongoose's, and the one connect-mongodb-session
- * loads for the session store (it bundles its own), found from where that package lives.
+ * The copies of the driver the app may run: mongoose's, and the one connect-mongodb-session loads
+ * (found from where that package lives). package.json's `overrides` makes them one copy, and the
+ * session store runs on mongoose's client anyway; this keeps a second copy covered should one
+ * come back (a store opened with a uri of its own would use it).
  */
 function driversInUse(): DriverClasses[] {
   const storePackage = path.dirname(require.resolve('connect-mongodb-session'));

@@ -18,7 +18,8 @@ export class DatabaseBusyError extends Error {
 
 /**
  * The driver's errors that mean "no server to talk to right now", by class (any ancestor) or name.
- * Names, not `instanceof`: mongoose and the session store each bundle their own copy of the driver.
+ * Names, not `instanceof`: an error of another copy of the driver (a dependency that brings its
+ * own) is recognised too.
  */
 const UNAVAILABLE_CLASSES = new Set([
   // Every network failure: resets, socket timeouts, and a pool cleared under a running operation

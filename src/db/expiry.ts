@@ -2,7 +2,7 @@ import { serverCapabilities } from './capabilities';
 
 /**
  * The part of a collection that expiry uses. Structural, so that a collection of another driver
- * copy (connect-mongodb-session bundles its own) fits as well as mongoose's.
+ * copy fits as well as mongoose's.
  */
 export interface ExpiringCollection {
   readonly collectionName: string;

@@ -4,6 +4,7 @@ import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, noteDatabaseError, writeRef
 import { notFound } from '../lib/HttpError';
 import { redactUrl, type Logger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
+import { SessionStoreError } from '../sessions';
 
 const MESSAGES: Record<number, string> = {
   400: 'The request could not be understood.',
@@ -21,7 +22,8 @@ const WRITES_REFUSED =
 
 /**
  * What the handler reads of an error, whoever threw it: a `status` set on purpose (HttpError,
- * the services' and the database module's errors, http-errors from body-parser and csrf-sync),
+ * the services' and the database module's errors, http-errors from body-parser and csrf-sync; the
+ * session store's errors have none, and `statusOf` maps them),
  * `userFacing` when its message is meant for the user, and `retryAfterSeconds` for a 429 or 503.
  */
 interface ErrorContract {
@@ -39,6 +41,9 @@ function statusOf(err: unknown): number {
   const { status = contractOf(err).statusCode } = contractOf(err);
   if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 503)) return status;
   if (isDatabaseUnavailable(err)) return 503;
+  // The session store's failures carry no status (the store knows nothing of HTTP): the database
+  // behind it failed, so "try again" (503), as for the app's own queries.
+  if (err instanceof SessionStoreError) return 503;
   // A malformed id or an injected operator that reached a query.
   if (err instanceof mongoose.Error.CastError) return 404;
   return 500;

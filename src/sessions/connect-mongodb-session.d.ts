@@ -24,9 +24,12 @@ declare module 'connect-mongodb-session' {
       client: MongoClient;
       db: Db;
       collection: Collection;
-      /** The options with the library's defaults filled in. */
-      options: Required<Omit<MongoDBSessionOptions, 'databaseName' | 'connectionOptions'>> &
-        Pick<MongoDBSessionOptions, 'databaseName' | 'connectionOptions'>;
+      /** The options with the library's defaults filled in (no `uri` on a store given a client, base.ts). */
+      options: Required<Omit<MongoDBSessionOptions, 'uri' | 'databaseName' | 'connectionOptions'>> & {
+        uri?: string;
+        databaseName?: string | null;
+        connectionOptions?: MongoClientOptions | null;
+      };
       /**
        * Resolves to the client once connected. When the first connect fails: undefined if a callback
        * was given, else it rejects (and nobody catching that ends the process).

@@ -3,11 +3,11 @@ import { hashSessionId } from './ids';
 
 /**
  * A failure of the session store, with the session id and session contents taken out of the
- * message (connect-mongodb-session puts both in its errors). The app answers it with 503.
+ * message (connect-mongodb-session puts both in its errors). What it means to a visitor (an HTTP
+ * status, a page) is the app's to decide.
  */
 export class SessionStoreError extends Error {
   override name = 'SessionStoreError';
-  readonly status = 503;
 }
 
 // connect-mongodb-session's messages: "Error finding <sid>: <driver message>",

@@ -1,10 +1,17 @@
 /**
  * The session store: connect-mongodb-session's MongoDBStore extended (store.ts), opened by
- * `openSessionStore` (open.ts). Nothing here depends on the rest of the app: the logger, the
- * expiry of documents and the connection options come in as options.
+ * `openSessionStore` (open.ts) on the app's MongoDB client. Nothing here depends on the rest of the
+ * app: the client, the logger, the expiry of documents, where a session keeps its user and what a
+ * listing shows come in as options.
  */
 export { MongoSessionStore } from './perUser';
-export { DEFAULT_ABSOLUTE_TTL_MS, DEFAULT_TOUCH_INTERVAL_MS, type MongoSessionStoreOptions } from './options';
+export {
+  DEFAULT_ABSOLUTE_TTL_MS,
+  DEFAULT_TOUCH_INTERVAL_MS,
+  DEFAULT_USER_ID_FIELD,
+  type ClientSource,
+  type MongoSessionStoreOptions,
+} from './options';
 export { openSessionStore, type SessionStoreLogger, type SessionStoreOptions } from './open';
 export { SessionStoreError, scrubStoreError } from './errors';
 export { hashSessionId } from './ids';

@@ -1,5 +1,6 @@
-import type { Collection, MongoClientOptions } from 'mongodb';
+import type { Collection } from 'mongodb';
 import { SessionStoreError, messageOf, scrubStoreError } from './errors';
+import type { ClientSource } from './options';
 import { MongoSessionStore } from './perUser';
 
 /** What the store logs: warnings, with the (scrubbed) error. The app's pino logger fits. */
@@ -7,15 +8,18 @@ export interface SessionStoreLogger {
   warn(details: { err?: unknown }, message: string): void;
 }
 
-export interface SessionStoreOptions {
-  uri: string;
+export interface SessionStoreOptions<Listed extends string = never> {
+  /**
+   * The app's MongoDB client, or mongoose's Connection (the store follows its current client). The
+   * store runs every command on it, with its pool and timeouts, and never connects or closes it.
+   */
+  client: ClientSource;
   /** Idle timeout of a session whose cookie carries no expiry (SESSION_MAX_AGE). */
   maxAgeMs: number;
   /** An unmodified session's expiry is written at most once per this interval (SESSION_TOUCH_INTERVAL). */
   touchIntervalMs: number;
   /** A session ends this long after it was created, however active (SESSION_ABSOLUTE_TTL). */
   absoluteTtlMs: number;
-  connectionOptions: MongoClientOptions;
   /**
    * Has the collection's documents deleted once their `expires` has passed, however the server
    * allows (the app's database module); resolves to a function that stops it.
@@ -24,29 +28,36 @@ export interface SessionStoreOptions {
   logger: SessionStoreLogger;
   /** Keys documents by an HMAC of the session id (see ids.ts): SESSION_ID_HASH_SECRET. */
   idHashSecret?: string;
+  /** The dotted path of the user's id inside a session (default `userId`): the per-user queries' field. */
+  userIdField?: string;
+  /** Session fields that `sessionsOfUser` lists with each session (default none). */
+  listedFields?: readonly Listed[];
 }
 
 /** The base library's complaint when the server refuses its TTL index (some servers take no `expireAfterSeconds`). */
 const INDEX_FAILURE = /^Error creating index: /;
 
 /**
- * Connects a store. Resolves once MongoDB answered; rejects (with the client closed) when it did
- * not, so the caller can retry with a new store: a MongoDBStore whose first connect failed stays
- * closed for good.
+ * Opens a store on the app's client. Resolves once MongoDB answered through it (and the indexes and
+ * the expiry are arranged); rejects when it did not, so the caller can retry with a new store. The
+ * client stays open either way: it is the caller's.
  */
-export async function openSessionStore(options: SessionStoreOptions): Promise<MongoSessionStore> {
+export async function openSessionStore<const Listed extends string = never>(
+  options: SessionStoreOptions<Listed>,
+): Promise<MongoSessionStore<Listed>> {
   const { logger } = options;
-  // The constructor callback must be given: without it a failed first connect is rethrown as an
-  // unhandled rejection that kills the process. Failures reach us through the promise below.
-  const store = new MongoSessionStore(
+  // With a uri (not here) the base rethrows a failed first connect unless a callback is given; on
+  // a given client it never does. Failures reach us through the promise below either way.
+  const store = new MongoSessionStore<Listed>(
     {
-      uri: options.uri,
+      client: options.client,
       collection: 'sessions',
       expires: options.maxAgeMs,
-      connectionOptions: options.connectionOptions,
       touchIntervalMs: options.touchIntervalMs,
       absoluteTtlMs: options.absoluteTtlMs,
       idHashSecret: options.idHashSecret,
+      userIdField: options.userIdField,
+      listedFields: options.listedFields,
     },
     () => {},
   );
@@ -69,7 +80,7 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
 
   // Finds a user's sessions with one indexed query (sign-out everywhere, revocation).
   await store.collection
-    .createIndex({ 'session.user._id': 1 })
+    .createIndex({ [store.userPath]: 1 })
     .catch((err: unknown) => logger.warn({ err }, 'could not create the sessions-by-user index'));
 
   let ended: number;
@@ -80,7 +91,7 @@ export async function openSessionStore(options: SessionStoreOptions): Promise<Mo
     });
     ended = await store.endSessionsOfOtherIdKeys();
   } catch (err) {
-    // A half-opened store would keep its client (and the sweeper) alive: the caller retries with a new one.
+    // A half-opened store would keep the sweeper alive: the caller retries with a new one.
     await store.close().catch(() => {});
     throw err;
   }

@@ -1,9 +1,24 @@
 import type connectMongoDBSession from 'connect-mongodb-session';
+import type { MongoClient } from 'mongodb';
 
 export const DEFAULT_TOUCH_INTERVAL_MS = 60_000;
 export const DEFAULT_ABSOLUTE_TTL_MS = 8 * 60 * 60 * 1000;
+/** Where a session keeps its user's id, unless told otherwise (`userIdField`). */
+export const DEFAULT_USER_ID_FIELD = 'userId';
 
-export interface MongoSessionStoreOptions extends connectMongoDBSession.MongoDBSessionOptions {
+/**
+ * The client a store runs on when it is given one: a MongoClient, or what holds one (a mongoose
+ * Connection: its current client and its database's name). The store never connects or closes it.
+ */
+export type ClientSource = MongoClient | { getClient(): MongoClient; readonly name?: string };
+
+export interface MongoSessionStoreOptions<Listed extends string = never>
+  extends connectMongoDBSession.MongoDBSessionOptions {
+  /**
+   * Runs the store on this client (the app's) instead of one of its own made from `uri` and
+   * `connectionOptions`, which it then refuses: one driver, one set of pools and timeouts.
+   */
+  client?: ClientSource;
   /** An unmodified session's expiry is written at most once per this many ms (lazy touch). */
   touchIntervalMs?: number;
   /** However active, a session ends this many ms after it was created. */
@@ -13,6 +28,13 @@ export interface MongoSessionStoreOptions extends connectMongoDBSession.MongoDBS
    * apart from the cookie secrets; changing it ends every session. Without it, ids are stored as is.
    */
   idHashSecret?: string | Buffer;
+  /**
+   * The dotted path, inside the session data, of its user's id (a string): what the per-user
+   * queries (perUser.ts) and their index use. `userId` unless given.
+   */
+  userIdField?: string;
+  /** Session fields (strings) that `sessionsOfUser` lists with each session, e.g. a user agent. None unless given. */
+  listedFields?: readonly Listed[];
 }
 
 export type ConnectCallback = (error?: Error) => void;
@@ -23,19 +45,36 @@ export type ConnectCallback = (error?: Error) => void;
  */
 const FIXED_FIELDS = { idField: '_id', expiresKey: 'expires' } as const;
 
+/** What a session's listing always has (userSessions.ts): no listed field may take these names. */
+const RESERVED_LISTED = new Set(['handle', 'createdAt', 'lastActive', 'expires']);
+
+// Written into filters and projections: no operator, no empty segment; a listed field is a top-level one.
+const FIELD_PATH = /^[^.$]+(\.[^.$]+)*$/;
+const FIELD_NAME = /^[^.$]+$/;
+
+function field(value: unknown, pattern: RegExp, option: string): string {
+  if (typeof value !== 'string' || !pattern.test(value)) {
+    throw new TypeError(`MongoSessionStore: '${String(value)}' cannot be a field of the ${option} option`);
+  }
+  return value;
+}
+
 /**
  * The constructor's arguments taken apart as connect-mongodb-session takes them: `(options?,
- * callback?)` or `(callback)`. Refuses base options it would otherwise ignore.
+ * callback?)` or `(callback)`. Refuses options it would otherwise ignore.
  */
-export function storeArguments(
-  options: MongoSessionStoreOptions | ConnectCallback | undefined,
+export function storeArguments<Listed extends string>(
+  options: MongoSessionStoreOptions<Listed> | ConnectCallback | undefined,
   callback?: ConnectCallback,
 ) {
-  if (typeof options === 'function') return storeArguments(undefined, options);
+  if (typeof options === 'function') return storeArguments<Listed>(undefined, options);
   const {
+    client,
     touchIntervalMs = DEFAULT_TOUCH_INTERVAL_MS,
     absoluteTtlMs = DEFAULT_ABSOLUTE_TTL_MS,
     idHashSecret,
+    userIdField = DEFAULT_USER_ID_FIELD,
+    listedFields = [],
     ...base
   } = options ?? {};
   for (const [name, field] of Object.entries(FIXED_FIELDS)) {
@@ -46,5 +85,22 @@ export function storeArguments(
       );
     }
   }
-  return { base, callback, touchIntervalMs, absoluteTtlMs, idHashSecret };
+  if (client && (base.uri !== undefined || base.connectionOptions !== undefined)) {
+    throw new TypeError('MongoSessionStore: give either a client or a uri (and connectionOptions), not both');
+  }
+  for (const name of listedFields) {
+    if (RESERVED_LISTED.has(field(name, FIELD_NAME, 'listedFields'))) {
+      throw new TypeError(`MongoSessionStore: '${name}' cannot be a listed field (a listing has its own)`);
+    }
+  }
+  return {
+    base,
+    client,
+    callback,
+    touchIntervalMs,
+    absoluteTtlMs,
+    idHashSecret,
+    userIdField: field(userIdField, FIELD_PATH, 'userIdField'),
+    listedFields: [...listedFields] as readonly string[],
+  };
 }

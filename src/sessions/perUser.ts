@@ -1,15 +1,27 @@
 import * as userSessions from './userSessions';
+import type { ConnectCallback, MongoSessionStoreOptions } from './options';
 import { SessionStoreBase } from './store';
 
 /**
  * The session store (store.ts) with what an account page needs: a user's sessions listed, ended
  * all but one, one by its handle, or beyond a cap; and the start-up cleanup of sessions it can
- * never find. Each is one query on the `session.user._id` index (userSessions.ts).
+ * never find. Each is one query on the index of the user's id (`userPath`, userSessions.ts).
+ * `Listed` names the session fields that a listing shows (the `listedFields` option).
  */
-export class MongoSessionStore extends SessionStoreBase {
+export class MongoSessionStore<Listed extends string = never> extends SessionStoreBase {
+  constructor(callback: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions<Listed>, callback?: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions<Listed> | ConnectCallback, callback?: ConnectCallback) {
+    super(options as MongoSessionStoreOptions<string>, callback);
+  }
+
+  private get fields(): userSessions.UserFields {
+    return { userPath: this.userPath, listedFields: this.listedFields };
+  }
+
   /** A user's live sessions, most recently active first. */
-  sessionsOfUser(userId: string): Promise<userSessions.UserSession[]> {
-    return userSessions.sessionsOfUser(this.sessions, this.lifetimes, userId);
+  sessionsOfUser(userId: string): Promise<userSessions.UserSession<Listed>[]> {
+    return userSessions.sessionsOfUser(this.sessions, this.lifetimes, this.fields, userId);
   }
 
   /**
@@ -19,17 +31,17 @@ export class MongoSessionStore extends SessionStoreBase {
   async destroySessionsOfUser(userId: string, { except }: { except?: string } = {}): Promise<number> {
     if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session id');
     const options = except === undefined ? {} : { except: this.ids.keyOf(except) };
-    return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, userId, options);
+    return userSessions.destroySessionsOfUser(this.sessions, this.lifetimes, this.fields, userId, options);
   }
 
   /** Ends the user's live session of this handle (from `sessionsOfUser`); whether there was one. */
   destroySessionOfUser(userId: string, handle: string): Promise<boolean> {
-    return userSessions.destroySessionOfUser(this.sessions, this.lifetimes, userId, handle);
+    return userSessions.destroySessionOfUser(this.sessions, this.lifetimes, this.fields, userId, handle);
   }
 
   /** Ends the user's least recently active live sessions beyond the `keep` most recent; returns how many. */
   endLeastRecentSessionsOfUser(userId: string, keep: number): Promise<number> {
-    return userSessions.endLeastRecentSessions(this.sessions, this.lifetimes, userId, keep);
+    return userSessions.endLeastRecentSessions(this.sessions, this.lifetimes, this.fields, userId, keep);
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * connect-mongodb-session's MongoDBStore, extended. The design keeps the library (its connection,
- * its options and their defaults, its TTL index on `expires`, `clear()`), and overrides what it gets
- * wrong or lacks, each for a reason:
+ * connect-mongodb-session's MongoDBStore, extended. The design keeps the library (its options and
+ * their defaults, its TTL index on `expires`, `clear()`), and overrides what it gets wrong or lacks,
+ * each for a reason:
  *
  * - constructor: also takes `(callback)` or nothing, as the base does, and refuses `idField` and
- *   `expiresKey` values other than the fields it uses instead of ignoring them.
+ *   `expiresKey` values other than the fields it uses instead of ignoring them. Given a `client`
+ *   (the app's MongoClient or mongoose Connection), it runs on that one and makes none of its own
+ *   (base.ts): one driver, one set of pools. Given a `uri`, it owns the client it makes, as the base does.
  * - on/once: the base registers listeners on a private emitter that `emit()` never reaches, so
  *   express-session's 'disconnect'/'connect' listeners never heard anything. The store is now its
  *   own single emitter.
@@ -25,9 +27,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Request } from 'express';
-import session from 'express-session';
-import connectMongoDBSession from 'connect-mongodb-session';
+import type session from 'express-session';
 import type { Collection } from 'mongodb';
+import { MongoDBStoreBase } from './base';
 import {
   expiryOf,
   isDuplicateKey,
@@ -44,27 +46,35 @@ import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
 import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
 
-const MongoDBStore = connectMongoDBSession(session);
-
 type Callback = (err?: unknown) => void;
 
 /** The express-session Store contract; `MongoSessionStore` (perUser.ts) adds the per-user API. */
-export class SessionStoreBase extends MongoDBStore {
+export class SessionStoreBase extends MongoDBStoreBase {
   readonly touchIntervalMs: number;
   readonly absoluteTtlMs: number;
   /** How sessions are named in documents and logs (ids.ts): hashed when an idHashSecret was given. */
   readonly ids: SessionIds;
+  /** The document path of a session's user id (`session.` + the `userIdField` option): the per-user queries' index. */
+  readonly userPath: string;
+  /** The session fields `sessionsOfUser` lists (the `listedFields` option). */
+  protected readonly listedFields: readonly string[];
+  /** Whether the store made its client (from a uri) and so closes it; never a client it was given. */
+  readonly ownsClient: boolean;
   /** Set by `openSessionStore`: stops whatever deletes expired sessions. */
   stopExpiring: () => void = () => undefined;
+  private closed = false;
 
   constructor(callback: ConnectCallback);
-  constructor(options?: MongoSessionStoreOptions, callback?: ConnectCallback);
-  constructor(options?: MongoSessionStoreOptions | ConnectCallback, callback?: ConnectCallback) {
+  constructor(options?: MongoSessionStoreOptions<string>, callback?: ConnectCallback);
+  constructor(options?: MongoSessionStoreOptions<string> | ConnectCallback, callback?: ConnectCallback) {
     const args = storeArguments(options, callback);
-    super(args.base, args.callback);
+    super(args.base, args.client, args.callback);
     this.touchIntervalMs = args.touchIntervalMs;
     this.absoluteTtlMs = args.absoluteTtlMs;
     this.ids = sessionIds(args.idHashSecret);
+    this.userPath = `session.${args.userIdField}`;
+    this.listedFields = args.listedFields;
+    this.ownsClient = !args.client;
     // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
     this._emitter = this;
   }
@@ -226,20 +236,25 @@ export class SessionStoreBase extends MongoDBStore {
     this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
   }
 
-  /** Whether the store's own MongoDB client (not mongoose's) reaches the database right now. */
+  /** Whether the store, open, reaches its database through its client right now. */
   async ping(): Promise<boolean> {
+    if (this.closed) return false;
     try {
-      await this.client.db().command({ ping: 1 });
+      await this.db.command({ ping: 1 });
       return true;
     } catch {
       return false;
     }
   }
 
-  /** Stops the expiry of its documents (see `openSessionStore`) and closes its own MongoDB client. */
+  /**
+   * Stops the expiry of its documents (see `openSessionStore`) and closes the client it made; a
+   * client it was given stays open for its owner.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     this.stopExpiring();
-    await this.client.close();
+    if (this.ownsClient) await this.client.close();
   }
 }
 

@@ -3,21 +3,25 @@ import { liveFilter, type Lifetimes, type SessionDocument } from './documents';
 import { SessionStoreError, messageOf } from './errors';
 
 /** One of a user's live sessions, as `sessionsOfUser` lists them (for an "active sessions" page). */
-export interface UserSession {
+export type UserSession<Listed extends string = never> = {
   /** The document's `_id`: the HMAC of the session id when the store hashes ids (see ids.ts). */
   handle: string;
   createdAt: Date;
   /** The last write to the session: within one touch interval of the user's last request. */
   lastActive: Date;
   expires: Date;
-  /** `session.userAgent`, `session.place` and `session.signedInWith`, when the app stored them at login. */
-  userAgent?: string;
-  place?: string;
-  signedInWith?: string;
-}
+} & {
+  /** The store's listed fields (the `listedFields` option), those that the session holds as strings. */
+  [field in Listed]?: string;
+};
 
-/** The session fields, written by the app at login, that a list of a user's sessions shows. */
-const LISTED_FIELDS = ['userAgent', 'place', 'signedInWith'] as const;
+/** Where the per-user queries find a session's user, and what a listing shows of it (the store's options). */
+export interface UserFields {
+  /** The document path of the user's id, e.g. `session.userId`. */
+  userPath: string;
+  /** Top-level session fields listed with each session when they hold a string. */
+  listedFields: readonly string[];
+}
 
 function requireUserId(userId: unknown): string {
   // An object such as { $ne: null } would match every user's sessions.
@@ -31,13 +35,14 @@ function mostRecentFirst(a: SessionDocument, b: SessionDocument): number {
   return active(b) - active(a) || b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : 1);
 }
 
-/** A user's live sessions, most recently active first (one query on the `session.user._id` index). */
-export async function sessionsOfUser(
+/** A user's live sessions, most recently active first (one query on the index of `userPath`). */
+export async function sessionsOfUser<Listed extends string>(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
+  { userPath, listedFields }: UserFields,
   userId: string,
-): Promise<UserSession[]> {
-  const filter = { 'session.user._id': requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
+): Promise<UserSession<Listed>[]> {
+  const filter = { [userPath]: requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
   let docs: SessionDocument[];
   try {
     docs = await sessions
@@ -46,17 +51,17 @@ export async function sessionsOfUser(
           createdAt: 1,
           lastModified: 1,
           expires: 1,
-          ...Object.fromEntries(LISTED_FIELDS.map((field) => [`session.${field}`, 1])),
+          ...Object.fromEntries(listedFields.map((field) => [`session.${field}`, 1])),
         },
       })
       .toArray();
   } catch (err) {
     throw new SessionStoreError(`could not list a user's sessions: ${messageOf(err)}`);
   }
-  return docs.sort(mostRecentFirst).map((doc): UserSession => {
+  return docs.sort(mostRecentFirst).map((doc): UserSession<Listed> => {
     // Whatever the app's session type says, a stored document holds what some version wrote.
-    const session = doc.session as Partial<Record<(typeof LISTED_FIELDS)[number], unknown>> | undefined;
-    const listed = LISTED_FIELDS.flatMap((field) => {
+    const session = doc.session as unknown as Partial<Record<string, unknown>> | undefined;
+    const listed = listedFields.flatMap((field) => {
       const value = session?.[field];
       return typeof value === 'string' ? [[field, value]] : [];
     });
@@ -65,24 +70,25 @@ export async function sessionsOfUser(
       createdAt: doc.createdAt,
       lastActive: doc.lastModified ?? doc.createdAt,
       expires: doc.expires,
-      ...(Object.fromEntries(listed) as Pick<UserSession, (typeof LISTED_FIELDS)[number]>),
+      ...(Object.fromEntries(listed) as { [field in Listed]?: string }),
     };
   });
 }
 
 /**
  * Ends a user's live sessions (sign-out everywhere, after a password change), except the one
- * given; returns how many. One query on the `session.user._id` index.
+ * given; returns how many. One query on the index of `userPath`.
  */
 export async function destroySessionsOfUser(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
+  { userPath }: UserFields,
   userId: string,
   { except }: { except?: string } = {},
 ): Promise<number> {
   if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session handle');
   const filter: Filter<SessionDocument> = {
-    'session.user._id': requireUserId(userId),
+    [userPath]: requireUserId(userId),
     ...liveFilter(Date.now(), lifetimes),
     ...(except === undefined ? {} : { _id: { $ne: except } }),
   };
@@ -97,12 +103,13 @@ export async function destroySessionsOfUser(
 export async function destroySessionOfUser(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
+  { userPath }: UserFields,
   userId: string,
   handle: string,
 ): Promise<boolean> {
   if (typeof handle !== 'string' || handle === '') throw new TypeError('handle must be a non-empty string');
   // The user in the filter: a handle of another account's session ends nothing.
-  const filter = { _id: handle, 'session.user._id': requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
+  const filter = { _id: handle, [userPath]: requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
   try {
     return (await sessions.deleteOne(filter)).deletedCount === 1;
   } catch (err) {
@@ -120,6 +127,7 @@ export async function destroySessionOfUser(
 export async function endLeastRecentSessions(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
+  { userPath }: UserFields,
   userId: string,
   keep: number,
 ): Promise<number> {
@@ -128,7 +136,7 @@ export async function endLeastRecentSessions(
   try {
     const docs = await sessions
       .find(
-        { 'session.user._id': user, ...liveFilter(Date.now(), lifetimes) },
+        { [userPath]: user, ...liveFilter(Date.now(), lifetimes) },
         { projection: { createdAt: 1, lastModified: 1 } },
       )
       .toArray();
@@ -137,7 +145,7 @@ export async function endLeastRecentSessions(
       .sort(mostRecentFirst)
       .slice(keep)
       .map((doc) => doc._id);
-    return (await sessions.deleteMany({ _id: { $in: excess }, 'session.user._id': user })).deletedCount;
+    return (await sessions.deleteMany({ _id: { $in: excess }, [userPath]: user })).deletedCount;
   } catch (err) {
     throw new SessionStoreError(`could not end a user's oldest sessions: ${messageOf(err)}`);
   }

@@ -59,7 +59,7 @@ export interface TestApp {
   uri: string;
   store: MongoSessionStore;
   config: Config;
-  /** Closes this instance's session store (mongoose stays connected for the file). */
+  /** Closes this instance's session store (mongoose, whose client it used, stays connected for the file). */
   close(): Promise<void>;
 }
 
@@ -71,7 +71,8 @@ export async function buildApp(
   extra: Pick<AppDependencies, 'sendMail' | 'mailRetryDelaysMs'> = {},
 ): Promise<TestApp> {
   const config = testConfig(env);
-  const store = await openSessionStore(sessionStoreOptions(config, uri, logger));
+  // On mongoose's connection, as server.ts opens it: connect mongoose to `uri` first (useTestDatabase).
+  const store = await openSessionStore(sessionStoreOptions(config, mongoose.connection, logger));
   return {
     app: createApp({ config, sessionStore: store, logger, ...extra }),
     uri,

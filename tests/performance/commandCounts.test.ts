@@ -1,6 +1,6 @@
 /**
- * The database commands of typical requests, counted with the driver's command monitoring on both
- * clients the app uses (mongoose's and the session store's own). Deterministic, no timing: a
+ * The database commands of typical requests, counted with the driver's command monitoring on the
+ * one client the app uses (mongoose's, which the session store shares). Deterministic, no timing: a
  * change that adds a round trip to one of these requests fails here. docs/database.md explains
  * each count.
  */
@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { sessionStoreOptions } from '../../src/config/session';
-import { connectMongoose, driverOptions } from '../../src/db';
+import { connectMongoose } from '../../src/db';
 import { afterResponseSettled } from '../../src/lib/afterResponse';
 import { createLogger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
@@ -29,12 +29,7 @@ beforeAll(async () => {
   await connectMongoose(uri, config, { monitorCommands: true });
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   counter.watch(mongoose.connection.getClient() as unknown as MonitoredClient);
-  const monitored = { ...driverOptions(config), monitorCommands: true };
-  store = await openSessionStore({
-    ...sessionStoreOptions(config, uri, createLogger('silent')),
-    connectionOptions: monitored,
-  });
-  counter.watch(store.client as unknown as MonitoredClient);
+  store = await openSessionStore(sessionStoreOptions(config, mongoose.connection, createLogger('silent')));
   app = createApp({ config, sessionStore: store, logger: createLogger('silent') });
 });
 

@@ -50,7 +50,7 @@ describe('MongoDB lost while the shop runs', () => {
     expect(slowest.ms).toBeLessThan(5000);
 
     proxy.restore();
-    // Both MongoDB clients must come back: mongoose's (users, carts) and the session store's own.
+    // The one MongoDB client must come back, for mongoose's models (users, carts) and the session store.
     await waitFor('/healthz 200 and the cart page', async () => {
       const [healthz, cart] = await Promise.all([request(app).get('/healthz'), agent.get('/cart')]);
       return healthz.status === 200 && cart.status === 200;
@@ -60,7 +60,7 @@ describe('MongoDB lost while the shop runs', () => {
     expect(sessionCookie(agent)).toBe(cookie);
     expect(await cartOf(user._id)).toEqual([{ productId: product.id, quantity: 1 }]);
 
-    // Writes through both clients work again: the cart (mongoose) and the session (the store).
+    // Writes work again: the cart (mongoose's models) and the session (the store), on the one client.
     expect((await postForm(agent, '/cart', { productId: product.id }, '/products')).status).toBe(302);
     expect(await cartOf(user._id)).toEqual([{ productId: product.id, quantity: 2 }]);
     expect((await agent.get('/account')).status).toBe(200);

@@ -1,16 +1,16 @@
 /** Opening the store: what it logs. */
+import { MongoClient } from 'mongodb';
 import { driverOptions, expireDocuments } from '../../src/db';
 import { openSessionStore } from '../../src/sessions';
 import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
 
-function openWithWarnings() {
+function openWithWarnings(client: MongoClient) {
   const warnings: string[] = [];
   const opened = openSessionStore({
-    uri: uniqueDatabaseUri(),
+    client,
     maxAgeMs: 60_000,
     touchIntervalMs: 1000,
     absoluteTtlMs: 60 * 60 * 1000,
-    connectionOptions: driverOptions(testConfig()),
     expireSessions: (collection) => expireDocuments(collection, 'expires'),
     logger: {
       warn: (details, message) => void warnings.push(`${message}: ${(details.err as Error | undefined)?.message}`),
@@ -21,7 +21,8 @@ function openWithWarnings() {
 
 it('logs nothing when the server refuses the base library’s TTL index: expiry is arranged anyway', async () => {
   // FerretDB refuses `expireAfterSeconds`; connect-mongodb-session then emits "Error creating index".
-  const { opened, warnings } = openWithWarnings();
+  const client = new MongoClient(uniqueDatabaseUri(), driverOptions(testConfig()));
+  const { opened, warnings } = openWithWarnings(client);
   const store = await opened;
   try {
     expect(warnings).toEqual([]);
@@ -32,5 +33,6 @@ it('logs nothing when the server refuses the base library’s TTL index: expiry 
   } finally {
     await store.db.dropDatabase().catch(() => {});
     await store.close();
+    await client.close();
   }
 });

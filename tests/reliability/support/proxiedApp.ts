@@ -11,8 +11,8 @@ export interface ProxiedApp extends TestApp {
 }
 
 /**
- * For one test file: a fresh database behind a TCP proxy, with mongoose and one app instance (and
- * so the session store's own client) connected through the proxy, configured by `env`. The link is restored after each
+ * For one test file: a fresh database behind a TCP proxy, with mongoose (whose client the app
+ * instance's session store shares) connected through the proxy, configured by `env`. The link is restored after each
  * test, and the database dropped after the last.
  */
 export function useProxiedApp(env: Record<string, string> = FAST_FAILURE): () => ProxiedApp {

@@ -1,5 +1,5 @@
 import { Cookie, type Session, type SessionData } from 'express-session';
-import type { Collection, MongoClientOptions } from 'mongodb';
+import { MongoClient, type Collection, type MongoClientOptions } from 'mongodb';
 import mongoose from 'mongoose';
 import { driverOptions, expireDocuments } from '../../../src/db';
 import { createLogger } from '../../../src/lib/logger';
@@ -60,38 +60,44 @@ export function sidOf(agent: Agent): string {
 export const ABSOLUTE_TTL_MS = 60 * 60 * 1000;
 
 export interface TestStore {
-  store: MongoSessionStore;
+  store: MongoSessionStore<'userAgent'>;
   api: ReturnType<typeof promised>;
   /** The store's collection, typed as the store writes it. */
   raw: Collection<SessionDocument>;
 }
 
 /**
- * A store of its own on a database of its own for the enclosing describe (or file): 60 s idle
- * timeout, 1 s touch interval, 1 h absolute lifetime; emptied before each test.
+ * A store on a client and database of their own for the enclosing describe (or file), as the app
+ * opens it (the client is the caller's: the test's here, mongoose's in the app): 60 s idle timeout,
+ * 1 s touch interval, 1 h absolute lifetime, the user's id at `user._id`, the user agent listed;
+ * emptied before each test.
  */
 export function useTestStore(
   connectionOptions: MongoClientOptions = {},
   { idHashSecret }: { idHashSecret?: string } = {},
 ): () => TestStore {
   const uri = uniqueDatabaseUri();
+  let client: MongoClient | undefined;
   let opened: TestStore | undefined;
   beforeAll(async () => {
+    client = new MongoClient(uri, { ...driverOptions(testConfig()), ...connectionOptions });
     const store = await openSessionStore({
-      uri,
+      client,
       maxAgeMs: 60_000,
       touchIntervalMs: 1000,
       absoluteTtlMs: ABSOLUTE_TTL_MS,
-      connectionOptions: { ...driverOptions(testConfig()), ...connectionOptions },
       expireSessions: (collection) => expireDocuments(collection, 'expires'),
       logger: createLogger('silent'),
       idHashSecret,
+      userIdField: 'user._id',
+      listedFields: ['userAgent'],
     });
     opened = { store, api: promised(store), raw: store.collection as unknown as Collection<SessionDocument> };
   });
   afterAll(async () => {
     await opened?.store.db.dropDatabase().catch(() => {});
     await opened?.store.close();
+    await client?.close();
   });
   beforeEach(async () => {
     await opened?.store.collection.deleteMany({});
