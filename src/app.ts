@@ -128,7 +128,7 @@ function baseApp(config: Config, logger: Logger): Express {
  */
 export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
   const app = baseApp(config, logger);
-  // One budget per request for all its database work, on both clients (src/db/deadline.ts).
+  // One budget per request for all its database work (src/db/deadline.ts).
   // Whether the database is there is learnt from the request's own commands, never asked first:
   // a page that needs no database is served whatever state it is in.
   app.use(databaseDeadline(config.MONGODB_TIMEOUT_MS));

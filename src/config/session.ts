@@ -72,7 +72,7 @@ export function clearSessionCookie(res: Response, config: SessionConfig): void {
 /** Where the shop's sessions keep their user (SessionData's `user`): the store's per-user queries use it. */
 export const SESSION_USER_ID_FIELD = 'user._id';
 
-/** What the account page shows of each of a user's sessions, as stored at login (middleware/login.ts). */
+/** What the account page shows of each of a user's sessions, as stored at login (auth/signIn.ts). */
 export const LISTED_SESSION_FIELDS = ['userAgent', 'place', 'signedInWith'] as const;
 export type ListedSessionField = (typeof LISTED_SESSION_FIELDS)[number];
 

@@ -3,8 +3,8 @@ import { checkWrites, pingDatabase } from '../db';
 import type { SessionControl } from '../config/sessionStore';
 
 /**
- * @route GET /healthz — 200 while MongoDB answers a ping through both clients the app uses
- * (mongoose's and the session store's own) and takes writes; otherwise 503 with the reason, so
+ * @route GET /healthz — 200 while MongoDB answers a ping (through mongoose and through the session
+ * store, which share one client in the shop) and takes writes; otherwise 503 with the reason, so
  * that a load balancer stops sending users to an instance that can show pages but not save a cart.
  */
 export function getHealth(sessions: Pick<SessionControl, 'ping'>): RequestHandler {
