@@ -20,7 +20,9 @@ async function activity(agent: Agent, query = '') {
 
 /** The rows' "What" cells, in page order. */
 const whats = (html: string) =>
-  [...html.matchAll(/<tr>\s*<td>[^<]*<\/td>\s*<td>([^<]*(?:<[^/][^>]*>[^<]*)*)<\/td>/g)].map((m) => m[1]!.trim());
+  [
+    ...html.matchAll(/<tr>\s*<td>(?:<time[^>]*>)?[^<]*(?:<\/time>)?<\/td>\s*<td>([^<]*(?:<[^/][^>]*>[^<]*)*)<\/td>/g),
+  ].map((m) => m[1]!.trim());
 
 describe('the activity log', () => {
   it('lists sign-ins, failed sign-ins and new browsers, newest first, with browser and network', async () => {
