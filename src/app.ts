@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import ejs from 'ejs';
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import session from 'express-session';
@@ -43,6 +45,8 @@ export interface AppDependencies {
 }
 
 const ROOT = path.resolve(__dirname, '..');
+const VIEWS = path.join(ROOT, 'views');
+const PUBLIC = path.join(ROOT, 'public');
 const BODY_LIMITS = { limit: '100kb', parameterLimit: 200 } as const;
 const PERMISSIONS_POLICY = [
   'accelerometer',
@@ -70,7 +74,13 @@ function baseApp(config: Config, logger: Logger): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('view engine', 'ejs');
-  app.set('views', path.join(ROOT, 'views'));
+  app.set('views', VIEWS);
+  // Views include partials by absolute path ("/partials/head") from `root`: ejs then joins the path,
+  // where a relative include looks for the file on disk at every render. Compiled templates are
+  // kept where Express keeps its views (in production).
+  app.engine('ejs', (file, data: { settings?: Record<string, unknown> }, done) =>
+    ejs.renderFile(file, data, { root: VIEWS, cache: Boolean(data.settings?.['view cache']) }, done),
+  );
   app.locals.formatPrice = formatPrice;
   app.locals.stockLabel = stockLabel;
   app.locals.lowStock = LOW_STOCK;
@@ -118,7 +128,11 @@ function baseApp(config: Config, logger: Logger): Express {
     res.locals.currentUrl = _req.originalUrl;
     next();
   });
-  app.use(express.static(path.join(ROOT, 'public'), { maxAge: config.isProduction ? '1d' : 0 }));
+  // Only paths under public/'s own entries (/css/…, /images/…, /favicon.svg) are looked for there:
+  // a page's path never costs a look at the disk.
+  const publicFiles = express.static(PUBLIC, { maxAge: config.isProduction ? '1d' : 0 });
+  const publicEntries = new Set(fs.readdirSync(PUBLIC));
+  app.use((req, res, next) => (publicEntries.has(req.path.split('/')[1] ?? '') ? publicFiles(req, res, next) : next()));
   return app;
 }
 
