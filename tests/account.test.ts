@@ -109,7 +109,7 @@ describe('changing the password', () => {
       confirmNewPassword: 'short',
     });
     expect(response.status).toBe(422);
-    expect(response.text).toContain('at least 12 characters');
+    expect(response.text).toContain('at least 15 characters');
   });
 
   it('signs out the other sessions but not this one, whose id changes', async () => {

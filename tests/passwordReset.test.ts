@@ -146,7 +146,7 @@ describe('password reset', () => {
     const link = resetPathIn(await waitForMail(email));
     const short = await setNewPassword(link, 'short');
     expect(short.status).toBe(422);
-    expect(short.text).toContain('at least 12 characters');
+    expect(short.text).toContain('at least 15 characters');
     const mismatch = await setNewPassword(link, NEW_PASSWORD, `${NEW_PASSWORD}!`);
     expect(mismatch.status).toBe(422);
     expect(mismatch.text).toContain('do not match');

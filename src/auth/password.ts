@@ -1,7 +1,8 @@
 import type { Types } from 'mongoose';
 import type { Config } from '../config/env';
 import { clientKey } from '../lib/clientAddress';
-import { MAX_PASSWORD_BYTES, spendComparisonTime, verifyPassword } from '../lib/passwords';
+import { serialized } from '../db';
+import { hashPassword, isOutdatedHash, spendComparisonTime, verifyPassword } from '../lib/passwords';
 import { User, type UserDocument } from '../models/User';
 import { loginBudget, type Throttles } from '../services/throttle';
 import { trustedDevice } from './deviceCookie';
@@ -48,12 +49,11 @@ export async function checkSignInPassword(
   await Promise.all([throttles.loginByIp.take(ip), accountBudget.take()]);
 
   const user = await User.findOne({ email }).select('+password');
-  // bcrypt reads 72 bytes: a longer password would match any other with the same start.
-  const comparable = Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
-  const valid =
-    user && comparable
-      ? await verifyPassword(password, user.password)
-      : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
+  // No length rule here: a password chosen under an older rule still logs in, and one longer than
+  // any the forms take is compared like any other (it matches nothing), at the same cost.
+  const valid = user
+    ? await verifyPassword(password, user.password)
+    : await spendComparisonTime(password, config.BCRYPT_COST).then(() => false);
   if (!user || !valid) return { kind: 'wrong', user };
   if (user.passwordBlockedAt) return { kind: 'blocked' };
   await Promise.all([accountBudget.clear(), throttles.loginByIp.giveBack(ip)]);
@@ -65,7 +65,7 @@ export async function checkSignInPassword(
  * Whether `password` is the account's current one (read with the hash, now), counted like a login
  * attempt: the attempt is taken from `budget` before the comparison, so that simultaneous guesses
  * cannot all be compared, and over the budget this throws TooManyAttemptsError without comparing.
- * A match clears the budget. bcrypt reads 72 bytes, so a longer password never matches.
+ * A match clears the budget.
  */
 export async function accountPasswordMatches(
   userId: Types.ObjectId | string,
@@ -74,10 +74,24 @@ export async function accountPasswordMatches(
 ): Promise<boolean> {
   await budget.take();
   const withHash = await User.findById(userId).select('+password');
-  const matches =
-    withHash !== null &&
-    Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES &&
-    (await verifyPassword(password, withHash.password));
+  const matches = withHash !== null && (await verifyPassword(password, withHash.password));
   if (matches) await budget.clear();
   return matches;
+}
+
+/**
+ * After a successful login with `password`: stores its hash in the current format if `user`'s is
+ * in an older one (lib/passwords.ts). The update is conditional on the old hash, so a password
+ * changed meanwhile (on another device, through a reset) is never overwritten; the credential
+ * epoch stays, since the password is the same and no session should end. Resolves to whether the
+ * stored hash was replaced.
+ */
+export async function upgradePasswordHash(user: UserDocument, password: string, cost: number): Promise<boolean> {
+  const old = user.password;
+  if (!isOutdatedHash(old)) return false;
+  const hash = await hashPassword(password, cost);
+  const result = await serialized(`credentials:${user._id.toString()}`, () =>
+    User.updateOne({ _id: user._id, password: old }, { $set: { password: hash } }),
+  );
+  return result.modifiedCount === 1;
 }

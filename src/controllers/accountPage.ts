@@ -5,6 +5,7 @@ import { signedInUser } from '../auth/access';
 import { rememberedDevices, seriesOf } from '../auth/rememberTokens';
 import type { SessionControl } from '../config/sessionStore';
 import type { FieldErrors } from '../validation';
+import { ACCOUNT_PASSWORD } from '../validation/auth';
 
 /** The forms of /account, whose errors (and typed values) a failed submission shows again. */
 export interface AccountForms {
@@ -63,6 +64,7 @@ export async function renderAccountPage(
     sessions: sessionItems,
     devices,
     passwordErrors: forms.password ?? {},
+    passwordRule: ACCOUNT_PASSWORD,
     emailErrors: forms.email ?? {},
     deleteErrors: forms.delete ?? {},
     newEmail: forms.newEmail ?? '',

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
-import { checkSignInPassword, type PasswordCheck } from '../auth/password';
+import { checkSignInPassword, upgradePasswordHash, type PasswordCheck } from '../auth/password';
 import { forgetSeries } from '../auth/rememberTokens';
 import { signIn, type SignInDependencies } from '../auth/signIn';
 import { clearSessionCookie, cookieOptions } from '../config/session';
@@ -63,10 +63,16 @@ export function authController(deps: AuthDependencies) {
         return renderLogin(res, 403, email, { form: RESET_FIRST });
       case 'unverified':
         return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
-      case 'right':
-        res.redirect(
-          await signIn(req, res, deps, check.user, { method: 'password', remember: req.body?.remember === 'on' }),
+      case 'right': {
+        const { user } = check;
+        const next = await signIn(req, res, deps, user, { method: 'password', remember: req.body?.remember === 'on' });
+        // A hash in an older format is replaced now that the password is known, after the
+        // response: the visitor does not wait for a second hash.
+        req.afterResponse('could not upgrade a password hash', () =>
+          upgradePasswordHash(user, password, config.BCRYPT_COST),
         );
+        res.redirect(next);
+      }
     }
   };
 

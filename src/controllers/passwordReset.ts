@@ -6,6 +6,7 @@ import { reportSecurityEvent } from '../services/activity';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
 import { markVerified } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
+import { ACCOUNT_PASSWORD } from '../validation/auth';
 import type { AuthDependencies } from './auth';
 import { mailableAddress } from './withinLimit';
 
@@ -14,6 +15,12 @@ const RESET_REQUESTED =
 
 function renderReset(res: Response, status: number, email = '', errors: FieldErrors = {}) {
   res.status(status).render('auth/reset', { title: 'Reset your password', email, errors });
+}
+
+function renderNewPassword(res: Response, status: number, token: unknown, errors: FieldErrors = {}) {
+  res
+    .status(status)
+    .render('auth/new-password', { title: 'Choose a new password', token, errors, passwordRule: ACCOUNT_PASSWORD });
 }
 
 const linkExpired = (res: Response) => res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
@@ -40,7 +47,7 @@ export function passwordResetController(deps: AuthDependencies) {
   const getNewPassword: RequestHandler = async (req, res) => {
     const reset = await findUsableReset(req.params.token);
     if (!reset) return linkExpired(res);
-    res.render('auth/new-password', { title: 'Choose a new password', token: req.params.token, errors: {} });
+    renderNewPassword(res, 200, req.params.token);
   };
 
   /** @route POST /new-password */
@@ -48,7 +55,7 @@ export function passwordResetController(deps: AuthDependencies) {
     const token: unknown = req.body?.passwordToken;
     if (!(await findUsableReset(token))) return linkExpired(res);
     const errors = fieldErrors(req);
-    if (errors) return res.status(422).render('auth/new-password', { title: 'Choose a new password', token, errors });
+    if (errors) return renderNewPassword(res, 422, token, errors);
 
     const { password } = matchedData<{ password: string }>(req);
     const done = await completeReset(token, password, config.BCRYPT_COST);

@@ -5,6 +5,7 @@ import { redirectWith } from '../lib/flash';
 import { isTokenShaped } from '../services/accountTokens';
 import { awaitsConfirmation, confirmAddress, registerOrNotify } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
+import { NEW_ACCOUNT_PASSWORD } from '../validation/auth';
 import type { AuthDependencies } from './auth';
 import { withinLimit } from './withinLimit';
 
@@ -12,11 +13,18 @@ const SIGNUP_REQUESTED =
   'Check your inbox: we have sent you a link to confirm your address (it works once, for 24 hours). Then log in here.';
 
 function renderSignup(res: Response, status: number, email = '', errors: FieldErrors = {}) {
-  res.status(status).render('auth/signup', { title: 'Create an account', email, errors });
+  res
+    .status(status)
+    .render('auth/signup', { title: 'Create an account', email, errors, passwordRule: NEW_ACCOUNT_PASSWORD });
 }
 
 function renderConfirm(res: Response, status: number, token: string, errors: FieldErrors = {}) {
-  res.status(status).render('auth/verify', { title: 'Confirm your address', token, errors });
+  res.status(status).render('auth/verify', {
+    title: 'Confirm your address',
+    token,
+    errors,
+    passwordRule: NEW_ACCOUNT_PASSWORD,
+  });
 }
 
 const linkExpired = (res: Response) => res.status(410).render('auth/verify-invalid', { title: 'Link expired' });

@@ -9,7 +9,7 @@ import { reauthController } from '../controllers/reauth';
 import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
-import { changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
+import { ACCOUNT_PASSWORD, changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
 
 type AccountRouteDependencies = AccountDependencies & { csrf: CsrfMiddleware };
 
@@ -41,7 +41,11 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
       label: 'Change password',
       passwordFields: [
         { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
-        { name: 'newPassword', label: 'New password (at least 12 characters)', autocomplete: 'new-password' },
+        {
+          name: 'newPassword',
+          label: `New password (at least ${ACCOUNT_PASSWORD.minimum} characters)`,
+          autocomplete: 'new-password',
+        },
         { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
       ],
     }),

@@ -6,7 +6,7 @@ import { signupController } from '../controllers/signup';
 import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
-import { loginRules, newPasswordRules, resetRequestRules, signupRules } from '../validation/auth';
+import { confirmAddressRules, loginRules, newPasswordRules, resetRequestRules, signupRules } from '../validation/auth';
 
 export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): Router {
   const auth = authController(deps);
@@ -19,7 +19,7 @@ export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): R
   router.get('/signup', noStore, redirectSignedIn, signup.getSignup);
   router.post('/signup', token, noStore, passwordWork, signupRules, signup.postSignup);
   router.get('/verify/:token', noStore, signup.getVerify);
-  router.post('/verify', token, noStore, newPasswordRules, signup.postVerify);
+  router.post('/verify', token, noStore, confirmAddressRules, signup.postVerify);
   router.get('/login', noStore, redirectSignedIn, auth.getLogin);
   router.post('/login', token, noStore, passwordWork, loginRules, auth.postLogin);
   router.post('/verify/resend', token, noStore, resetRequestRules, auth.postResendVerification);

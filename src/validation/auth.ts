@@ -1,6 +1,6 @@
 import { body } from 'express-validator';
 import { passwordWeakness, wordsOfEmail, wordsOfName } from '../lib/passwordStrength';
-import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../lib/passwords';
+import { MAX_PASSWORD_LENGTH, minimumPasswordLength, passwordLength } from '../lib/passwords';
 
 // Every field is checked to be a string first: a repeated key (an array) or a JSON object such as
 // {"$gt": ""} is refused here, before any query sees it.
@@ -18,18 +18,20 @@ const email = () =>
     .bail()
     .toLowerCase();
 
-const newPassword = (field: string) =>
+/**
+ * A new password within `rule`, counted in characters (code points, in any script: the whole of it
+ * is hashed, see lib/passwords.ts).
+ */
+const newPassword = (field: string, { minimum, maximum }: PasswordRule) =>
   body(field)
     .isString()
     .withMessage('Choose a password.')
     .bail()
-    .isLength({ min: MIN_PASSWORD_LENGTH })
-    .withMessage(`Use at least ${MIN_PASSWORD_LENGTH} characters.`)
+    .custom((value: string) => passwordLength(value) >= minimum)
+    .withMessage(`Use at least ${minimum} characters.`)
     .bail()
-    .custom((value: string) => Buffer.byteLength(value, 'utf8') <= MAX_PASSWORD_BYTES)
-    .withMessage(
-      `Use at most ${MAX_PASSWORD_BYTES} bytes (about ${MAX_PASSWORD_BYTES} letters, fewer with accents or emoji).`,
-    )
+    .custom((value: string) => passwordLength(value) <= maximum)
+    .withMessage(`Use at most ${maximum} characters.`)
     .bail()
     // Common and easily guessed passwords (see lib/passwordStrength), on signup, reset and change.
     .custom((value: string, { req }) => {
@@ -54,11 +56,45 @@ const confirmation = (field: string, of: string) =>
     .custom((value: unknown, { req }) => typeof value === 'string' && value === req.body?.[of])
     .withMessage('The passwords do not match.');
 
-export const signupRules = [email(), newPassword('password'), confirmation('confirmPassword', 'password')];
+/** How long a new password may be on one form: what its rules check and its page says. */
+export interface PasswordRule {
+  minimum: number;
+  maximum: number;
+}
+
+/**
+ * The password is the only factor of a new account (signup, and the confirmation link's page that
+ * sets it). Second factors do not exist yet, so it is every existing account's only one too (the
+ * reset link's page, the account page); once they do, those two follow the account's factors.
+ */
+export const NEW_ACCOUNT_PASSWORD: PasswordRule = {
+  minimum: minimumPasswordLength({ secondFactor: false }),
+  maximum: MAX_PASSWORD_LENGTH,
+};
+export const ACCOUNT_PASSWORD: PasswordRule = {
+  minimum: minimumPasswordLength({ secondFactor: false }),
+  maximum: MAX_PASSWORD_LENGTH,
+};
+
+export const signupRules = [
+  email(),
+  newPassword('password', NEW_ACCOUNT_PASSWORD),
+  confirmation('confirmPassword', 'password'),
+];
 
 export const resetRequestRules = [email()];
 
-export const newPasswordRules = [newPassword('password'), confirmation('confirmPassword', 'password')];
+/** The confirmation link's page (/verify), which sets a new account's password. */
+export const confirmAddressRules = [
+  newPassword('password', NEW_ACCOUNT_PASSWORD),
+  confirmation('confirmPassword', 'password'),
+];
+
+/** A reset link's page (/new-password). */
+export const newPasswordRules = [
+  newPassword('password', ACCOUNT_PASSWORD),
+  confirmation('confirmPassword', 'password'),
+];
 
 const currentPassword = (field: string) =>
   body(field)
@@ -70,7 +106,7 @@ const currentPassword = (field: string) =>
 
 export const changePasswordRules = [
   currentPassword('currentPassword'),
-  newPassword('newPassword'),
+  newPassword('newPassword', ACCOUNT_PASSWORD),
   confirmation('confirmNewPassword', 'newPassword'),
 ];
 

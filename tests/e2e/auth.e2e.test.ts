@@ -125,7 +125,7 @@ test.describe('forms that are refused', () => {
 
     expect(pathOf(page)).toBe('/signup');
     await expect(fieldAround(page, emailField(page))).toContainText('Enter a valid email address.');
-    await expect(fieldAround(page, passwordField(page))).toContainText('Use at least 12 characters.');
+    await expect(fieldAround(page, passwordField(page))).toContainText('Use at least 15 characters.');
     await expect(fieldAround(page, confirmField(page))).toContainText('The passwords do not match.');
     for (const field of [emailField(page), passwordField(page), confirmField(page)]) {
       await expect(field).toHaveAttribute('aria-invalid', 'true');

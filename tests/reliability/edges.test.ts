@@ -126,7 +126,7 @@ describe('unicode and long fields', () => {
     await client.refreshCsrf('/signup');
     const cases = [
       { email: `${long}@example.com`, password: PASSWORD, expected: 422 },
-      { email: uniqueEmail(), password: `🔑${long}`, expected: 422 }, // over 72 bytes
+      { email: uniqueEmail(), password: `🔑${long}`, expected: 422 }, // over 64 characters
       { email: `a\u0000b@example.com`, password: PASSWORD, expected: 422 },
       { email: `ünï${Date.now()}@例子.广告`, password: `пароль ${PASSWORD}`, expected: 302 },
     ];
