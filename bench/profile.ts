@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import ConnectionString from 'mongodb-connection-string-url';
 import mongoose from 'mongoose';
+import * as prettier from 'prettier';
 import { connectMongoose } from '../src/db';
 import { benchConfig } from './benchConfig';
 import { cannon, logInAll, metricsOf } from './measure';
@@ -35,6 +36,12 @@ interface CpuProfile {
 }
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** Markdown as the project's Prettier settings format it, so that `prettier --check` passes on results. */
+async function writeFormatted(file: string, text: string): Promise<void> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  fs.writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
+}
 
 /** Where a frame's code lives: a file of the app, a package, node itself, or V8's pseudo-frames. */
 function placeOf(frame: CallFrame): string {
@@ -175,13 +182,13 @@ export async function runProfile() {
     profile,
     `# CPU profile of ${scenario} ${SCENARIOS[scenario]}, ${stamp}\n\n${seconds} s, ${settings.connections} connections, NODE_ENV=production, ${base.hosts.join(',')}; ${path.basename(target)}.`,
   );
-  fs.writeFileSync(target.replace(/\.cpuprofile$/, '.md'), report);
+  await writeFormatted(target.replace(/\.cpuprofile$/, '.md'), report);
   process.stdout.write(report);
   process.exit(0);
 }
 
 /** `npm run bench -- --report <file>.cpuprofile`: the summary of a recorded profile again. */
-export function rewriteProfileReport(file: string): void {
+export async function rewriteProfileReport(file: string): Promise<void> {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const md = file.replace(/\.cpuprofile$/, '.md');
   // The heading of the summary written with the profile (what was run, where), kept.
@@ -189,6 +196,6 @@ export function rewriteProfileReport(file: string): void {
     ? fs.readFileSync(md, 'utf8').split('\n\nCPU busy')[0]!
     : `# CPU profile ${path.basename(file)}`;
   const report = profileReport(profile, heading);
-  fs.writeFileSync(md, report);
+  await writeFormatted(md, report);
   process.stdout.write(report);
 }

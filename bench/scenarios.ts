@@ -11,7 +11,7 @@ export const SCENARIOS = {
   S2: 'logged-in GET /products',
   S3: 'logged-in POST /cart',
   S4: 'login (GET /login, POST /login)',
-  S5: 'mix: 90% S2, 5% S1, 5% S4',
+  S5: 'mix: 18 S2, 1 S1, 1 S4 per round',
 } as const;
 export type ScenarioId = keyof typeof SCENARIOS;
 
