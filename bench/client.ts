@@ -49,9 +49,17 @@ export async function request(
  * Logs in through the login form (a real bcrypt comparison), then opens /products once: that
  * page's forms give the session its CSRF token, so later requests find it unmodified.
  */
-export async function logIn(base: string, email: string, password: string): Promise<Login> {
+export async function logIn(base: string, email: string, password: string, attempts = 3): Promise<Login> {
   const client = behindTheProxy(base);
-  const products = await logInThroughTheForm(client, email, password);
+  let products;
+  try {
+    products = await logInThroughTheForm(client, email, password);
+  } catch (err) {
+    // A setup login is not measured: one that a busy database answered with 503 (Retry-After: 1) is tried again.
+    if (attempts <= 1 || !/got 503/.test(err instanceof Error ? err.message : '')) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return logIn(base, email, password, attempts - 1);
+  }
   if (!products.text.includes(email)) throw new Error('not logged in after POST /login');
   const productId = /name="productId" value="([0-9a-f]{24})"/.exec(products.text)?.[1];
   if (!productId) throw new Error('no product on /products');

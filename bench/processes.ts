@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildMessage, ParentMessage } from './app';
 import { benchEnv } from './benchConfig';
@@ -7,6 +8,30 @@ import { ShopProcess } from '../support/shopProcess';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = ['--import', 'tsx'];
+
+/**
+ * Where the benchmarked apps' output goes: their JSON logs (stdout), warnings and stack traces
+ * (stderr) are appended to BENCH_LOG_FILE (run.ts sets it to bench/results/<name>.log), so that
+ * the console shows the benchmark alone. Without it they are printed, as before.
+ */
+function forkLogged(file: string, options: Omit<ForkOptions, 'stdio'>): ChildProcess {
+  const logFile = process.env.BENCH_LOG_FILE;
+  const fd = logFile ? fs.openSync(logFile, 'a') : undefined;
+  const stdio: StdioOptions = fd === undefined ? ['ignore', 'inherit', 'inherit', 'ipc'] : ['ignore', fd, fd, 'ipc'];
+  try {
+    return fork(file, [], { ...options, stdio });
+  } finally {
+    // The child has its own copy of the descriptor.
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Appends `text` to the apps' log file, or prints it without one. */
+export function appendAppLog(text: string): void {
+  const file = process.env.BENCH_LOG_FILE;
+  if (file) fs.appendFileSync(file, text);
+  else process.stderr.write(text);
+}
 
 function onceMessage<T extends { type: string }>(child: ChildProcess, type: T['type']): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -43,13 +68,17 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(store: StoreName, uri: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
-    const child = fork(path.join(__dirname, 'app.ts'), [], {
-      execArgv: TSX,
+  static async start(
+    store: StoreName,
+    uri: string,
+    extraEnv: Record<string, string> = {},
+    execArgv: string[] = [],
+  ): Promise<AppProcess> {
+    const child = forkLogged(path.join(__dirname, 'app.ts'), {
+      execArgv: [...TSX, ...execArgv],
       cwd: ROOT,
       // Express turns its view cache on from NODE_ENV, as in a real deployment.
       env: { ...process.env, NODE_ENV: 'production', BENCH_STORE: store, BENCH_URI: uri, ...extraEnv },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await onceMessage<Extract<ChildMessage, { type: 'ready' }>>(child, 'ready');
     return new AppProcess(child, ready.port);
@@ -67,6 +96,20 @@ export class AppProcess {
     const answer = onceMessage<Extract<ChildMessage, { type: 'busy' }>>(this.child, 'busy');
     this.child.send({ type: 'busy' } satisfies ParentMessage);
     return answer;
+  }
+
+  /** Runs `during` with V8's CPU profiler on in the app; writes the profile (.cpuprofile JSON) to `file`. */
+  async profile<T>(file: string, during: () => Promise<T>): Promise<T> {
+    const started = onceMessage<Extract<ChildMessage, { type: 'profiling' }>>(this.child, 'profiling');
+    this.child.send({ type: 'profile-start' } satisfies ParentMessage);
+    await started;
+    try {
+      return await during();
+    } finally {
+      const written = onceMessage<Extract<ChildMessage, { type: 'profiled' }>>(this.child, 'profiled');
+      this.child.send({ type: 'profile-stop', file } satisfies ParentMessage);
+      await written;
+    }
   }
 
   async stop(): Promise<void> {
@@ -91,7 +134,7 @@ export interface MemoryReport {
 
 /** bench/memory.ts with --expose-gc: heap growth of the app holding many logged-in sessions. */
 export async function measureMemory(store: StoreName, uri: string, sessions: number): Promise<MemoryReport> {
-  const child = fork(path.join(__dirname, 'memory.ts'), [], {
+  const child = forkLogged(path.join(__dirname, 'memory.ts'), {
     execArgv: [...TSX, '--expose-gc'],
     cwd: ROOT,
     env: {
@@ -101,7 +144,6 @@ export async function measureMemory(store: StoreName, uri: string, sessions: num
       BENCH_URI: uri,
       BENCH_SESSIONS: String(sessions),
     },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const { report } = await onceMessage<{ type: 'memory'; report: MemoryReport }>(child, 'memory');
   await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
@@ -119,13 +161,13 @@ export class ServerProcess {
   /** Resolves once every worker answers /healthz with 200. */
   static async start(uri: string, workers: number): Promise<ServerProcess> {
     const env = benchEnv({ WEB_CONCURRENCY: String(workers) });
-    return new ServerProcess(
-      await ShopProcess.start({ databaseUri: uri, env, mode: 'dist', until: 'healthy', echo: true }),
-    );
+    return new ServerProcess(await ShopProcess.start({ databaseUri: uri, env, mode: 'dist', until: 'healthy' }));
   }
 
   /** SIGTERM; resolves with the exit code. */
   async stop(): Promise<number | null> {
-    return (await this.server.stop()).code;
+    const { code } = await this.server.stop();
+    appendAppLog(this.server.log());
+    return code;
   }
 }

@@ -18,7 +18,9 @@ import { memoryRuns } from './experiments/memory';
 import { benchStores } from './experiments/stores';
 import { writeReports } from './report';
 import { environment, seed } from './seed';
-import { EXPERIMENTS, label, log, reportToRewrite, settings } from './settings';
+import { rewriteProfileReport, runProfile } from './profile';
+import { EXPERIMENTS, label, log, profileRequested, reportToRewrite, settings } from './settings';
+import { ScenarioFailure } from './responses';
 import type { Results } from './types';
 
 /** FerretDB as `scripts/test-db.sh start` runs it by default. */
@@ -57,22 +59,31 @@ async function main() {
     );
     process.exit(1);
   }
-  log(`database ${base.pathname.slice(1)} on ${server}; ${settings.quick ? 'quick' : 'full'} run`);
+  const dir = path.join(__dirname, 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const name = reportName();
+  // The apps' logs (a failed mail's stack trace, a 503's warning) go to a file, not among the results.
+  process.env.BENCH_LOG_FILE = path.join(dir, `${name}.log`);
+  fs.writeFileSync(process.env.BENCH_LOG_FILE, '');
+  log(
+    `database ${base.pathname.slice(1)} on ${server}; ${settings.quick ? 'quick' : 'full'} run; app logs in ${path.relative(process.cwd(), process.env.BENCH_LOG_FILE)}`,
+  );
   await Promise.all(Object.values(mongoose.models).map((model) => model.init()));
   const runs = (experiment: string) => !settings.skip.has(experiment);
   let results: Results;
   try {
     const env = await environment();
-    const credentials = await seed();
-    const stores = runs('stores') ? await benchStores(uri, credentials) : {};
-    const burst = runs('burst') ? await loginBurst(uri, credentials) : [];
+    const users = await seed();
+    const { stores, ceilings } = runs('stores') ? await benchStores(uri, users) : { stores: {}, ceilings: {} };
+    const burst = runs('burst') ? await loginBurst(uri, users) : [];
     const memory = runs('memory') ? await memoryRuns(uri) : [];
-    const cluster = runs('cluster') ? await clusterRuns(uri, credentials) : [];
+    const cluster = runs('cluster') ? await clusterRuns(uri, users.pages) : [];
     const capacity = runs('capacity') ? await capacityRuns(uri) : [];
     results = {
       env: { ...env, label, loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       settings: { ...settings, skip: [...settings.skip], seconds: Math.round((Date.now() - started) / 1000) },
       stores,
+      ceilings,
       burst,
       memory,
       cluster,
@@ -82,22 +93,23 @@ async function main() {
     await mongoose.connection.dropDatabase().catch(() => {});
     await mongoose.disconnect();
   }
-  const dir = path.join(__dirname, 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const written = await writeReports(dir, reportName(), results);
+  const written = await writeReports(dir, name, results);
   log(`done in ${Math.round((Date.now() - started) / 1000)} s: ${written.join(', ')}`);
   process.exit(0);
 }
 
 async function rewriteReports(file: string) {
+  if (file.endsWith('.cpuprofile')) return rewriteProfileReport(file);
   const results = JSON.parse(fs.readFileSync(file, 'utf8')) as Results;
   const written = await writeReports(path.dirname(file), path.basename(file, '.json'), results);
   log(`rewrote ${written.join(', ')}`);
 }
 
-(reportToRewrite ? rewriteReports(reportToRewrite) : main()).catch((err: unknown) => {
+(reportToRewrite ? rewriteReports(reportToRewrite) : profileRequested ? runProfile() : main()).catch((err: unknown) => {
   // The database went away mid-run: say so in one line; anything else is a bug worth its stack.
   if (isDatabaseUnavailable(err)) console.error(`bench: lost the database (${(err as Error).message})`);
+  // A scenario got answers it should not have: its rate would count them; no report is written.
+  else if (err instanceof ScenarioFailure) console.error(`bench: failed, no report written.\n${err.message}`);
   else console.error(err);
   process.exit(1);
 });

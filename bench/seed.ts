@@ -13,7 +13,17 @@ import { settings } from './settings';
 const PASSWORD = 'bench password, long enough';
 const PRODUCTS = 40;
 
-export async function seed(): Promise<Credentials[]> {
+/**
+ * Who the benchmark's connections are: `pages` log in once and keep their session (S2, S3, S5's
+ * pages); `logins` log in over and over (S4, the login burst, S5's logins). Apart, because a
+ * stream of logins makes the per-user cap (MAX_SESSIONS_PER_USER) end the account's older sessions.
+ */
+export interface BenchUsers {
+  pages: Credentials[];
+  logins: Credentials[];
+}
+
+export async function seed(): Promise<BenchUsers> {
   const users = Math.max(settings.connections, settings.burstLogins);
   // One hash serves every bench user: they share the password.
   const password = await hashPassword(PASSWORD, settings.bcryptCost);
@@ -31,12 +41,12 @@ export async function seed(): Promise<Credentials[]> {
       createdAt: new Date(now - i * 60_000),
     })),
   );
-  const credentials = Array.from({ length: users }, (_, i) => ({
+  const credentials = Array.from({ length: users * 2 }, (_, i) => ({
     email: `bench-${i}@bench.invalid`,
     password: PASSWORD,
   }));
   await User.insertMany(credentials.map((c) => ({ email: c.email, password })));
-  return credentials;
+  return { pages: credentials.slice(0, users), logins: credentials.slice(users) };
 }
 
 export async function clearSessions() {

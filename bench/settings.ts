@@ -26,8 +26,13 @@ const { values: flags } = parseArgs({
     label: { type: 'string' },
     /** Writes the .md and .svg of a recorded .json again (after a change to the report), runs nothing. */
     report: { type: 'string' },
+    /** Profiles one scenario (the first of `--scenarios`, default S2) for `--duration` s (default 20): bench/profile.ts. */
+    profile: { type: 'boolean', default: false },
   },
 });
+
+export const profileRequested = flags.profile ?? false;
+export const profileSeconds = Number(flags.duration ?? 20);
 
 export const reportToRewrite = flags.report;
 export const label = flags.label;
@@ -50,6 +55,8 @@ export const settings = {
   connections: Number(flags.connections ?? 10),
   stores: (flags.stores?.split(',') ?? [...STORES]) as StoreName[],
   scenarios: (flags.scenarios?.split(',') ?? Object.keys(SCENARIOS)) as ScenarioId[],
+  /** Whether `--scenarios` was given (the profile's default is S2, not the first of all). */
+  scenarioFlag: flags.scenarios !== undefined,
   /** Experiments left out (a quick run leaves out cluster, which needs a build). */
   skip: new Set<string>([...skipped, ...EXPERIMENTS.filter((e) => !chosen.includes(e))]),
   // FerretDB 1.x updates scan the whole collection, so creating sessions one by one through the

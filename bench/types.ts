@@ -1,4 +1,5 @@
 import type { CommandCounts } from '../support/commandCounter';
+import type { CeilingName } from './ceiling';
 import type { MemoryReport } from './processes';
 import type { ScenarioId } from './scenarios';
 import type { StoreName } from './stores';
@@ -15,6 +16,10 @@ export interface RunMetrics {
   /** 4xx, 5xx, connection errors and timeouts. */
   failed: number;
   statusCodes: Record<string, number>;
+  /** Every answer by request ("POST /login": { "302 → /": 40 }), each checked against the scenario. */
+  answers?: Record<string, Record<string, number>>;
+  /** For a scenario that counts one of its requests (S4: the POST of each login), its right answers. */
+  units?: number;
   counts: CommandCounts;
 }
 
@@ -115,6 +120,11 @@ export interface Results {
     seconds: number;
   };
   stores: Partial<Record<StoreName, StoreResults>>;
+  /**
+   * S2's ceilings (bench/ceiling.ts), measured in the same rounds as the stores' S2; absent from
+   * results recorded before they existed.
+   */
+  ceilings?: Partial<Record<CeilingName, ScenarioSummary>>;
   burst: BurstVariant[];
   memory: MemoryReport[];
   cluster: ClusterRun[];

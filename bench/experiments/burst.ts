@@ -4,12 +4,12 @@
  */
 import { cannon, logInAll, metricsOf, summarize } from '../measure';
 import { AppProcess } from '../processes';
-import { scenarioOptions, type Credentials } from '../scenarios';
-import { clearSessions } from '../seed';
+import { scenarioLoad } from '../scenarios';
+import { clearSessions, type BenchUsers } from '../seed';
 import { log, settings } from '../settings';
 import type { BurstVariant, RunMetrics } from '../types';
 
-export async function loginBurst(uri: string, credentials: Credentials[]): Promise<BurstVariant[]> {
+export async function loginBurst(uri: string, users: BenchUsers): Promise<BurstVariant[]> {
   const variants: BurstVariant[] = [];
   for (const [name, threads] of [
     ['before: bcryptjs on the main thread', '0'],
@@ -19,9 +19,9 @@ export async function loginBurst(uri: string, credentials: Credentials[]): Promi
     await clearSessions();
     const app = await AppProcess.start('ours', uri, threads === undefined ? {} : { BENCH_PASSWORD_THREADS: threads });
     try {
-      const logins = await logInAll(app.url, credentials.slice(0, settings.connections));
-      const pages = scenarioOptions('S2', { logins, credentials });
-      const loginLoop = scenarioOptions('S4', { logins, credentials: credentials.slice(0, settings.burstLogins) });
+      const logins = await logInAll(app.url, users.pages.slice(0, settings.connections));
+      const pages = scenarioLoad('S2', { logins, credentials: users.logins });
+      const loginLoop = scenarioLoad('S4', { logins, credentials: users.logins.slice(0, settings.burstLogins) });
       await cannon(app.url, pages, settings.warmupSeconds, settings.connections);
       const idle: RunMetrics[] = [];
       const busy: RunMetrics[] = [];

@@ -16,7 +16,7 @@ import { BENCH_ID_HASH_SECRET, benchConfig } from '../benchConfig';
 import { logIn, type Login } from '../client';
 import { cannon, durationOf, measuredRun, quiesce, summarize } from '../measure';
 import { AppProcess } from '../processes';
-import { scenarioOptions, type Credentials, type ScenarioInput } from '../scenarios';
+import { scenarioLoad, type Credentials, type ScenarioInput } from '../scenarios';
 import { log, settings } from '../settings';
 import type { CapacityLevel, RunMetrics } from '../types';
 
@@ -139,18 +139,14 @@ export async function capacityRuns(uri: string): Promise<CapacityLevel[]> {
       const runs = levels.map((): RunMetrics[] => []);
       if (scenario !== 'S4') {
         for (const l of levels)
-          await cannon(l.app.url, scenarioOptions(scenario, l.input), WARMUP_SECONDS, settings.connections);
+          await cannon(l.app.url, scenarioLoad(scenario, l.input), WARMUP_SECONDS, settings.connections);
       }
       for (let round = 0; round < settings.runs; round += 1) {
         for (let k = 0; k < levels.length; k += 1) {
           const i = (k + round) % levels.length;
           const { app, input } = levels[i]!;
           runs[i]!.push(
-            await measuredRun(
-              app,
-              scenarioOptions(scenario, input),
-              durationOf(scenario, settings.otherDurationSeconds),
-            ),
+            await measuredRun(app, scenarioLoad(scenario, input), durationOf(scenario, settings.otherDurationSeconds)),
           );
           // Requests abandoned at the end of a run (logins queued for bcrypt, pages waiting on a slow
           // server) still load the database: the next run, of another level, starts once they are done.

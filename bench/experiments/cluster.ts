@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { cannon, logInAll, metricsOf, summarize } from '../measure';
 import { ServerProcess } from '../processes';
-import { scenarioOptions, type Credentials } from '../scenarios';
+import { scenarioLoad, type Credentials } from '../scenarios';
 import { clearSessions } from '../seed';
 import { log, settings } from '../settings';
 import type { ClusterRun, RunMetrics } from '../types';
@@ -18,7 +18,7 @@ export async function clusterRuns(uri: string, credentials: Credentials[]): Prom
     const server = await ServerProcess.start(uri, workers);
     try {
       const logins = await logInAll(server.url, credentials.slice(0, settings.connections));
-      const pages = scenarioOptions('S2', { logins, credentials });
+      const pages = scenarioLoad('S2', { logins, credentials });
       await cannon(server.url, pages, settings.warmupSeconds, settings.connections);
       const measured: RunMetrics[] = [];
       for (let run = 0; run < settings.otherRuns; run += 1) {

@@ -2,11 +2,12 @@
 import { request } from '../client';
 import { durationOf, logInAll, measuredRun, perRequest, cannon, summarize } from '../measure';
 import { AppProcess } from '../processes';
-import { scenarioOptions, type Credentials, type ScenarioId, type ScenarioInput } from '../scenarios';
-import { clearSessions } from '../seed';
+import { scenarioLoad, type ScenarioId, type ScenarioInput } from '../scenarios';
+import { clearSessions, type BenchUsers } from '../seed';
 import { log, settings } from '../settings';
 import type { StoreName } from '../stores';
-import type { Probe, RunMetrics, StoreResults } from '../types';
+import type { Probe, RunMetrics, ScenarioSummary, StoreResults } from '../types';
+import { CEILINGS, type CeilingName } from '../ceiling';
 
 interface StoreApp {
   app: AppProcess;
@@ -39,17 +40,17 @@ async function probe(app: AppProcess, cookie: string | undefined, email?: string
  * run, in an order that rotates from round to round, so that the load other work puts on this
  * shared machine falls on every store alike. Medians of the runs.
  */
-async function measureScenario(apps: Map<StoreName, StoreApp>, scenario: ScenarioId) {
+async function measureScenario<Name extends string>(apps: Map<Name, StoreApp>, scenario: ScenarioId) {
   const stores = [...apps.keys()];
-  const runs = new Map<StoreName, RunMetrics[]>(stores.map((store) => [store, []]));
+  const runs = new Map<Name, RunMetrics[]>(stores.map((store) => [store, []]));
   for (const [, { app, input }] of apps) {
-    await cannon(app.url, scenarioOptions(scenario, input), settings.warmupSeconds, settings.connections);
+    await cannon(app.url, scenarioLoad(scenario, input), settings.warmupSeconds, settings.connections);
   }
   for (let round = 0; round < settings.runs; round += 1) {
     for (let i = 0; i < stores.length; i += 1) {
       const store = stores[(i + round) % stores.length]!;
       const { app, input } = apps.get(store)!;
-      runs.get(store)!.push(await measuredRun(app, scenarioOptions(scenario, input), durationOf(scenario)));
+      runs.get(store)!.push(await measuredRun(app, scenarioLoad(scenario, input), durationOf(scenario)));
     }
   }
   const summaries = new Map(stores.map((store) => [store, summarize(scenario, runs.get(store)!)]));
@@ -62,16 +63,24 @@ async function measureScenario(apps: Map<StoreName, StoreApp>, scenario: Scenari
   return summaries;
 }
 
-export async function benchStores(uri: string, credentials: Credentials[]) {
+/** The stores' results, and the ceilings of the logged-in page measured beside them (bench/ceiling.ts). */
+export interface StoresOutcome {
+  stores: Partial<Record<StoreName, StoreResults>>;
+  ceilings: Partial<Record<CeilingName, ScenarioSummary>>;
+}
+
+export async function benchStores(uri: string, users: BenchUsers): Promise<StoresOutcome> {
   await clearSessions();
   const apps = new Map<StoreName, StoreApp>();
+  const ceilings = new Map<CeilingName, AppProcess>();
   try {
     log(`stores ${settings.stores.join(', ')}: starting, logging ${settings.connections} connections in to each`);
-    const mine = credentials.slice(0, settings.connections);
+    const mine = users.pages.slice(0, settings.connections);
+    const loggingIn = users.logins.slice(0, settings.connections);
     const started = await Promise.allSettled(settings.stores.map((store) => AppProcess.start(store, uri)));
     started.forEach((result, i) => {
       if (result.status === 'fulfilled')
-        apps.set(settings.stores[i]!, { app: result.value, input: { logins: [], credentials: mine } });
+        apps.set(settings.stores[i]!, { app: result.value, input: { logins: [], credentials: loggingIn } });
     });
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
@@ -80,7 +89,15 @@ export async function benchStores(uri: string, credentials: Credentials[]) {
         entry.input.logins = await logInAll(entry.app.url, mine);
       }),
     );
+    // The ceilings read our store's sessions: the logins of our app's connections serve them as they are.
+    const ours = apps.get('ours');
+    if (ours) {
+      for (const name of Object.keys(CEILINGS) as CeilingName[]) {
+        ceilings.set(name, await AppProcess.start('ours', uri, { BENCH_CEILING: name }));
+      }
+    }
     const results: Partial<Record<StoreName, StoreResults>> = {};
+    const ceilingResults: Partial<Record<CeilingName, ScenarioSummary>> = {};
     for (const [store, { app, input }] of apps) {
       results[store] = {
         probes: {
@@ -91,11 +108,19 @@ export async function benchStores(uri: string, credentials: Credentials[]) {
       };
     }
     for (const scenario of settings.scenarios) {
-      const summaries = await measureScenario(apps, scenario);
-      for (const [store, summary] of summaries) results[store]!.scenarios[scenario] = summary;
+      // The logged-in page takes turns with its ceilings, in the same rounds.
+      const withCeilings = new Map<StoreName | CeilingName, StoreApp>(apps);
+      if (scenario === 'S2' && ours)
+        for (const [name, app] of ceilings) withCeilings.set(name, { app, input: ours.input });
+      const summaries = await measureScenario(withCeilings, scenario);
+      for (const [name, summary] of summaries) {
+        if (name in CEILINGS) ceilingResults[name as CeilingName] = summary;
+        else results[name as StoreName]!.scenarios[scenario] = summary;
+      }
     }
-    return results;
+    return { stores: results, ceilings: ceilingResults };
   } finally {
     await Promise.all([...apps.values()].map(({ app }) => app.stop()));
+    await Promise.all([...ceilings.values()].map((app) => app.stop()));
   }
 }

@@ -1,6 +1,7 @@
 import { SCENARIOS } from '../scenarios';
 import type { StoreName } from '../stores';
 import type { Results } from '../types';
+import { CEILINGS, type CeilingName } from '../ceiling';
 import { fmt } from './format';
 
 const COLORS: Record<StoreName, string> = { ours: '#2f6f4f', 'connect-mongo': '#c98a2b', memory: '#7a8793' };
@@ -20,7 +21,16 @@ export function svgChart(r: Results): string {
   const barWidth = (groupWidth - 24) / Math.max(1, stores.length);
   const y = (v: number) => top + chartHeight - (v / max) * chartHeight;
   const out: string[] = [];
-  const burstTop = top + chartHeight + 110;
+  // S2 against its ceilings (bench/ceiling.ts): one row each, our store's S2 last, with its share.
+  const ceilingRows = (Object.keys(CEILINGS) as CeilingName[]).flatMap((name) => {
+    const s = r.ceilings?.[name];
+    return s ? [{ label: `ceiling: ${name}`, rps: s.rps }] : [];
+  });
+  const ourS2 = r.stores.ours?.scenarios.S2;
+  if (ceilingRows.length && ourS2) ceilingRows.push({ label: 'shop, logged-in /products (ours)', rps: ourS2.rps });
+  const ceilingTop = top + chartHeight + 90;
+  const ceilingHeight = ceilingRows.length ? ceilingRows.length * 24 + 40 : 0;
+  const burstTop = ceilingTop + ceilingHeight + 60;
   const burstHeight = r.burst.length ? 170 : 0;
   const height = burstTop + burstHeight + (r.burst.length ? 60 : 0);
   out.push(
@@ -58,6 +68,23 @@ export function svgChart(r: Results): string {
       `<text x="${(gx + (groupWidth - 24) / 2).toFixed(1)}" y="${top + chartHeight + 34}" text-anchor="middle" fill="#555" font-size="10">${esc(SCENARIOS[scenario])}</text>`,
     );
   });
+  if (ceilingRows.length && ourS2) {
+    out.push(
+      `<text x="${left}" y="${ceilingTop}" font-size="16" font-weight="bold">S2 against its ceilings: bare handlers doing only its database work (same run)</text>`,
+    );
+    const cmax = Math.max(1, ...ceilingRows.map((row) => row.rps));
+    const barMax = width - left - 480;
+    ceilingRows.forEach((row, i) => {
+      const yy = ceilingTop + 14 + i * 24;
+      const w = (row.rps / cmax) * barMax;
+      const share = i < ceilingRows.length - 1 ? ` (shop = ${fmt(ourS2.rps / row.rps, 2)} of it)` : '';
+      out.push(
+        `<text x="${left + 230}" y="${yy + 15}" text-anchor="end">${esc(row.label)}</text>`,
+        `<rect x="${left + 240}" y="${yy + 3}" width="${Math.max(1, w).toFixed(1)}" height="18" fill="${i < ceilingRows.length - 1 ? '#9db8a8' : COLORS.ours}"/>`,
+        `<text x="${(left + 246 + w).toFixed(1)}" y="${yy + 15}">${esc(`${fmt(row.rps)} req/s${share}`)}</text>`,
+      );
+    });
+  }
   if (r.burst.length) {
     out.push(
       `<text x="${left}" y="${burstTop - 30}" font-size="16" font-weight="bold">Logged-in GET /products while ${r.settings.burstLogins} connections log in (our store)</text>`,
