@@ -133,8 +133,12 @@ function driversInUse(): DriverClasses[] {
 }
 
 const bound = new WeakSet<object>();
+let driversBound = false;
 
+/** Instruments each copy of the driver once (the first deadline); later requests pay nothing. */
 function bindDrivers(): void {
+  if (driversBound) return;
+  driversBound = true;
   for (const { AbstractCursor, Collection, Db } of driversInUse()) {
     if (bound.has(Collection.prototype)) continue;
     bound.add(Collection.prototype);
