@@ -264,7 +264,7 @@ test.describe('accounts in /admin', () => {
     await expect(row.getByTestId('admin-user-email')).toHaveText(email);
     await expect(row.getByTestId('admin-user-sessions')).toHaveText('1');
 
-    await toNextPage(page, () => page.getByRole('button', { name: `End every session of ${email}` }).click());
+    await toNextPage(page, () => page.getByRole('button', { name: `End sessions of ${email}` }).click());
     expect(pathOf(page)).toBe('/admin/users');
     await expect(page.getByRole('status')).toHaveText(`Ended 1 session of ${email}: they are signed out everywhere.`);
     await expect(row.getByTestId('admin-user-sessions')).toHaveText('0');
