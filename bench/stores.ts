@@ -39,7 +39,7 @@ function allSessions(store: Store): Promise<Record<string, session.SessionData>>
 
 /**
  * What createApp needs beyond express-session's Store (the account pages' listing and sign-out
- * everywhere), for the comparison stores. The benchmark's scenarios never call it: it walks every
+ * everywhere, the admins' counts), for the comparison stores. The benchmark's scenarios never call it: it walks every
  * session, which is fine for a comparison and wrong for production.
  */
 export function withSessionControl(store: Store): ShopSessionStore {
@@ -51,6 +51,14 @@ export function withSessionControl(store: Store): ShopSessionStore {
         const expires = data.cookie?.expires ? new Date(data.cookie.expires) : new Date();
         return { handle: id, createdAt: expires, lastActive: expires, expires };
       });
+    },
+    async countLiveSessionsOfUsers(userIds: readonly string[]): Promise<Map<string, number>> {
+      const counts = new Map<string, number>();
+      for (const [, data] of Object.entries(await allSessions(store))) {
+        const id = data.user?._id;
+        if (id && userIds.includes(id)) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+      return counts;
     },
     // These stores keep the ids themselves: a handle is the id (never shown: the benchmark opens no /account).
     handleOf: (sid: string) => sid,

@@ -190,7 +190,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       appUrl: config.APP_URL,
     }),
   );
-  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrf }));
+  app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrf, sessions: sessionStore }));
   const accountDeps = { config, sessions: sessionStore, sendMail: mailer, logger, throttles, csrf };
   app.use(accountLinkRoutes(accountDeps));
   app.use('/account', accountRoutes(accountDeps));

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import request from 'supertest';
+import { RememberToken } from '../src/models/RememberToken';
+import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
-import { createUser, uniqueEmail } from './helpers/http';
-import { TEST_SECRET, useTestDatabase } from './helpers/testApp';
+import { PASSWORD, createUser, csrfToken, logIn, uniqueEmail, type Agent } from './helpers/http';
+import { TEST_SECRET, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
+const testApp = useAppOn(database);
 const ROOT = path.resolve(__dirname, '..');
 
 /** `npm run admin -- …args`: the built script (jest's globalSetup builds it), on this file's database. */
@@ -39,5 +43,46 @@ it('exits non-zero with one sentence for an unknown email or a wrong command', a
 
   const wrong = await adminCli('promote', 'x@example.com');
   expect(wrong.code).toBe(2);
-  expect(wrong.stderr).toContain('Usage: npm run admin -- grant EMAIL | revoke EMAIL');
+  expect(wrong.stderr).toBe('Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL\n');
+
+  const unknownEnd = await adminCli('end-sessions', 'nobody@example.com');
+  expect(unknownEnd.code).toBe(1);
+  expect(unknownEnd.stderr).toBe('No account has the email nobody@example.com.\n');
 }, 30_000);
+
+describe('end-sessions', () => {
+  /** A browser signed in to `email`, remembered if asked. */
+  async function browserOf(email: string, remember = false): Promise<Agent> {
+    const agent = request.agent(testApp().app);
+    if (!remember) {
+      expect((await logIn(agent, email)).status).toBe(302);
+      return agent;
+    }
+    const _csrf = await csrfToken(agent, '/login');
+    await agent.post('/login').type('form').send({ _csrf, email, password: PASSWORD, remember: 'on' }).expect(302);
+    return agent;
+  }
+
+  const isSignedOut = async (agent: Agent) => (await agent.get('/account')).headers.location === '/login';
+
+  it('signs the account out everywhere, a remembered browser included, says how many and logs it', async () => {
+    const email = uniqueEmail('ended');
+    const user = await createUser(email);
+    const other = await createUser(uniqueEmail('untouched'));
+    const browsers = [await browserOf(email), await browserOf(email, true)];
+    const bystander = await browserOf(other.email);
+
+    const ended = await adminCli('end-sessions', email);
+    expect(ended).toMatchObject({ code: 0, stdout: `Ended 2 sessions of ${email}: it is signed out everywhere.\n` });
+
+    // Gone before the remembered browser comes back (which would delete an outdated token itself).
+    expect(await RememberToken.countDocuments({ userId: user._id })).toBe(0);
+    for (const browser of browsers) expect(await isSignedOut(browser)).toBe(true);
+    const events = await SecurityEvent.find({ userId: user._id, kind: 'sessions-ended' }).lean();
+    expect(events.map((event) => event.details)).toEqual([{ by: 'admin', count: 2 }]);
+    expect(await isSignedOut(bystander)).toBe(false);
+
+    const again = await adminCli('end-sessions', email);
+    expect(again).toMatchObject({ code: 0, stdout: `Ended 0 sessions of ${email}: it is signed out everywhere.\n` });
+  }, 30_000);
+});

@@ -1,19 +1,27 @@
 import mongoose from 'mongoose';
 import { ConfigError, DATA_DIR, loadConfig } from '../config/env';
 import { connectMongoose, runningEmbeddedDatabase } from '../db';
-import { User, type Role } from '../models/User';
+import { sessionStoreOptions } from '../config/session';
+import { User, type Role, type UserDocument } from '../models/User';
+import { createLogger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
+import { endSessionsOfAccount, sessionCount } from '../services/adminUsers';
+import { sessionStoreBeside } from '../sessions';
 
-const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL';
+const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL';
+const COMMANDS = ['grant', 'revoke', 'end-sessions'] as const;
+type Command = (typeof COMMANDS)[number];
+const isCommand = (value: unknown): value is Command => COMMANDS.includes(value as Command);
 
 /**
  * `npm run admin -- grant EMAIL` makes an account an admin; `revoke` makes it a customer again.
  * The change applies from the account's next request (the user is re-read on every request).
+ * `end-sessions EMAIL` signs the account out everywhere (its sessions, logins in flight and
+ * remembered browsers), as "End sessions" on /admin/users does.
  */
 async function main(argv: string[]): Promise<number> {
   const [command, email] = argv;
-  const role: Role | undefined = command === 'grant' ? 'admin' : command === 'revoke' ? 'customer' : undefined;
-  if (!role || !email) {
+  if (!isCommand(command) || !email) {
     console.error(USAGE);
     return 2;
   }
@@ -30,17 +38,31 @@ async function main(argv: string[]): Promise<number> {
   await connectMongoose(uri, config);
   try {
     const user = await User.findOne({ email: email.trim().toLowerCase() });
-    if (!user) {
-      console.error(`No account has the email ${email}.`);
-      return 1;
+    if (!user) return gone(email);
+    if (command === 'end-sessions') {
+      // The app's own store (the running shop's) keeps the indexes; this one only deletes.
+      const store = await sessionStoreBeside(sessionStoreOptions(config, mongoose.connection, createLogger('silent')));
+      const ended = await endSessionsOfAccount(user._id, store);
+      if (ended === null) return gone(email);
+      console.log(`Ended ${sessionCount(ended)} of ${user.email}: it is signed out everywhere.`);
+      return 0;
     }
-    await User.updateOne({ _id: user._id }, { $set: { role } });
-    const was = user.role === role ? ` (it already was ${article(role)})` : '';
-    console.log(`${user.email} is now ${article(role)}${was}.`);
-    return 0;
+    return await setRole(user, command === 'grant' ? 'admin' : 'customer');
   } finally {
     await mongoose.disconnect();
   }
+}
+
+async function setRole(user: UserDocument, role: Role): Promise<number> {
+  await User.updateOne({ _id: user._id }, { $set: { role } });
+  const was = user.role === role ? ` (it already was ${article(role)})` : '';
+  console.log(`${user.email} is now ${article(role)}${was}.`);
+  return 0;
+}
+
+function gone(email: string): number {
+  console.error(`No account has the email ${email}.`);
+  return 1;
 }
 
 const article = (role: Role) => (role === 'admin' ? 'an admin' : 'a customer');

@@ -23,6 +23,7 @@ const ENDED_BY: Record<EndedBy, string> = {
   'not-me': 'by “This wasn’t me”',
   'remember-me-reuse': 'because a stolen “remember me” token was used',
   cap: 'by a new sign-in (the least recently used, over the limit of signed-in devices)',
+  admin: 'by the shop’s staff',
 };
 
 /** @route GET /account/activity?page=N — the account's security events of the last 90 days, newest first. */

@@ -15,10 +15,10 @@ export const EVENT_KINDS = [
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /**
- * Who ended sessions: the user on /account, a password reset or change, "this wasn't me", or a
- * login beyond MAX_SESSIONS_PER_USER (the cap).
+ * Who ended sessions: the user on /account, a password reset or change, "this wasn't me", a
+ * login beyond MAX_SESSIONS_PER_USER (the cap), or the shop's staff (/admin/users, the admin CLI).
  */
-export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'remember-me-reuse' | 'cap';
+export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'remember-me-reuse' | 'cap' | 'admin';
 
 export interface EventDetails {
   method?: 'password' | 'remember-me';

@@ -139,6 +139,8 @@ userSchema.method('giveBackFromOrder', function giveBackFromOrder(orderId: strin
 
 // Finds the carts holding a product that is being deleted.
 userSchema.index({ 'cart.items.productId': 1 });
+// The admins' list of accounts, newest first (/admin/users).
+userSchema.index({ createdAt: -1, _id: -1 });
 
 export const User = model<UserFields, UserModel>('User', userSchema);
 

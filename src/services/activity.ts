@@ -39,9 +39,7 @@ export function reportSecurityEvent(
   const { context, newEmail, ...rest } = details;
   const at = context?.when ?? new Date();
   const where = context ? { browser: context.browser, place: context.place } : {};
-  later(`could not record a ${kind} event`, () =>
-    SecurityEvent.create({ userId: account._id, kind, at, details: { ...where, ...rest } }),
-  );
+  later(`could not record a ${kind} event`, () => recordSecurityEvent(account._id, kind, { ...where, ...rest }, at));
   const mail = MAILED[kind];
   if (!mail) return;
   later(`could not send a ${kind} mail`, async () => {
@@ -57,6 +55,19 @@ export function reportSecurityEvent(
       newEmail,
     );
   });
+}
+
+/**
+ * Records one event in the account's activity log now, mailing nobody: for an action whose caller
+ * waits for the record (an admin's, which has no response to come after on the command line).
+ */
+export async function recordSecurityEvent(
+  userId: Types.ObjectId | string,
+  kind: EventKind,
+  details: EventDetails,
+  at = new Date(),
+): Promise<void> {
+  await SecurityEvent.create({ userId, kind, at, details });
 }
 
 /** One page of the account's events of the last 90 days, newest first. */

@@ -12,7 +12,7 @@ export {
   type ClientSource,
   type MongoSessionStoreOptions,
 } from './options';
-export { openSessionStore, type SessionStoreLogger, type SessionStoreOptions } from './open';
+export { openSessionStore, sessionStoreBeside, type SessionStoreLogger, type SessionStoreOptions } from './open';
 export { SessionStoreError, scrubStoreError } from './errors';
 export { hashSessionId } from './ids';
 export type { SessionDocument } from './documents';

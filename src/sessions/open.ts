@@ -37,18 +37,11 @@ export interface SessionStoreOptions<Listed extends string = never> {
 /** The base library's complaint when the server refuses its TTL index (some servers take no `expireAfterSeconds`). */
 const INDEX_FAILURE = /^Error creating index: /;
 
-/**
- * Opens a store on the app's client. Resolves once MongoDB answered through it (and the indexes and
- * the expiry are arranged); rejects when it did not, so the caller can retry with a new store. The
- * client stays open either way: it is the caller's.
- */
-export async function openSessionStore<const Listed extends string = never>(
-  options: SessionStoreOptions<Listed>,
-): Promise<MongoSessionStore<Listed>> {
-  const { logger } = options;
+/** The store on the app's client, as `openSessionStore` and `sessionStoreBeside` make it. */
+function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): MongoSessionStore<Listed> {
   // With a uri (not here) the base rethrows a failed first connect unless a callback is given; on
-  // a given client it never does. Failures reach us through the promise below either way.
-  const store = new MongoSessionStore<Listed>(
+  // a given client it never does. Failures reach the caller through `initialConnectionPromise`.
+  return new MongoSessionStore<Listed>(
     {
       client: options.client,
       collection: 'sessions',
@@ -61,6 +54,33 @@ export async function openSessionStore<const Listed extends string = never>(
     },
     () => {},
   );
+}
+
+/**
+ * A store on the client of a tool that runs beside the app (the admin command line), for its
+ * per-user API only: it leaves to the app's own store the indexes, the expiry of documents and the
+ * clean-up of other id keys (which, under another configuration, would end every session). Only
+ * the base's own TTL index on `expires` is asked for, as by every store. Rejects when MongoDB does
+ * not answer through the client.
+ */
+export async function sessionStoreBeside<const Listed extends string = never>(
+  options: Omit<SessionStoreOptions<Listed>, 'expireSessions' | 'logger'>,
+): Promise<MongoSessionStore<Listed>> {
+  const store = newStore({ ...options, expireSessions: async () => () => undefined, logger: { warn() {} } });
+  if (!(await store.initialConnectionPromise)) throw new SessionStoreError('could not connect to the session store');
+  return store;
+}
+
+/**
+ * Opens a store on the app's client. Resolves once MongoDB answered through it (and the indexes and
+ * the expiry are arranged); rejects when it did not, so the caller can retry with a new store. The
+ * client stays open either way: it is the caller's.
+ */
+export async function openSessionStore<const Listed extends string = never>(
+  options: SessionStoreOptions<Listed>,
+): Promise<MongoSessionStore<Listed>> {
+  const { logger } = options;
+  const store = newStore(options);
   // While connecting, the library creates its TTL index on `expires`. A server that refuses it is
   // expected: `expireSessions` below makes the index (or the sweeper) that deletes expired sessions,
   // and says so if it cannot. Every other error is logged.

@@ -3,8 +3,8 @@ import type { ConnectCallback, MongoSessionStoreOptions } from './options';
 import { SessionStoreBase } from './store';
 
 /**
- * The session store (store.ts) with what an account page needs: a user's sessions listed, ended
- * all but one, one by its handle, or beyond a cap; and the start-up cleanup of sessions it can
+ * The session store (store.ts) with what an account page needs: a user's sessions listed, counted
+ * (for a list of accounts), ended all but one, one by its handle, or beyond a cap; and the start-up cleanup of sessions it can
  * never find. Each is one query on the index of the user's id (`userPath`, userSessions.ts).
  * `Listed` names the session fields that a listing shows (the `listedFields` option).
  */
@@ -22,6 +22,11 @@ export class MongoSessionStore<Listed extends string = never> extends SessionSto
   /** A user's live sessions, most recently active first. */
   sessionsOfUser(userId: string): Promise<userSessions.UserSession<Listed>[]> {
     return userSessions.sessionsOfUser(this.sessions, this.lifetimes, this.fields, userId);
+  }
+
+  /** How many live sessions each of these users has (absent: none), in one query. */
+  countLiveSessionsOfUsers(userIds: readonly string[]): Promise<Map<string, number>> {
+    return userSessions.countLiveSessionsOfUsers(this.sessions, this.lifetimes, this.fields, userIds);
   }
 
   /**

@@ -76,6 +76,33 @@ export async function sessionsOfUser<Listed extends string>(
 }
 
 /**
+ * How many live sessions each of these users has (a user without any is absent), for a list of
+ * accounts: one aggregation on the index of `userPath`, however many users are asked about.
+ */
+export async function countLiveSessionsOfUsers(
+  sessions: Collection<SessionDocument>,
+  lifetimes: Lifetimes,
+  { userPath }: UserFields,
+  userIds: readonly string[],
+): Promise<Map<string, number>> {
+  const ids = userIds.map(requireUserId);
+  const counts = new Map<string, number>();
+  if (ids.length === 0) return counts;
+  try {
+    const groups = await sessions
+      .aggregate<{ _id: unknown; count: number }>([
+        { $match: { [userPath]: { $in: ids }, ...liveFilter(Date.now(), lifetimes) } },
+        { $group: { _id: `$${userPath}`, count: { $sum: 1 } } },
+      ])
+      .toArray();
+    for (const { _id, count } of groups) if (typeof _id === 'string') counts.set(_id, count);
+  } catch (err) {
+    throw new SessionStoreError(`could not count users' sessions: ${messageOf(err)}`);
+  }
+  return counts;
+}
+
+/**
  * Ends a user's live sessions (sign-out everywhere, after a password change), except the one
  * given; returns how many. One query on the index of `userPath`.
  */

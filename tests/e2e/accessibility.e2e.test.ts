@@ -155,6 +155,15 @@ const AUDITED_PAGES: AuditedPage[] = [
     },
   },
   {
+    name: 'admin users',
+    status: 200,
+    heading: 'Users',
+    open: async (page) => {
+      await logInAsDemoAdmin(page);
+      return page.goto('/admin/users');
+    },
+  },
+  {
     name: 'add product',
     status: 200,
     heading: 'Add a product',

@@ -247,3 +247,29 @@ test.describe('managing products in /admin', () => {
     });
   }
 });
+
+test.describe('accounts in /admin', () => {
+  test('an admin finds a customer by email and signs them out everywhere', async ({ page, newContext }) => {
+    const customer = await (await newContext()).newPage();
+    const email = await signUpAndLogIn(customer);
+
+    await logInAsAdmin(page);
+    await openAdmin(page);
+    await toNextPage(page, () => page.getByRole('link', { name: 'Users' }).click());
+    expect(pathOf(page)).toBe('/admin/users');
+    await page.getByLabel('Search accounts by email').fill(email.toUpperCase());
+    await toNextPage(page, () => page.getByRole('button', { name: 'Search' }).click());
+    const row = page.getByTestId('admin-user');
+    await expect(row).toHaveCount(1);
+    await expect(row.getByTestId('admin-user-email')).toHaveText(email);
+    await expect(row.getByTestId('admin-user-sessions')).toHaveText('1');
+
+    await toNextPage(page, () => page.getByRole('button', { name: `End sessions of ${email}` }).click());
+    expect(pathOf(page)).toBe('/admin/users');
+    await expect(page.getByRole('status')).toHaveText(`Ended 1 session of ${email}: they are signed out everywhere.`);
+    await expect(row.getByTestId('admin-user-sessions')).toHaveText('0');
+
+    await customer.goto('/account');
+    expect(pathOf(customer)).toBe('/login');
+  });
+});

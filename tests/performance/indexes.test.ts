@@ -62,6 +62,19 @@ const QUERIES: IndexedQuery[] = [
     key: { userId: 1, createdAt: -1 },
   },
   {
+    name: 'admin: the accounts, newest first',
+    collection: () => User.collection,
+    filter: {},
+    sort: { createdAt: -1, _id: -1 },
+    key: { createdAt: -1, _id: -1 },
+  },
+  {
+    name: "admin: a page of users' live sessions",
+    collection: sessions,
+    filter: { 'session.user._id': { $in: [String(oid()), String(oid())] }, expires: { $gt: new Date() } },
+    key: { 'session.user._id': 1 },
+  },
+  {
     name: 'every request: the session by id',
     collection: sessions,
     filter: { _id: 'some-session-id' },

@@ -64,3 +64,21 @@ it('refuses a user id that is not a string (an injected operator would match eve
   await expect(store.destroySessionsOfUser('ann-id', { except: injected })).rejects.toThrow(TypeError);
   expect(await api.get(sid)).not.toBeNull();
 });
+
+it('counts the live sessions of many users in one query, leaving out expired ones and users without any', async () => {
+  const { store, api } = testStore();
+  for (let i = 0; i < 3; i += 1) await api.set(newSid(), sessionData({ isLoggedIn: true, user: ann }));
+  await api.set(newSid(), sessionData({ isLoggedIn: true, user: ann }, -1000));
+  await api.set(newSid(), sessionData({ isLoggedIn: true, user: bob }));
+  await api.set(newSid(), sessionData({ isLoggedIn: true, user: { _id: 'cat-id', email: 'cat@example.com' } }));
+  const aggregate = jest.spyOn(store.collection, 'aggregate');
+
+  const counts = await store.countLiveSessionsOfUsers(['ann-id', 'bob-id', 'nobody']);
+
+  expect(aggregate).toHaveBeenCalledTimes(1);
+  expect(Object.fromEntries(counts)).toEqual({ 'ann-id': 3, 'bob-id': 1 });
+  expect(await store.countLiveSessionsOfUsers([])).toEqual(new Map());
+  expect(aggregate).toHaveBeenCalledTimes(1);
+  aggregate.mockRestore();
+  await expect(store.countLiveSessionsOfUsers([{ $ne: null } as unknown as string])).rejects.toThrow(TypeError);
+});
