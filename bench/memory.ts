@@ -56,7 +56,7 @@ async function main() {
   const get = (cookie?: string) =>
     fetch(`${base}/products`, { headers: { ...PROXY_HEADERS, ...(cookie ? { cookie } : {}) } }).then(async (res) => {
       await res.arrayBuffer();
-      // Only a logged-in page is marked no-store (src/middleware/currentUser.ts).
+      // Only a logged-in page is marked no-store (src/auth/currentUser.ts).
       return res.status === 200 && res.headers.get('cache-control') === 'no-store';
     });
   // Warm up first (views compiled and cached, connections open), so that this is not counted as growth.

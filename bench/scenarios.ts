@@ -1,5 +1,5 @@
 import type autocannon from 'autocannon';
-import { issueDeviceCookie } from '../src/services/deviceCookie';
+import { issueDeviceCookie } from '../src/auth/deviceCookie';
 import { csrfIn } from '../support/csrf';
 import { benchConfig, PROXY_HEADERS } from './benchConfig';
 import { formBody, type Login } from './client';
