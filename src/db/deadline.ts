@@ -15,12 +15,14 @@ import { RETRY_AFTER_SECONDS } from './errors';
  * caller gave none. When the signal aborts, every command still waiting fails with a
  * DatabaseDeadlineError (a 503), and a command started later fails before it is sent.
  *
- * The signal aborts at the deadline only if the database has gone quiet: if it answered any
- * command in the last half second, it is busy rather than gone (a busy host, a burst of
+ * The signal aborts at the deadline only while the request is waiting for the database and the
+ * database has gone quiet: if it answered any command in the last half second (or the request's
+ * wait began less than half a second ago), it is busy rather than gone (a busy host, a burst of
  * visitors), and the request goes on waiting; the decision is taken again when that half second
- * has passed without an answer. A held or cut database answers nothing, so a request waiting on
- * it gets its 503 at its deadline, or half a second after the database stopped answering if it
- * had been waiting longer than its budget already.
+ * has passed without an answer. A request past its deadline that is not waiting for the database
+ * (it is hashing a password on a busy CPU) is not stopped for it: its next command starts the half
+ * second. A held or cut database answers nothing, so a request waiting on it gets its 503 at its
+ * deadline, or half a second after its wait began if it had run longer than its budget already.
  *
  * Work that needs no database never notices: a page slowed down by a busy CPU is still served.
  * Work outside a deadline (startup, sweeps) keeps the driver's own timeouts.
@@ -37,10 +39,19 @@ export class DatabaseDeadlineError extends Error {
   }
 }
 
-const deadlines = new AsyncLocalStorage<AbortSignal>();
+/** A request's deadline, as the wrapped driver methods see it. */
+interface RunningDeadline {
+  signal: AbortSignal;
+  /** A command of the request started waiting for the database. */
+  waiting(): void;
+  /** That command was answered (or failed). */
+  answered(): void;
+}
+
+const deadlines = new AsyncLocalStorage<RunningDeadline>();
 
 /** The signal of the deadline the caller runs under, if any: work that waits without a command (a turn) listens to it too. */
-export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore();
+export const currentDeadline = (): AbortSignal | undefined => deadlines.getStore()?.signal;
 
 /**
  * Where each wrapped method takes its options: the driver's public signatures (the same in
@@ -70,7 +81,7 @@ const DB_OPTIONS_AT: Record<string, number> = { command: 1 };
 /** The wrapped methods that return a cursor, which checks the signal itself whenever it waits. */
 const RETURN_CURSORS = new Set(['aggregate', 'find']);
 /** A cursor's wait for the server's answer: its signal came with the options of `find` or `aggregate`. */
-const CURSOR_ANSWERS: Record<string, undefined> = { toArray: undefined };
+const CURSOR_ANSWERS: Record<string, undefined> = { toArray: undefined, next: undefined, tryNext: undefined };
 
 /** How long the database may go without answering anything before a request past its deadline stops waiting. */
 const QUIET_MS = 500;
@@ -79,7 +90,6 @@ let lastAnswerAt = 0;
 const noteAnswer = () => {
   lastAnswerAt = Date.now();
 };
-const ignore = () => {};
 
 type Method = (...args: unknown[]) => unknown;
 interface DriverClasses {
@@ -105,7 +115,8 @@ function instrument(prototype: object, methods: Record<string, number | undefine
     const original = target[name];
     if (typeof original !== 'function') continue;
     target[name] = function (this: unknown, ...args: unknown[]) {
-      const signal = deadlines.getStore();
+      const deadline = deadlines.getStore();
+      const signal = deadline?.signal;
       if (signal && optionsAt !== undefined && takesSignal(args[optionsAt])) {
         // The driver listens for the abort while it waits, but does not look whether it came
         // already: a command started after the deadline would wait for a server or a connection.
@@ -113,7 +124,17 @@ function instrument(prototype: object, methods: Record<string, number | undefine
         args[optionsAt] = { ...(args[optionsAt] as object | undefined), signal };
       }
       const result = original.apply(this, args);
-      if (isPromise(result)) result.then(noteAnswer, ignore);
+      if (isPromise(result)) {
+        deadline?.waiting();
+        const answered = () => deadline?.answered();
+        result.then(
+          () => {
+            noteAnswer();
+            answered();
+          },
+          answered,
+        );
+      }
       return result;
     };
   }
@@ -165,19 +186,42 @@ export function startDatabaseDeadline(budgetMs: number): DatabaseDeadline {
   // Every command of the request listens to this one signal, several at once in a Promise.all.
   setMaxListeners(0, controller.signal);
   let cleared = false;
-  let timer = setTimeout(expire, budgetMs);
+  /** Commands of the request waiting for an answer, and since when the request has been waiting. */
+  let inFlight = 0;
+  let waitingSince = 0;
+  /** The budget has passed while the request was not waiting: its next wait is watched from its start. */
+  let overdue = false;
+  let timer: NodeJS.Timeout | undefined = setTimeout(expire, budgetMs);
   function expire() {
+    timer = undefined;
     // Decided once the event loop has read what arrived meanwhile: on a busy host the answers may
     // be waiting in the sockets.
     setImmediate(() => {
-      if (cleared) return;
-      const quietFor = Date.now() - lastAnswerAt;
+      if (cleared || controller.signal.aborted) return;
+      if (inFlight === 0) {
+        overdue = true;
+        return;
+      }
+      const quietFor = Date.now() - Math.max(lastAnswerAt, waitingSince);
       if (quietFor >= QUIET_MS) controller.abort(new DatabaseDeadlineError(budgetMs));
       else timer = setTimeout(expire, QUIET_MS - quietFor);
     });
   }
+  const running: RunningDeadline = {
+    signal: controller.signal,
+    waiting() {
+      if (inFlight++ === 0) waitingSince = Date.now();
+      if (overdue && !timer && !cleared) {
+        overdue = false;
+        timer = setTimeout(expire, QUIET_MS);
+      }
+    },
+    answered() {
+      inFlight = Math.max(0, inFlight - 1);
+    },
+  };
   return {
-    run: (work) => deadlines.run(controller.signal, work),
+    run: (work) => deadlines.run(running, work),
     clear: () => {
       cleared = true;
       clearTimeout(timer);
