@@ -114,6 +114,29 @@ describe('re-authentication', () => {
   });
 });
 
+describe('confirming the password', () => {
+  it('gives the session a new id: the old cookie is signed out, the new one carries the login and the fresh password', async () => {
+    const { agent, email } = await loggedInAgent(shop.app);
+    await outlastWindow(agent);
+    const before = sessionCookie(agent);
+    const _csrf = csrfFrom((await agent.get('/account/confirm')).text);
+    const confirmed = await agent.post('/account/confirm').type('form').send({ _csrf, password: PASSWORD });
+    expect([confirmed.status, confirmed.headers.location]).toEqual([302, '/account']);
+
+    const after = sessionCookie(agent);
+    expect(after).not.toBe(before);
+    // The old id is gone: a copy of it is an anonymous visitor now.
+    const copy = await request(shop.app).get('/account').set('Cookie', before);
+    expect([copy.status, copy.headers.location]).toEqual([302, '/login']);
+    const page = await agent.get('/account');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(email);
+    // Fresh: a form that matters goes through at once.
+    const revoke = await post(agent, '/account/sessions/revoke-others');
+    expect([revoke.status, revoke.headers.location]).toEqual([302, '/account']);
+  });
+});
+
 describe('re-authentication for the other forms that matter', () => {
   /** Confirms the password on /account/confirm and returns the resubmit page. */
   async function confirmPassword(agent: Agent) {

@@ -3,7 +3,7 @@ import type { Config } from '../config/env';
 import { currentPasswordMatches } from '../auth/reauth';
 import { safeReturnTo } from '../auth/access';
 import { TooManyAttemptsError, type Throttles } from '../services/throttle';
-import { saveSession } from '../lib/requestSession';
+import { renewSessionId, saveSession } from '../lib/requestSession';
 
 export interface ReauthDependencies {
   config: Config;
@@ -35,6 +35,8 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     }
     if (!matches) return renderConfirm(res, 422, 'That is not your password.');
 
+    // A new session id for the proven session: whoever copied the old one is left behind.
+    await renewSessionId(req);
     req.session.reauthenticatedAt = Date.now();
     const pending = req.session.pendingForm;
     delete req.session.pendingForm;
