@@ -30,11 +30,10 @@ export function benchEnv(overrides: Record<string, string> = {}): Record<string,
     PASSWORD_CHECKS_PER_NETWORK: '100000',
     GUEST_CARTS_PER_HOUR: '1000000',
     // The request's database budget (src/db/deadline.ts) runs from the request's arrival and ends it
-    // with a 503 once the database has answered nothing for half a second: the wait for a bcrypt
-    // comparison counts, and so does one long command. On this shared 2-core machine a cost-12
-    // login (a niced hashing thread) took over 3 s, and on FerretDB one session scan at 20 000
-    // stored sessions takes over half a second: at the default 3 s the setup logins answered 503
-    // and the capacity experiment stopped. The benchmark measures throughput, not that budget.
+    // with a 503 once a command of it has waited half a second with the database answering
+    // nothing. On FerretDB one session scan at 20 000 stored sessions takes longer than that: at
+    // the default 3 s the capacity experiment's logins answered 503 and it stopped. The benchmark
+    // measures throughput, not that budget.
     MONGODB_TIMEOUT_MS: '60000',
     ...overrides,
   };
