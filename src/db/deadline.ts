@@ -127,13 +127,10 @@ function instrument(prototype: object, methods: Record<string, number | undefine
       if (isPromise(result)) {
         deadline?.waiting();
         const answered = () => deadline?.answered();
-        result.then(
-          () => {
-            noteAnswer();
-            answered();
-          },
-          answered,
-        );
+        result.then(() => {
+          noteAnswer();
+          answered();
+        }, answered);
       }
       return result;
     };
