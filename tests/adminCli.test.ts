@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import request from 'supertest';
 import { RememberToken } from '../src/models/RememberToken';
 import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
-import { PASSWORD, createUser, csrfToken, logIn, uniqueEmail, type Agent } from './helpers/http';
+import { browserSignedInTo, createUser, isSignedOut, uniqueEmail } from './helpers/http';
 import { TEST_SECRET, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
@@ -51,19 +50,7 @@ it('exits non-zero with one sentence for an unknown email or a wrong command', a
 }, 30_000);
 
 describe('end-sessions', () => {
-  /** A browser signed in to `email`, remembered if asked. */
-  async function browserOf(email: string, remember = false): Promise<Agent> {
-    const agent = request.agent(testApp().app);
-    if (!remember) {
-      expect((await logIn(agent, email)).status).toBe(302);
-      return agent;
-    }
-    const _csrf = await csrfToken(agent, '/login');
-    await agent.post('/login').type('form').send({ _csrf, email, password: PASSWORD, remember: 'on' }).expect(302);
-    return agent;
-  }
-
-  const isSignedOut = async (agent: Agent) => (await agent.get('/account')).headers.location === '/login';
+  const browserOf = (email: string, remember = false) => browserSignedInTo(testApp().app, email, { remember });
 
   it('signs the account out everywhere, a remembered browser included, says how many and logs it', async () => {
     const email = uniqueEmail('ended');

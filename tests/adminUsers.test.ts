@@ -9,10 +9,11 @@ import { endSessionsOfAccount } from '../src/services/adminUsers';
 import { CommandCounter, sum, type MonitoredClient } from '../support/commandCounter';
 import {
   PASSWORD,
+  browserSignedInTo,
   createUser,
   csrfToken,
-  logIn,
   loggedInAdmin,
+  isSignedOut,
   loggedInAgent,
   uniqueEmail,
   type Agent,
@@ -57,23 +58,7 @@ function rowsOf(html: string): Array<{ email: string; role: string; sessions: nu
 
 const listed = async (agent: Agent, query = '') => rowsOf((await agent.get(`/admin/users${query}`).expect(200)).text);
 
-/** Logs `email` in on a fresh browser, remembered if asked. */
-async function browserOf(email: string, remember = false): Promise<Agent> {
-  const agent = request.agent(app());
-  if (!remember) {
-    expect((await logIn(agent, email)).status).toBe(302);
-    return agent;
-  }
-  const _csrf = await csrfToken(agent, '/login');
-  await agent.post('/login').type('form').send({ _csrf, email, password: PASSWORD, remember: 'on' }).expect(302);
-  return agent;
-}
-
-/** Whether the browser's next request is anonymous (an account page sends it to the login). */
-async function isSignedOut(agent: Agent): Promise<boolean> {
-  const response = await agent.get('/account');
-  return response.status === 302 && response.headers.location === '/login';
-}
+const browserOf = (email: string, remember = false) => browserSignedInTo(app(), email, { remember });
 
 async function endSessionsFrom(admin: Agent, userId: string, fields: Record<string, string> = {}) {
   const _csrf = await csrfToken(admin, '/admin/users');

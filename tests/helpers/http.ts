@@ -28,6 +28,21 @@ export async function logIn(agent: Agent, email: string, password = PASSWORD) {
   return agent.post('/login').type('form').send({ _csrf, email, password });
 }
 
+/** A fresh browser (its own cookie jar) signed in to the existing account `email`, remembered ("remember me") if asked. */
+export async function browserSignedInTo(app: Express, email: string, { remember = false } = {}): Promise<Agent> {
+  const agent = request.agent(app);
+  const _csrf = await csrfToken(agent, '/login');
+  const fields = { _csrf, email, password: PASSWORD, ...(remember ? { remember: 'on' } : {}) };
+  await agent.post('/login').type('form').send(fields).expect(302);
+  return agent;
+}
+
+/** Whether the browser's next request is anonymous (an account page sends it to the login). */
+export async function isSignedOut(agent: Agent): Promise<boolean> {
+  const response = await agent.get('/account');
+  return response.status === 302 && response.headers.location === '/login';
+}
+
 /** A fresh agent (its own cookie jar) that is logged in as a newly created user (a customer unless said). */
 export async function loggedInAgent(app: Express, email = uniqueEmail(), role: Role = 'customer') {
   const agent = request.agent(app);
