@@ -9,8 +9,9 @@ import { dataDirSecrets, type GeneratedSecret } from '../src/config/secrets';
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'shop-config-'));
 const LONG_SECRET = 'x'.repeat(32);
 const ID_SECRET = 'i'.repeat(32);
-/** Both secrets, long enough for production. */
-const SECRETS = { SESSION_SECRET: LONG_SECRET, SESSION_ID_HASH_SECRET: ID_SECRET };
+const DATA_KEY = 'd'.repeat(32);
+/** The three secrets, long enough for production. */
+const SECRETS = { SESSION_SECRET: LONG_SECRET, SESSION_ID_HASH_SECRET: ID_SECRET, DATA_ENCRYPTION_KEY: DATA_KEY };
 /** What production requires besides the secret. */
 const PRODUCTION = {
   NODE_ENV: 'production',
@@ -132,7 +133,10 @@ describe('configuration', () => {
     expect(second.SESSION_ID_HASH_SECRET).toBe(first.SESSION_ID_HASH_SECRET);
     expect(fs.readFileSync(path.join(dataDir, 'session-secret'), 'utf8')).toBe(first.SESSION_SECRET[0]);
     expect(fs.readFileSync(path.join(dataDir, 'session-id-hash-secret'), 'utf8')).toBe(first.SESSION_ID_HASH_SECRET);
-    expect(warnings).toHaveLength(2);
+    expect(first.DATA_ENCRYPTION_KEY[0]).toHaveLength(64);
+    expect(second.DATA_ENCRYPTION_KEY).toEqual(first.DATA_ENCRYPTION_KEY);
+    expect(fs.readFileSync(path.join(dataDir, 'data-encryption-key'), 'utf8')).toBe(first.DATA_ENCRYPTION_KEY[0]);
+    expect(warnings).toHaveLength(3);
     expect(warnings.join('\n')).toContain('SESSION_SECRET is not set');
     expect(warnings.join('\n')).toContain('SESSION_ID_HASH_SECRET is not set');
   });
@@ -161,10 +165,22 @@ describe('configuration', () => {
       /SESSION_ID_HASH_SECRET: required in production/,
     );
     expect(asked).toEqual([]);
-    expect(configWithSecrets({ SESSION_SECRET: LONG_SECRET }, provider).SESSION_ID_HASH_SECRET).toBe(
-      'generated SESSION_ID_HASH_SECRET',
-    );
+    expect(
+      configWithSecrets({ SESSION_SECRET: LONG_SECRET, DATA_ENCRYPTION_KEY: DATA_KEY }, provider)
+        .SESSION_ID_HASH_SECRET,
+    ).toBe('generated SESSION_ID_HASH_SECRET');
     expect(asked).toEqual(['SESSION_ID_HASH_SECRET']);
+  });
+
+  it('requires a long DATA_ENCRYPTION_KEY in production, and takes several (the first encrypts)', () => {
+    expect(() => parseConfig({ ...PRODUCTION, ...SECRETS, DATA_ENCRYPTION_KEY: '' })).toThrow(
+      /DATA_ENCRYPTION_KEY: required in production/,
+    );
+    expect(() => parseConfig({ ...PRODUCTION, ...SECRETS, DATA_ENCRYPTION_KEY: `${DATA_KEY},short` })).toThrow(
+      /DATA_ENCRYPTION_KEY: required in production/,
+    );
+    const keys = parseConfig({ ...PRODUCTION, ...SECRETS, DATA_ENCRYPTION_KEY: `${DATA_KEY}new, ${DATA_KEY}old` });
+    expect(keys.DATA_ENCRYPTION_KEY).toEqual([`${DATA_KEY}new`, `${DATA_KEY}old`]);
   });
 
   it('keeps the id hash secret apart from the cookie secrets', () => {

@@ -30,7 +30,11 @@ it('answers only requests addressed to this machine by name, never a rebound nam
 });
 
 it('is mounted only where NODE_ENV=development is explicit, or unset on the embedded database', () => {
-  const base = { SESSION_SECRET: 'x'.repeat(40), SESSION_ID_HASH_SECRET: 'y'.repeat(40) };
+  const base = {
+    SESSION_SECRET: 'x'.repeat(40),
+    SESSION_ID_HASH_SECRET: 'y'.repeat(40),
+    DATA_ENCRYPTION_KEY: 'z'.repeat(40),
+  };
   const remote = { MONGODB_URI: 'mongodb://db.internal:27017/shop' };
   expect(parseConfig({ ...base, NODE_ENV: 'development', ...remote }).devTools).toBe(true);
   expect(parseConfig({ ...base }).devTools).toBe(true);

@@ -19,7 +19,11 @@ it('shows moments in SHOP_TIME_ZONE, named, never as bare UTC', async () => {
 });
 
 it('refuses a time zone the runtime does not know, naming the variable', () => {
-  const secrets = { SESSION_SECRET: 'x'.repeat(40), SESSION_ID_HASH_SECRET: 'y'.repeat(40) };
+  const secrets = {
+    SESSION_SECRET: 'x'.repeat(40),
+    SESSION_ID_HASH_SECRET: 'y'.repeat(40),
+    DATA_ENCRYPTION_KEY: 'z'.repeat(40),
+  };
   expect(() => parseConfig({ ...secrets, SHOP_TIME_ZONE: 'Mars/Olympus_Mons' })).toThrow(/SHOP_TIME_ZONE/);
   expect(parseConfig({ ...secrets, SHOP_TIME_ZONE: 'Europe/Berlin' }).SHOP_TIME_ZONE).toBe('Europe/Berlin');
 });

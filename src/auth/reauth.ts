@@ -57,6 +57,20 @@ export interface ResubmitForm {
 }
 
 /**
+ * A page's declaration (a GET, after requireAuth) that it needs a password entered within
+ * REAUTH_WINDOW: without one, the user confirms their password (and second factor) first, and
+ * comes back to the page.
+ */
+export function requireRecentPasswordForPage(config: Pick<Config, 'REAUTH_WINDOW'>): RequestHandler {
+  return async (req, res, next) => {
+    if (recentlyAuthenticated(req, config)) return next();
+    req.session.pendingForm = { action: req.originalUrl.split('?')[0] ?? '/account', fields: {}, page: true };
+    await saveSession(req);
+    res.redirect(303, '/account/confirm');
+  };
+}
+
+/**
  * A route's declaration that it needs a password entered within REAUTH_WINDOW (after requireAuth,
  * on a POST that matters). Without one, keeps the form's fields and sends the user to confirm
  * their password (GET /account/confirm), which then offers the same form, as `form` describes it,

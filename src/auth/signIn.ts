@@ -5,7 +5,7 @@
  * "new browser" mail.
  */
 import type { Request, Response } from 'express';
-import type { SessionData } from 'express-session';
+import type { SessionData, SignInMethod } from 'express-session';
 import type { Config } from '../config/env';
 import { deviceCookieOptions, rememberCookieOptions } from '../config/session';
 import type { SessionControl } from '../config/sessionStore';
@@ -22,8 +22,14 @@ import { safeReturnTo } from './access';
 import { issueDeviceCookie, trustedDevice } from './deviceCookie';
 import { issueRememberToken } from './rememberTokens';
 
-/** How a session signed in, as /account shows it. */
-export type SignInMethod = NonNullable<SessionData['signedInWith']>;
+export type { SignInMethod };
+
+/** How the session of `req` signed in (a session older than the methods' field: by its one method). */
+export function signInMethodsOf(req: Request): SignInMethod[] {
+  const { signInMethods, signedInWith } = req.session;
+  if (signInMethods) return signInMethods.split('+') as SignInMethod[];
+  return signedInWith ? [signedInWith] : [];
+}
 
 /** The small plain copy of a user a session keeps: never the password hash, never the document. */
 export function sessionUserOf(user: Pick<UserDocument, '_id' | 'email' | 'credentialEpoch'>, epoch?: number) {
@@ -40,27 +46,27 @@ export interface SignInDependencies {
 /**
  * Starts a signed-in session for `user` under a new id (against fixation), and resolves once it is
  * stored in MongoDB: a redirect sent earlier could arrive at a page that does not see the login
- * yet. A method that proves the user is present (anything but remember-me) counts as a
+ * yet. Methods that prove the user is present (anything but remember-me) count as a
  * re-authentication. Also used alone when the session is renewed (a password change).
  */
 export async function startSession(
   req: Request,
   user: NonNullable<SessionData['user']>,
-  method: SignInMethod,
+  methods: SignInMethod[],
 ): Promise<void> {
   await regenerateSession(req);
   req.session.isLoggedIn = true;
   req.session.user = user;
   req.session.userAgent = req.get('user-agent')?.slice(0, 300);
   req.session.place = truncatedAddress(req.ip);
-  req.session.signedInWith = method;
-  if (method !== 'remember-me') req.session.reauthenticatedAt = Date.now();
+  req.session.signInMethods = methods.join('+');
+  if (!methods.includes('remember-me')) req.session.reauthenticatedAt = Date.now();
   await saveSession(req);
 }
 
 /**
- * Signs `user` in, by `method`, once every check of that method has passed, and resolves to the
- * page to go to next. In order:
+ * Signs `user` in, by `methods` (the password and a second factor, say), once every check of them
+ * has passed, and resolves to the page to go to next. In order:
  * 1. a guest cart of this browser joins the account's (it is keyed by the old session id);
  * 2. the session starts under a new id (`startSession`);
  * 3. the account's least recently active sessions beyond MAX_SESSIONS_PER_USER end;
@@ -73,20 +79,20 @@ export async function signIn(
   res: Response,
   { config, sessions, sendMail, logger }: SignInDependencies,
   user: UserDocument,
-  { method, remember = false }: { method: SignInMethod; remember?: boolean },
+  { methods, remember = false }: { methods: SignInMethod[]; remember?: boolean },
 ): Promise<string> {
   const returnTo = safeReturnTo(req.session.returnTo);
   if (req.session.hasGuestCart) await mergeGuestCart(req.sessionID, user);
   // Read before the cookie is replaced below: did this browser sign in to the account before?
   const knownBrowser = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
   // The epoch read with the user, before the checks: a reset that finished meanwhile ends this login.
-  await startSession(req, sessionUserOf(user), method);
+  await startSession(req, sessionUserOf(user), methods);
   await endSessionsOverCap(req, user._id.toString(), { config, sessions, sendMail, logger });
 
   const context = contextOf(req);
   const events = { config, sendMail };
-  reportSecurityEvent(req.afterResponse, events, user, 'sign-in', { method, context });
-  if (method === 'remember-me') return returnTo;
+  reportSecurityEvent(req.afterResponse, events, user, 'sign-in', { method: methods.join('+'), context });
+  if (methods.includes('remember-me')) return returnTo;
   res.cookie(
     config.deviceCookieName,
     issueDeviceCookie(user.email, config.SESSION_SECRET),

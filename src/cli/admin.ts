@@ -5,11 +5,12 @@ import { sessionStoreOptions } from '../config/session';
 import { User, type Role, type UserDocument } from '../models/User';
 import { createLogger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
-import { endSessionsOfAccount, sessionCount } from '../services/adminUsers';
+import { createMailer } from '../lib/mailer';
+import { endSessionsOfAccount, resetTwoFactorOfAccount, sessionCount } from '../services/adminUsers';
 import { sessionStoreBeside } from '../sessions';
 
-const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL';
-const COMMANDS = ['grant', 'revoke', 'end-sessions'] as const;
+const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL | reset-two-factor EMAIL';
+const COMMANDS = ['grant', 'revoke', 'end-sessions', 'reset-two-factor'] as const;
 type Command = (typeof COMMANDS)[number];
 const isCommand = (value: unknown): value is Command => COMMANDS.includes(value as Command);
 
@@ -17,7 +18,9 @@ const isCommand = (value: unknown): value is Command => COMMANDS.includes(value 
  * `npm run admin -- grant EMAIL` makes an account an admin; `revoke` makes it a customer again.
  * The change applies from the account's next request (the user is re-read on every request).
  * `end-sessions EMAIL` signs the account out everywhere (its sessions, logins in flight and
- * remembered browsers), as "End sessions" on /admin/users does.
+ * remembered browsers), as "End sessions" on /admin/users does. `reset-two-factor EMAIL` turns
+ * off the second factor of someone who lost phone and recovery codes, once the shop has checked who
+ * they are (docs/security.md), and mails them.
  */
 async function main(argv: string[]): Promise<number> {
   const [command, email] = argv;
@@ -45,6 +48,15 @@ async function main(argv: string[]): Promise<number> {
       const ended = await endSessionsOfAccount(user._id, store);
       if (ended === null) return gone(email);
       console.log(`Ended ${sessionCount(ended)} of ${user.email}: it is signed out everywhere.`);
+      return 0;
+    }
+    if (command === 'reset-two-factor') {
+      const sendMail = createMailer(config, createLogger('silent'));
+      if (!(await resetTwoFactorOfAccount(user, { config, sendMail }))) {
+        console.log(`${user.email} has no second factor: nothing to reset.`);
+        return 0;
+      }
+      console.log(`Two-step sign-in is off for ${user.email}, its trusted browsers are forgotten, and it was mailed.`);
       return 0;
     }
     return await setRole(user, command === 'grant' ? 'admin' : 'customer');

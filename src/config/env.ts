@@ -48,6 +48,17 @@ const schema = z
       ),
     // Keys the sessions collection (documents hold an HMAC of the cookie's id, never the id).
     SESSION_ID_HASH_SECRET: z.string().trim().optional(),
+    // Encrypts secrets stored in MongoDB (authenticator keys): comma-separated, the first encrypts,
+    // every one decrypts (rotation, see lib/secretBox.ts).
+    DATA_ENCRYPTION_KEY: z
+      .string()
+      .optional()
+      .transform((value) =>
+        value
+          ?.split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      ),
     // A login beyond this many live sessions of one account ends its least recently active ones.
     MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
     SESSION_COOKIE_NAME: z
@@ -118,7 +129,10 @@ const schema = z
 
 type ParsedEnv = z.infer<typeof schema>;
 
-export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'LOG_LEVEL' | 'APP_URL'> {
+export interface Config extends Omit<
+  ParsedEnv,
+  'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'DATA_ENCRYPTION_KEY' | 'LOG_LEVEL' | 'APP_URL'
+> {
   /** Where the shop is reached, without a trailing slash. */
   APP_URL: string;
   /** APP_URL was set (not the localhost default): the server then names it as its address. */
@@ -126,6 +140,8 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_H
   /** The first secret signs new cookies; all of them verify (rotation). */
   SESSION_SECRET: string[];
   SESSION_ID_HASH_SECRET: string;
+  /** The first key encrypts new secrets; all of them decrypt (rotation). */
+  DATA_ENCRYPTION_KEY: string[];
   LOG_LEVEL: NonNullable<ParsedEnv['LOG_LEVEL']>;
   isProduction: boolean;
   /**
@@ -146,6 +162,8 @@ export interface Config extends Omit<ParsedEnv, 'SESSION_SECRET' | 'SESSION_ID_H
   deviceCookieName: string;
   /** The remember-me token's cookie (see auth/rememberTokens.ts). */
   rememberCookieName: string;
+  /** The cookie of a browser trusted to skip the second factor (see auth/trustedBrowsers.ts). */
+  trustCookieName: string;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +195,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     // Both are present: the schema refuses a configuration without them.
     SESSION_SECRET: parsed.SESSION_SECRET ?? [],
     SESSION_ID_HASH_SECRET: parsed.SESSION_ID_HASH_SECRET ?? '',
+    DATA_ENCRYPTION_KEY: parsed.DATA_ENCRYPTION_KEY ?? [],
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
     nodeEnvUnset,
@@ -185,6 +204,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     csrfCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.csrf`,
     deviceCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.device`,
     rememberCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.remember`,
+    trustCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.trust`,
     // Links in mails use this, never the request's Host header (which a client chooses).
     APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
     appUrlGiven: parsed.APP_URL !== undefined,

@@ -13,6 +13,7 @@ export interface ParsedFields {
   SESSION_ABSOLUTE_TTL: number;
   SESSION_SECRET?: string[] | undefined;
   SESSION_ID_HASH_SECRET?: string | undefined;
+  DATA_ENCRYPTION_KEY?: string[] | undefined;
   SMTP_URL?: string | undefined;
   APP_URL?: string | undefined;
   TRUST_PROXY: boolean | number | string[];
@@ -74,6 +75,14 @@ export function checkCombinations(env: ParsedFields, ctx: z.RefinementCtx): void
       code: 'custom',
       path: ['SESSION_ID_HASH_SECRET'],
       message: `required in production: a secret of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters, apart from SESSION_SECRET`,
+    });
+  }
+  const dataKeys = env.DATA_ENCRYPTION_KEY ?? [];
+  if (dataKeys.length === 0 || dataKeys.some((key) => key.length < MIN_PRODUCTION_SECRET_LENGTH)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATA_ENCRYPTION_KEY'],
+      message: `required in production: one or more comma-separated keys of at least ${MIN_PRODUCTION_SECRET_LENGTH} characters each (the first encrypts)`,
     });
   }
   if (!env.SMTP_URL) {

@@ -6,6 +6,7 @@ import path from 'node:path';
 export const GENERATED_SECRETS = {
   SESSION_SECRET: 'session-secret',
   SESSION_ID_HASH_SECRET: 'session-id-hash-secret',
+  DATA_ENCRYPTION_KEY: 'data-encryption-key',
 } as const;
 export type GeneratedSecret = keyof typeof GENERATED_SECRETS;
 

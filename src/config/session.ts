@@ -73,7 +73,7 @@ export function clearSessionCookie(res: Response, config: SessionConfig): void {
 export const SESSION_USER_ID_FIELD = 'user._id';
 
 /** What the account page shows of each of a user's sessions, as stored at login (auth/signIn.ts). */
-export const LISTED_SESSION_FIELDS = ['userAgent', 'place', 'signedInWith'] as const;
+export const LISTED_SESSION_FIELDS = ['userAgent', 'place', 'signedInWith', 'signInMethods'] as const;
 export type ListedSessionField = (typeof LISTED_SESSION_FIELDS)[number];
 
 /**

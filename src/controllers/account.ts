@@ -6,7 +6,7 @@ import type { SendMail } from '../lib/mailer';
 import type { Logger } from '../lib/logger';
 import { hashPassword } from '../lib/passwords';
 import { redirectWith } from '../lib/flash';
-import { sessionUserOf, startSession } from '../auth/signIn';
+import { sessionUserOf, signInMethodsOf, startSession } from '../auth/signIn';
 import { currentPasswordMatches } from '../auth/reauth';
 import { signedInUser } from '../auth/access';
 import { contextOf } from '../lib/requestContext';
@@ -62,8 +62,10 @@ export function accountController(deps: AccountDependencies) {
     const epoch = await changeCredentials(user._id, user.credentialEpoch, { password: hash });
     if (epoch === null) return endOutdatedSession(req, res);
     const ended = await sessions.destroySessionsOfUser(user._id.toString(), { except: req.sessionID });
-    // A new id for this session too; no cap: every other session has just ended.
-    await startSession(req, sessionUserOf(user, epoch), 'password');
+    // A new id for this session too; no cap: every other session has just ended. The password
+    // was just typed (and is fresh: a change needs a recent one), whatever restored the session.
+    const methods = signInMethodsOf(req).filter((method) => method !== 'remember-me' && method !== 'password');
+    await startSession(req, sessionUserOf(user, epoch), ['password', ...methods]);
     reportSecurityEvent(req.afterResponse, deps, user, 'password-changed', { context: contextOf(req) });
     if (ended > 0)
       reportSecurityEvent(req.afterResponse, deps, user, 'sessions-ended', { by: 'password-change', count: ended });

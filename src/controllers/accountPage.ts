@@ -5,7 +5,9 @@ import { signedInUser } from '../auth/access';
 import { rememberedDevices, seriesOf } from '../auth/rememberTokens';
 import type { SessionControl } from '../config/sessionStore';
 import type { FieldErrors } from '../validation';
-import { ACCOUNT_PASSWORD } from '../validation/auth';
+import { accountPasswordRule } from '../validation/auth';
+import { FEW_RECOVERY_CODES } from '../auth/twoFactor/recoveryCodes';
+import { hasSecondFactor } from '../models/User';
 
 /** The forms of /account, whose errors (and typed values) a failed submission shows again. */
 export interface AccountForms {
@@ -21,6 +23,18 @@ export interface AccountPageDependencies {
   sessions: Pick<SessionControl, 'sessionsOfUser' | 'handleOf'>;
 }
 
+const METHOD_NAMES: Record<string, string> = {
+  password: 'the password',
+  'remember-me': '“remember me”',
+  authenticator: 'an authenticator code',
+  'recovery-code': 'a recovery code',
+  'trusted-browser': 'a trusted browser',
+};
+
+/** "the password and an authenticator code", from a session's or an event's methods. */
+export const describeSignInMethods = (methods: readonly string[]): string =>
+  methods.map((method) => METHOD_NAMES[method] ?? method).join(' and ');
+
 /** The user's live sessions for the page, named by their handle (the stored HMAC), never by their id. */
 async function sessionList(req: Request, sessions: AccountPageDependencies['sessions']) {
   const list = await sessions.sessionsOfUser(signedInUser(req)._id.toString());
@@ -30,7 +44,7 @@ async function sessionList(req: Request, sessions: AccountPageDependencies['sess
     current: s.handle === current,
     device: describeUserAgent(s.userAgent),
     place: s.place,
-    signedInWith: s.signedInWith,
+    signedInWith: describeSignInMethods(s.signInMethods?.split('+') ?? (s.signedInWith ? [s.signedInWith] : [])),
     createdAt: s.createdAt,
     lastActive: s.lastActive,
   }));
@@ -39,8 +53,9 @@ async function sessionList(req: Request, sessions: AccountPageDependencies['sess
 /** The browsers that "remember me" logs back in; named by a handle, never by the cookie's parts. */
 async function deviceList(req: Request, config: AccountPageDependencies['config']) {
   const thisBrowser = seriesOf(req.cookies?.[config.rememberCookieName]);
-  const devices = await rememberedDevices(signedInUser(req)._id);
+  const devices = await rememberedDevices(signedInUser(req));
   return devices.map((d) => ({
+    kind: d.kind,
     handle: d.handle,
     current: d.series === thisBrowser,
     device: describeUserAgent(d.userAgent),
@@ -58,13 +73,20 @@ export async function renderAccountPage(
   forms: AccountForms = {},
 ): Promise<void> {
   const [sessionItems, devices] = await Promise.all([sessionList(req, sessions), deviceList(req, config)]);
+  const user = signedInUser(req);
+  const recoveryCodesLeft = user.twoFactor?.recoveryCodes?.length ?? 0;
   res.status(status).render('account/index', {
     title: 'Your account',
-    user: signedInUser(req),
+    user,
+    twoFactor: {
+      on: hasSecondFactor(user),
+      recoveryCodesLeft,
+      fewLeft: recoveryCodesLeft <= FEW_RECOVERY_CODES,
+    },
     sessions: sessionItems,
     devices,
     passwordErrors: forms.password ?? {},
-    passwordRule: ACCOUNT_PASSWORD,
+    passwordRule: accountPasswordRule(user),
     emailErrors: forms.email ?? {},
     deleteErrors: forms.delete ?? {},
     newEmail: forms.newEmail ?? '',

@@ -3,6 +3,7 @@ import { notFound } from '../lib/HttpError';
 import { signedInUser } from '../auth/access';
 import type { EndedBy, EventKind } from '../models/SecurityEvent';
 import { activityPage } from '../services/activity';
+import { describeSignInMethods } from './accountPage';
 
 const DESCRIPTIONS: Record<EventKind, string> = {
   'sign-in': 'Signed in',
@@ -14,6 +15,13 @@ const DESCRIPTIONS: Record<EventKind, string> = {
   'remember-me-reuse': 'An old “remember me” token was used again: every remembered browser was signed out',
   'email-changed': 'Email address changed',
   'remembered-browser-removed': 'A remembered browser was removed',
+  'second-factor-failed': 'Failed sign-in (right password, wrong code)',
+  'two-factor-enabled': 'Two-step sign-in turned on (authenticator app)',
+  'two-factor-disabled': 'Two-step sign-in turned off',
+  'two-factor-reset': 'Two-step sign-in turned off by the shop’s staff (lost phone and recovery codes)',
+  'recovery-codes-replaced': 'New recovery codes made (the old ones no longer work)',
+  'recovery-code-used': 'A recovery code was used to sign in',
+  'browser-trusted': 'A browser was trusted to skip the code for 30 days',
 };
 
 const ENDED_BY: Record<EndedBy, string> = {
@@ -38,7 +46,7 @@ export const getActivity: RequestHandler = async (req, res) => {
     events: result.events.map((event) => ({
       at: event.at,
       what: DESCRIPTIONS[event.kind],
-      method: event.details?.method,
+      method: event.details?.method ? describeSignInMethods(event.details.method.split('+')) : undefined,
       browser: event.details?.browser,
       place: event.details?.place,
       by: event.details?.by ? ENDED_BY[event.details.by] : undefined,

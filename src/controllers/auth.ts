@@ -2,7 +2,12 @@ import type { RequestHandler, Response } from 'express';
 import { matchedData } from 'express-validator';
 import { checkSignInPassword, upgradePasswordHash, type PasswordCheck } from '../auth/password';
 import { forgetSeries } from '../auth/rememberTokens';
-import { signIn, type SignInDependencies } from '../auth/signIn';
+import {
+  continueAfterPassword,
+  finishSecondStep,
+  pendingSignInOf,
+  type SecondStepDependencies,
+} from '../auth/twoFactor/secondStep';
 import { clearSessionCookie, cookieOptions } from '../config/session';
 import type { SessionControl } from '../config/sessionStore';
 import { redirectWith } from '../lib/flash';
@@ -22,9 +27,19 @@ const RESET_FIRST =
 const VERIFICATION_RESENT =
   'If that account still awaits confirmation, we have sent it a new link. It works once, for 24 hours.';
 
-export interface AuthDependencies extends SignInDependencies {
+export interface AuthDependencies extends SecondStepDependencies {
   sessions: SessionControl;
   throttles: Throttles;
+}
+
+const SIGN_IN_AGAIN =
+  'Your sign-in waited more than 5 minutes for its code, or was finished already. Please log in again.';
+const WRONG_CODE = 'That code is not right. Enter the 6-digit code your app shows now, or an unused recovery code.';
+/** Longer than any code or recovery code as typed (with spaces and dashes). */
+const MAX_CODE_LENGTH = 40;
+
+function renderSecondStep(res: Response, status: number, error?: string) {
+  res.status(status).render('auth/two-factor', { title: 'Enter your code', error });
 }
 
 function renderLogin(res: Response, status: number, email = '', errors: FieldErrors = {}, unverified = false) {
@@ -65,7 +80,8 @@ export function authController(deps: AuthDependencies) {
         return renderLogin(res, 403, email, { form: VERIFY_FIRST }, true);
       case 'right': {
         const { user } = check;
-        const next = await signIn(req, res, deps, user, { method: 'password', remember: req.body?.remember === 'on' });
+        // Signed in, or sent to the second step (auth/twoFactor/secondStep.ts).
+        const next = await continueAfterPassword(req, res, deps, user, req.body?.remember === 'on');
         // A hash in an older format is replaced now that the password is known, after the
         // response: the visitor does not wait for a second hash.
         req.afterResponse('could not upgrade a password hash', () =>
@@ -74,6 +90,36 @@ export function authController(deps: AuthDependencies) {
         res.redirect(next);
       }
     }
+  };
+
+  /** @route GET /login/two-factor — the second step of a pending sign-in of this browser. */
+  const getSecondStep: RequestHandler = async (req, res) => {
+    if (!(await pendingSignInOf(req))) {
+      delete req.session.pendingSignIn;
+      return redirectWith(req, res, '/login', { kind: 'info', text: SIGN_IN_AGAIN });
+    }
+    renderSecondStep(res, 200);
+  };
+
+  /**
+   * @route POST /login/two-factor — fields `code` (an authenticator code or a recovery code) and
+   * `trust` ("on": skip the code in this browser for 30 days).
+   */
+  const postSecondStep: RequestHandler = async (req, res) => {
+    const code: unknown = req.body?.code;
+    if (typeof code !== 'string' || code.trim() === '' || code.length > MAX_CODE_LENGTH) {
+      return renderSecondStep(res, 422, 'Enter the 6-digit code from your authenticator app, or a recovery code.');
+    }
+    let outcome: Awaited<ReturnType<typeof finishSecondStep>> | undefined;
+    const allowed = await withinLimit(
+      res,
+      async () => void (outcome = await finishSecondStep(req, res, deps, { code, trust: req.body?.trust === 'on' })),
+      (status, errors) => renderSecondStep(res, status, errors.form),
+    );
+    if (!allowed || !outcome) return;
+    if (outcome.kind === 'expired') return redirectWith(req, res, '/login', { kind: 'info', text: SIGN_IN_AGAIN });
+    if (outcome.kind === 'wrong-code') return renderSecondStep(res, 422, WRONG_CODE);
+    res.redirect(outcome.next);
   };
 
   /** @route POST /verify/resend — the same answer whatever the address; the mail goes after it. */
@@ -97,5 +143,5 @@ export function authController(deps: AuthDependencies) {
     res.redirect('/');
   };
 
-  return { getLogin, postLogin, postResendVerification, postLogout };
+  return { getLogin, postLogin, getSecondStep, postSecondStep, postResendVerification, postLogout };
 }

@@ -6,7 +6,7 @@ import { reportSecurityEvent } from '../services/activity';
 import { completeReset, findUsableReset, sendResetLink } from '../services/passwordReset';
 import { markVerified } from '../services/signup';
 import { fieldErrors, formValue, type FieldErrors } from '../validation';
-import { ACCOUNT_PASSWORD } from '../validation/auth';
+import { accountPasswordRule, type PasswordRule } from '../validation/auth';
 import type { AuthDependencies } from './auth';
 import { mailableAddress } from './withinLimit';
 
@@ -17,10 +17,14 @@ function renderReset(res: Response, status: number, email = '', errors: FieldErr
   res.status(status).render('auth/reset', { title: 'Reset your password', email, errors });
 }
 
-function renderNewPassword(res: Response, status: number, token: unknown, errors: FieldErrors = {}) {
-  res
-    .status(status)
-    .render('auth/new-password', { title: 'Choose a new password', token, errors, passwordRule: ACCOUNT_PASSWORD });
+function renderNewPassword(
+  res: Response,
+  status: number,
+  token: unknown,
+  passwordRule: PasswordRule,
+  errors: FieldErrors = {},
+) {
+  res.status(status).render('auth/new-password', { title: 'Choose a new password', token, errors, passwordRule });
 }
 
 const linkExpired = (res: Response) => res.status(410).render('auth/reset-invalid', { title: 'Link expired' });
@@ -45,17 +49,27 @@ export function passwordResetController(deps: AuthDependencies) {
 
   /** @route GET /reset/:token */
   const getNewPassword: RequestHandler = async (req, res) => {
-    const reset = await findUsableReset(req.params.token);
-    if (!reset) return linkExpired(res);
-    renderNewPassword(res, 200, req.params.token);
+    const usable = await findUsableReset(req.params.token);
+    if (!usable) return linkExpired(res);
+    renderNewPassword(res, 200, req.params.token, accountPasswordRule(usable.account));
   };
 
-  /** @route POST /new-password */
+  /**
+   * @route POST /new-password — before the field rules: an unusable link is answered here, and a
+   * usable one's account decides the password rule (8 characters with a second factor, else 15).
+   */
+  const checkResetLink: RequestHandler = async (req, res, next) => {
+    const usable = await findUsableReset(req.body?.passwordToken);
+    if (!usable) return linkExpired(res);
+    res.locals.passwordRule = accountPasswordRule(usable.account);
+    next();
+  };
+
+  /** @route POST /new-password — after `checkResetLink` and the field rules. */
   const postNewPassword: RequestHandler = async (req, res) => {
     const token: unknown = req.body?.passwordToken;
-    if (!(await findUsableReset(token))) return linkExpired(res);
     const errors = fieldErrors(req);
-    if (errors) return renderNewPassword(res, 422, token, errors);
+    if (errors) return renderNewPassword(res, 422, token, res.locals.passwordRule as PasswordRule, errors);
 
     const { password } = matchedData<{ password: string }>(req);
     const done = await completeReset(token, password, config.BCRYPT_COST);
@@ -76,5 +90,5 @@ export function passwordResetController(deps: AuthDependencies) {
     });
   };
 
-  return { getReset, postReset, getNewPassword, postNewPassword };
+  return { getReset, postReset, getNewPassword, checkResetLink, postNewPassword };
 }

@@ -1,8 +1,12 @@
 import type { RequestHandler, Response } from 'express';
 import type { Config } from '../config/env';
 import { currentPasswordMatches } from '../auth/reauth';
-import { safeReturnTo } from '../auth/access';
-import { TooManyAttemptsError, type Throttles } from '../services/throttle';
+import { safeReturnTo, signedInUser } from '../auth/access';
+import { trustedDevice } from '../auth/deviceCookie';
+import { checkSecondFactor } from '../auth/twoFactor/factor';
+import { secretBoxOf } from '../lib/secretBox';
+import { hasSecondFactor } from '../models/User';
+import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import { renewSessionId, saveSession } from '../lib/requestSession';
 
 export interface ReauthDependencies {
@@ -10,30 +14,45 @@ export interface ReauthDependencies {
   throttles: Throttles;
 }
 
-function renderConfirm(res: Response, status: number, error?: string) {
-  res.status(status).render('account/confirm', { title: 'Confirm your password', error });
+function renderConfirm(res: Response, status: number, needsCode: boolean, error?: string) {
+  res.status(status).render('account/confirm', { title: 'Confirm it is you', error, needsCode });
 }
 
 export function reauthController({ config, throttles }: ReauthDependencies) {
   /** @route GET /account/confirm */
-  const getConfirm: RequestHandler = (_req, res) => renderConfirm(res, 200);
+  const getConfirm: RequestHandler = (req, res) => renderConfirm(res, 200, hasSecondFactor(signedInUser(req)));
 
   /**
-   * @route POST /account/confirm — field `password`. Counted like a login (the same budgets), so a
-   * stolen session cannot be used to guess the password.
+   * @route POST /account/confirm — fields `password` and, when the account has a second factor,
+   * `code` (an authenticator code or a recovery code; a trusted browser skips only the sign-in's
+   * prompt, never this). Each is counted like a login (the same budgets), so a stolen session
+   * cannot be used to guess them.
    */
   const postConfirm: RequestHandler = async (req, res) => {
+    const user = signedInUser(req);
+    const needsCode = hasSecondFactor(user);
     const password: unknown = req.body?.password;
-    if (typeof password !== 'string' || password === '') return renderConfirm(res, 422, 'Enter your password.');
-    let matches: boolean;
+    const code: unknown = req.body?.code;
+    const refuse = (status: number, error: string) => renderConfirm(res, status, needsCode, error);
+    if (typeof password !== 'string' || password === '') return refuse(422, 'Enter your password.');
+    if (needsCode && (typeof code !== 'string' || code.trim() === '' || code.length > 40)) {
+      return refuse(422, 'Enter the code from your authenticator app, or a recovery code.');
+    }
     try {
-      matches = await currentPasswordMatches(req, password, { config, throttles });
+      if (!(await currentPasswordMatches(req, password, { config, throttles }))) {
+        return refuse(422, 'That is not your password.');
+      }
+      if (needsCode) {
+        const device = trustedDevice(req.cookies?.[config.deviceCookieName], user.email, config.SESSION_SECRET);
+        const budget = loginBudget(throttles, user.email, device);
+        const method = await checkSecondFactor(user._id, String(code), { box: secretBoxOf(config), budget });
+        if (!method) return refuse(422, 'That code is not right.');
+      }
     } catch (err) {
       if (!(err instanceof TooManyAttemptsError)) throw err;
       res.set('Retry-After', String(err.retryAfterSeconds));
-      return renderConfirm(res, 429, err.message);
+      return refuse(429, err.message);
     }
-    if (!matches) return renderConfirm(res, 422, 'That is not your password.');
 
     // A new session id for the proven session: whoever copied the old one is left behind.
     await renewSessionId(req);
@@ -43,6 +62,7 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     await saveSession(req);
     const action = pending ? safeReturnTo(pending.action) : '/';
     if (!pending || action === '/') return res.redirect('/account');
+    if (pending.page) return res.redirect(action);
     // The form as it was filled in, to send again (a click: nothing is done without the user).
     res.render('account/resubmit', {
       title: 'Continue',

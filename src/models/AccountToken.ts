@@ -1,11 +1,13 @@
 import { Schema, model, type Types } from 'mongoose';
 
 /**
- * What a mailed single-use link may do: confirm the address of a new account ("verify"), end
- * everything on the account after a security mail ("not-me"), or move the account to a new address
- * ("email-change", mailed to that address). Only the token's hash is stored.
+ * What a single-use token may do: confirm the address of a new account ("verify"), end everything
+ * on the account after a security mail ("not-me"), or move the account to a new address
+ * ("email-change", mailed to that address), each as a mailed link; or finish a sign-in whose
+ * password was right with the second factor ("two-factor", kept in that browser's session only,
+ * see auth/twoFactor/pendingSignIn.ts). Only the token's hash is stored.
  */
-export const TOKEN_PURPOSES = ['verify', 'not-me', 'email-change'] as const;
+export const TOKEN_PURPOSES = ['verify', 'not-me', 'email-change', 'two-factor'] as const;
 export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export interface AccountTokenFields {
@@ -22,6 +24,9 @@ export interface AccountTokenFields {
    * wasn't me" gives back to the account.
    */
   restoreEmail?: string;
+  /** "two-factor": the credential epoch the password was checked at, and whether "remember me" was ticked. */
+  epoch?: number;
+  remember?: boolean;
 }
 
 const accountTokenSchema = new Schema<AccountTokenFields>({
@@ -33,6 +38,8 @@ const accountTokenSchema = new Schema<AccountTokenFields>({
   newEmail: String,
   oldEmail: String,
   restoreEmail: String,
+  epoch: Number,
+  remember: Boolean,
 });
 
 export const AccountToken = model<AccountTokenFields>('AccountToken', accountTokenSchema);

@@ -1,12 +1,21 @@
 import { Schema, model, type Types } from 'mongoose';
 
 /**
- * A remember-me token (auth/rememberTokens.ts). The cookie holds `<series>.<secret>`; only the
+ * What a device token lets its browser do: sign back in by itself ("remember me"), or skip the
+ * second factor's prompt after the password (a trusted browser, auth/trustedBrowsers.ts).
+ */
+export const DEVICE_TOKEN_KINDS = ['remember', 'trust'] as const;
+export type DeviceTokenKind = (typeof DEVICE_TOKEN_KINDS)[number];
+
+/**
+ * A remember-me token, or a trusted browser's (auth/rememberTokens.ts). The cookie holds `<series>.<secret>`; only the
  * secret's hash is stored. Each use replaces the token with a new one of the same series and marks
  * the old one replaced, which is kept until it expires so that its reuse (a stolen copy) shows.
  */
 export interface RememberTokenFields {
   userId: Types.ObjectId;
+  /** Absent in tokens older than this field: "remember". */
+  kind?: DeviceTokenKind;
   series: string;
   tokenHash: string;
   /** The user's credential epoch when issued: a password change, reset or "this wasn't me" ends it. */
@@ -22,6 +31,7 @@ export interface RememberTokenFields {
 
 const rememberTokenSchema = new Schema<RememberTokenFields>({
   userId: { type: Schema.Types.ObjectId, ref: 'User', required: true, index: true },
+  kind: { type: String, enum: DEVICE_TOKEN_KINDS },
   series: { type: String, required: true, index: true },
   tokenHash: { type: String, required: true, unique: true },
   epoch: { type: Number, required: true },

@@ -11,6 +11,13 @@ export const EVENT_KINDS = [
   'remember-me-reuse',
   'email-changed',
   'remembered-browser-removed',
+  'second-factor-failed',
+  'two-factor-enabled',
+  'two-factor-disabled',
+  'two-factor-reset',
+  'recovery-codes-replaced',
+  'recovery-code-used',
+  'browser-trusted',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -21,7 +28,8 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 export type EndedBy = 'user' | 'reset' | 'password-change' | 'not-me' | 'remember-me-reuse' | 'cap' | 'admin';
 
 export interface EventDetails {
-  method?: 'password' | 'remember-me';
+  /** How a sign-in went: its methods joined by "+", e.g. "password+authenticator". */
+  method?: string;
   browser?: string;
   place?: string;
   by?: EndedBy;

@@ -28,6 +28,8 @@ export interface UserFields {
    * nobody in until the owner sets a new one through the reset link mailed then (services/notMe.ts).
    */
   passwordBlockedAt: Date | null;
+  /** The second factor (auth/twoFactor/): its fields are absent while the account has none. */
+  twoFactor: TwoFactorFields;
   /**
    * Changed only through `updateCart` (compare-and-swap on `version`), never by saving the
    * document. `settledOrders`: the orders whose items were taken out (services/settlement.ts);
@@ -37,6 +39,24 @@ export interface UserFields {
   createdAt: Date;
   updatedAt: Date;
 }
+
+export interface TwoFactorFields {
+  /** When the authenticator app was set up; absent (or null) without a second factor. */
+  enabledAt?: Date | null;
+  /**
+   * The authenticator's TOTP key, sealed (lib/secretBox.ts, bound to the account's id); kept out
+   * of every query that does not ask for it.
+   */
+  secret?: string;
+  /** The last 30-second step whose code was accepted: no code of it or before works again. */
+  lastStep?: number;
+  /** SHA-256 hashes of the recovery codes not used yet. */
+  recoveryCodes?: string[];
+}
+
+/** Whether the account signs in with a second factor besides its password. */
+export const hasSecondFactor = (user: { twoFactor?: TwoFactorFields | null }): boolean =>
+  user.twoFactor?.enabledAt instanceof Date;
 
 interface UserMethods {
   /** With `formId`, a form sent again (a retry after an error) adds nothing more. */
@@ -75,6 +95,12 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
     emailVerifiedAt: { type: Date, default: () => new Date() },
     firstSignInAt: { type: Date, default: null },
     passwordBlockedAt: { type: Date, default: null },
+    twoFactor: {
+      enabledAt: { type: Date, default: undefined },
+      secret: { type: String, select: false },
+      lastStep: Number,
+      recoveryCodes: { type: [String], default: undefined },
+    },
     cart: {
       items: { type: [cartItemSchema], default: [] },
       version: { type: Number, default: 0 },

@@ -1,15 +1,16 @@
 import { Router } from 'express';
 import { requireAuth } from '../auth/access';
-import { requireRecentPassword } from '../auth/reauth';
+import { requireRecentPassword, requireRecentPasswordForPage } from '../auth/reauth';
 import { accountController, type AccountDependencies } from '../controllers/account';
 import { getActivity } from '../controllers/activity';
 import { emailChangeController } from '../controllers/emailChange';
 import { notMeController } from '../controllers/notMe';
 import { reauthController } from '../controllers/reauth';
+import { twoFactorController } from '../controllers/twoFactor';
 import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
-import { ACCOUNT_PASSWORD, changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
+import { changeEmailRules, changePasswordRules, deleteAccountRules } from '../validation/auth';
 
 type AccountRouteDependencies = AccountDependencies & { csrf: CsrfMiddleware };
 
@@ -20,6 +21,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   const account = accountController(deps);
   const email = emailChangeController(deps);
   const reauth = reauthController(deps);
+  const twoFactor = twoFactorController(deps);
   const token = deps.csrf.check();
   // Every change that matters needs a password entered within REAUTH_WINDOW (a session restored by
   // "remember me" has entered none): it is confirmed first, then the form, as declared here, is
@@ -43,7 +45,8 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
         { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
         {
           name: 'newPassword',
-          label: `New password (at least ${ACCOUNT_PASSWORD.minimum} characters)`,
+          // The rule (8 or 15 characters) is the account's: an error names it.
+          label: 'New password',
           autocomplete: 'new-password',
         },
         { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
@@ -59,6 +62,29 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
     recentPassword({ label: 'Change email', passwordFields: [YOUR_PASSWORD] }),
     changeEmailRules,
     email.postChangeEmail,
+  );
+  // Two-step sign-in: every page and form of it behind a recent password (and code, once on).
+  router.get('/two-factor', noStore, requireRecentPasswordForPage(deps.config), twoFactor.getTwoFactor);
+  router.get('/two-factor/qr.svg', noStore, twoFactor.getQrCode);
+  router.post(
+    '/two-factor',
+    token,
+    noStore,
+    recentPassword({ label: 'Turn on two-step sign-in' }),
+    twoFactor.postTwoFactor,
+  );
+  router.post(
+    '/two-factor/recovery-codes',
+    token,
+    noStore,
+    recentPassword({ label: 'Make new recovery codes' }),
+    twoFactor.postRecoveryCodes,
+  );
+  router.post(
+    '/two-factor/disable',
+    token,
+    recentPassword({ label: 'Turn off two-step sign-in' }),
+    twoFactor.postDisable,
   );
   router.post('/sessions/revoke', token, account.postRevokeSession);
   router.post(

@@ -22,11 +22,21 @@ export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): R
   router.post('/verify', token, noStore, confirmAddressRules, signup.postVerify);
   router.get('/login', noStore, redirectSignedIn, auth.getLogin);
   router.post('/login', token, noStore, passwordWork, loginRules, auth.postLogin);
+  router.get('/login/two-factor', noStore, redirectSignedIn, auth.getSecondStep);
+  router.post('/login/two-factor', token, noStore, auth.postSecondStep);
   router.post('/verify/resend', token, noStore, resetRequestRules, auth.postResendVerification);
   router.post('/logout', token, auth.postLogout);
   router.get('/reset', noStore, reset.getReset);
   router.post('/reset', token, noStore, resetRequestRules, reset.postReset);
   router.get('/reset/:token', noStore, reset.getNewPassword);
-  router.post('/new-password', token, noStore, passwordWork, newPasswordRules, reset.postNewPassword);
+  router.post(
+    '/new-password',
+    token,
+    noStore,
+    reset.checkResetLink,
+    passwordWork,
+    newPasswordRules,
+    reset.postNewPassword,
+  );
   return router;
 }

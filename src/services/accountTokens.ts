@@ -8,7 +8,7 @@ export const isTokenShaped = (token: unknown): token is string =>
   typeof token === 'string' && /^[\w-]{43}$/.test(token);
 
 /** What a token may carry besides its purpose (the addresses of an email change). */
-export type TokenDetails = Pick<AccountTokenFields, 'newEmail' | 'oldEmail' | 'restoreEmail'>;
+export type TokenDetails = Pick<AccountTokenFields, 'newEmail' | 'oldEmail' | 'restoreEmail' | 'epoch' | 'remember'>;
 
 /** Stores the hash of a new single-use token for `purpose` and returns the token (for the mail only). */
 export async function issueToken(

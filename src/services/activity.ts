@@ -16,6 +16,11 @@ const MAILED: Partial<Record<EventKind, SecurityMailKind>> = {
   'password-reset': 'password-reset',
   'remember-me-reuse': 'remember-me-reuse',
   'email-changed': 'email-changed',
+  'two-factor-enabled': 'two-factor-enabled',
+  'two-factor-disabled': 'two-factor-disabled',
+  'recovery-codes-replaced': 'recovery-codes-replaced',
+  'recovery-code-used': 'recovery-code-used',
+  'browser-trusted': 'browser-trusted',
 };
 
 export interface SecurityEventDependencies {

@@ -1,10 +1,14 @@
 import { isObjectIdOrHexString, trusted, type Types } from 'mongoose';
 import { endEverySession } from '../auth/credentials';
 import { revokeRememberTokens } from '../auth/rememberTokens';
+import { turnOffTwoFactor } from '../auth/twoFactor/factor';
+import type { Config } from '../config/env';
+import type { SendMail } from '../lib/mailer';
 import type { SessionControl } from '../config/sessionStore';
 import { notFound } from '../lib/HttpError';
-import { User, type UserDocument } from '../models/User';
+import { User, hasSecondFactor, type UserDocument } from '../models/User';
 import { recordSecurityEvent } from './activity';
+import { sendSecurityMail } from './securityMail';
 import type { Page } from './products';
 
 /** The longest search the accounts list takes (like the shop's search field). */
@@ -27,6 +31,8 @@ export interface AccountEntry {
   role: UserDocument['role'];
   joinedAt: Date;
   liveSessions: number;
+  /** Whether the account signs in with a second factor. */
+  secondFactor: boolean;
 }
 
 /**
@@ -45,7 +51,7 @@ export async function accountPage(
   const [total, users] = await Promise.all([
     User.countDocuments(filter),
     User.find(filter)
-      .select('email role createdAt')
+      .select('email role createdAt twoFactor.enabledAt')
       .sort({ createdAt: -1, _id: -1 })
       .skip((page - 1) * perPage)
       .limit(perPage)
@@ -61,6 +67,7 @@ export async function accountPage(
       role: user.role,
       joinedAt: user.createdAt,
       liveSessions: counts.get(user._id.toString()) ?? 0,
+      secondFactor: hasSecondFactor(user),
     })),
   };
 }
@@ -82,6 +89,30 @@ export async function endSessionsOfAccount(
   const ended = await sessions.destroySessionsOfUser(userId.toString());
   await recordSecurityEvent(userId, 'sessions-ended', { by: 'admin', count: ended });
   return ended;
+}
+
+/**
+ * Turns off the second factor of someone who lost both their phone and their recovery codes, once
+ * the shop has checked out of band that they are the owner (docs/security.md): the factor and every
+ * trusted browser go, the event is recorded, and the owner is mailed (so that a reset they did not
+ * ask for does not go unnoticed). The password still signs in, and nothing else changes. Resolves
+ * to false when the factor was off.
+ */
+export async function resetTwoFactorOfAccount(
+  user: { _id: Types.ObjectId; email: string },
+  { config, sendMail }: { config: Pick<Config, 'APP_URL' | 'SHOP_TIME_ZONE'>; sendMail: SendMail },
+): Promise<boolean> {
+  if (!(await turnOffTwoFactor(user._id))) return false;
+  const at = new Date();
+  await recordSecurityEvent(user._id, 'two-factor-reset', { by: 'admin' }, at);
+  await sendSecurityMail(
+    user,
+    'two-factor-reset',
+    { when: at, browser: 'the shop’s staff', place: 'the shop' },
+    config,
+    sendMail,
+  );
+  return true;
 }
 
 /** "1 session", "3 sessions". */

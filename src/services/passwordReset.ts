@@ -63,8 +63,8 @@ export async function findUsableReset(token: unknown) {
     expiresAt: trusted({ $gt: new Date() }),
   });
   if (!reset) return null;
-  const user = await User.findById(reset.userId).select('credentialEpoch');
-  return user && user.credentialEpoch === reset.epoch ? reset : null;
+  const user = await User.findById(reset.userId).select('credentialEpoch twoFactor.enabledAt');
+  return user && user.credentialEpoch === reset.epoch ? { reset, account: user } : null;
 }
 
 /**

@@ -14,7 +14,13 @@ export type SecurityMailKind =
   | 'password-reset'
   | 'remember-me-reuse'
   | 'email-change-requested'
-  | 'email-changed';
+  | 'email-changed'
+  | 'two-factor-enabled'
+  | 'two-factor-disabled'
+  | 'two-factor-reset'
+  | 'recovery-codes-replaced'
+  | 'recovery-code-used'
+  | 'browser-trusted';
 
 const WHAT: Record<SecurityMailKind, { subject: string; text: string }> = {
   'new-device': {
@@ -36,6 +42,30 @@ const WHAT: Record<SecurityMailKind, { subject: string; text: string }> = {
   'email-changed': {
     subject: 'The email address of your Fernhill Goods account was changed',
     text: 'Your Fernhill Goods account no longer uses this address: the link sent to its new address was opened. Mail about the account now goes there.',
+  },
+  'two-factor-enabled': {
+    subject: 'Two-step sign-in is on for your Fernhill Goods account',
+    text: 'Two-step sign-in was just turned on for your Fernhill Goods account: after the password, signing in now asks for a code from an authenticator app.',
+  },
+  'two-factor-disabled': {
+    subject: 'Two-step sign-in is off for your Fernhill Goods account',
+    text: 'Two-step sign-in was just turned off on the account page of your Fernhill Goods account: its password alone signs in again, and every trusted browser is forgotten.',
+  },
+  'two-factor-reset': {
+    subject: 'We turned off two-step sign-in for your Fernhill Goods account',
+    text: 'At your request, after checking who you are, our staff turned off two-step sign-in for your Fernhill Goods account (a lost phone and lost recovery codes). Its password alone signs in now: sign in and turn it on again with your new phone.',
+  },
+  'recovery-codes-replaced': {
+    subject: 'New recovery codes for your Fernhill Goods account',
+    text: 'A new set of recovery codes was just made for your Fernhill Goods account. The old codes no longer work.',
+  },
+  'recovery-code-used': {
+    subject: 'A recovery code of your Fernhill Goods account was used',
+    text: 'Your Fernhill Goods account was just signed in to with its password and one of its recovery codes (instead of a code from the authenticator app). That code works no more.',
+  },
+  'browser-trusted': {
+    subject: 'A browser now skips the code for your Fernhill Goods account',
+    text: 'A browser that signed in to your Fernhill Goods account was trusted for 30 days: there, the password alone signs in, without a code from the authenticator app.',
   },
   'password-reset': {
     subject: 'Your Fernhill Goods password was changed',

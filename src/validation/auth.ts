@@ -1,6 +1,7 @@
 import { body } from 'express-validator';
 import { passwordWeakness, wordsOfEmail, wordsOfName } from '../lib/passwordStrength';
 import { MAX_PASSWORD_LENGTH, minimumPasswordLength, passwordLength } from '../lib/passwords';
+import { hasSecondFactor, type TwoFactorFields } from '../models/User';
 
 // Every field is checked to be a string first: a repeated key (an array) or a JSON object such as
 // {"$gt": ""} is refused here, before any query sees it.
@@ -18,20 +19,27 @@ const email = () =>
     .bail()
     .toLowerCase();
 
+/** What a form's password rule depends on: the request (whose account has a second factor or not). */
+interface RuleRequest {
+  user?: { twoFactor?: TwoFactorFields | null };
+  res?: { locals?: { passwordRule?: PasswordRule } };
+}
+
 /**
- * A new password within `rule`, counted in characters (code points, in any script: the whole of it
- * is hashed, see lib/passwords.ts).
+ * A new password within `rule` (fixed, or the account's: see `accountPasswordRule`), counted in
+ * characters (code points, in any script: the whole of it is hashed, see lib/passwords.ts).
  */
-const newPassword = (field: string, { minimum, maximum }: PasswordRule) =>
+const newPassword = (field: string, rule: PasswordRule | ((req: RuleRequest) => PasswordRule)) =>
   body(field)
     .isString()
     .withMessage('Choose a password.')
     .bail()
-    .custom((value: string) => passwordLength(value) >= minimum)
-    .withMessage(`Use at least ${minimum} characters.`)
-    .bail()
-    .custom((value: string) => passwordLength(value) <= maximum)
-    .withMessage(`Use at most ${maximum} characters.`)
+    .custom((value: string, { req }) => {
+      const { minimum, maximum } = typeof rule === 'function' ? rule(req as RuleRequest) : rule;
+      if (passwordLength(value) < minimum) throw new Error(`Use at least ${minimum} characters.`);
+      if (passwordLength(value) > maximum) throw new Error(`Use at most ${maximum} characters.`);
+      return true;
+    })
     .bail()
     // Common and easily guessed passwords (see lib/passwordStrength), on signup, reset and change.
     .custom((value: string, { req }) => {
@@ -64,17 +72,27 @@ export interface PasswordRule {
 
 /**
  * The password is the only factor of a new account (signup, and the confirmation link's page that
- * sets it). Second factors do not exist yet, so it is every existing account's only one too (the
- * reset link's page, the account page); once they do, those two follow the account's factors.
+ * sets it): at least 15 characters.
  */
 export const NEW_ACCOUNT_PASSWORD: PasswordRule = {
   minimum: minimumPasswordLength({ secondFactor: false }),
   maximum: MAX_PASSWORD_LENGTH,
 };
-export const ACCOUNT_PASSWORD: PasswordRule = {
-  minimum: minimumPasswordLength({ secondFactor: false }),
+
+/**
+ * A new password of an existing account (the account page, a reset link's page): at least 15
+ * characters while the password is its only factor, 8 once it has a second one (NIST SP 800-63B).
+ */
+export const accountPasswordRule = (
+  account: { twoFactor?: TwoFactorFields | null } | null | undefined,
+): PasswordRule => ({
+  minimum: minimumPasswordLength({ secondFactor: account ? hasSecondFactor(account) : false }),
   maximum: MAX_PASSWORD_LENGTH,
-};
+});
+
+/** The signed-in account's rule; on a reset link's page, the one its controller found (`res.locals.passwordRule`). */
+const ruleOfRequest = (req: RuleRequest): PasswordRule =>
+  req.res?.locals?.passwordRule ?? accountPasswordRule(req.user);
 
 export const signupRules = [
   email(),
@@ -91,10 +109,7 @@ export const confirmAddressRules = [
 ];
 
 /** A reset link's page (/new-password). */
-export const newPasswordRules = [
-  newPassword('password', ACCOUNT_PASSWORD),
-  confirmation('confirmPassword', 'password'),
-];
+export const newPasswordRules = [newPassword('password', ruleOfRequest), confirmation('confirmPassword', 'password')];
 
 const currentPassword = (field: string) =>
   body(field)
@@ -106,7 +121,7 @@ const currentPassword = (field: string) =>
 
 export const changePasswordRules = [
   currentPassword('currentPassword'),
-  newPassword('newPassword', ACCOUNT_PASSWORD),
+  newPassword('newPassword', ruleOfRequest),
   confirmation('confirmNewPassword', 'newPassword'),
 ];
 

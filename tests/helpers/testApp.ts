@@ -15,6 +15,9 @@ export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';
 /** Keys the sessions collection (SESSION_ID_HASH_SECRET): `storedSessionId` finds a cookie's document with it. */
 export const TEST_ID_HASH_SECRET = 'test-session-id-hash-secret-apart-from-the-cookies';
 
+/** Encrypts the authenticator keys of test accounts (DATA_ENCRYPTION_KEY). */
+export const TEST_DATA_KEY = 'test-data-encryption-key-of-at-least-32-characters';
+
 /**
  * Where mails land in tests: one folder per test file (jest loads this module afresh for each), as
  * the emails of `uniqueEmail` repeat from one file to the next.
@@ -36,6 +39,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     NODE_ENV: 'test',
     SESSION_SECRET: TEST_SECRET,
     SESSION_ID_HASH_SECRET: TEST_ID_HASH_SECRET,
+    DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
     // Cheap hashes keep the suite fast; the cost-12 default is asserted in config.test.ts.
     BCRYPT_COST: '4',
     // Generous: a busy 2-core machine can stall the event loop past a short heartbeat timeout, and
