@@ -4,6 +4,8 @@ import { parseConfig, type Config } from '../src/config/env';
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 /** Keys the benchmark's sessions collection (SESSION_ID_HASH_SECRET), apart from the cookie secret. */
 export const BENCH_ID_HASH_SECRET = 'bench-session-id-hash-secret-0123456789abcdef';
+/** Encrypts the benchmark accounts' authenticator keys (DATA_ENCRYPTION_KEY; none has one). */
+const BENCH_DATA_KEY = 'bench-data-encryption-key-0123456789abcdef';
 
 /**
  * The environment the benchmarked app runs with: production (view cache on, Secure `__Host-`
@@ -16,6 +18,7 @@ export function benchEnv(overrides: Record<string, string> = {}): Record<string,
     NODE_ENV: 'production',
     SESSION_SECRET: BENCH_SECRET,
     SESSION_ID_HASH_SECRET: BENCH_ID_HASH_SECRET,
+    DATA_ENCRYPTION_KEY: BENCH_DATA_KEY,
     APP_URL: 'https://shop.bench.invalid',
     // Never used: nobody asks for a password reset here.
     SMTP_URL: 'smtp://127.0.0.1:9',

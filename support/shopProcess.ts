@@ -11,6 +11,8 @@ const REPO = path.resolve(__dirname, '..');
 /** 40 characters, as production requires at least 32. */
 const SESSION_SECRET = 'support-session-secret-0123456789abcdefgh';
 const SESSION_ID_HASH_SECRET = 'support-session-id-hash-secret-0123456789abcdef';
+/** Encrypts the authenticator keys of the accounts the server's tests make. */
+const DATA_ENCRYPTION_KEY = 'shop-process-data-encryption-key-of-32-characters';
 const MAX_LOG_CHARS = 256_000;
 /** Healthy answers in a row, per worker, before a clustered server counts as up (each worker gave some). */
 const HEALTHY_RUN_PER_WORKER = 4;
@@ -210,6 +212,7 @@ export class ShopProcess {
         ...(databaseUri ? { MONGODB_URI: databaseUri } : {}),
         SESSION_SECRET,
         SESSION_ID_HASH_SECRET,
+        DATA_ENCRYPTION_KEY,
         BCRYPT_COST: '4',
         // Generous, as for the in-process apps (tests/helpers/testApp.ts): on a busy machine the
         // driver's monitor can stall past a short timeout and mark the database gone (503s).

@@ -38,10 +38,10 @@ describe('the activity log', () => {
     const page = await activity(second);
     expect(page.status).toBe(200);
     expect(whats(page.text)).toEqual([
-      expect.stringMatching(/^Signed in from a new browser|^Signed in \(with password\)/),
-      expect.stringMatching(/^Signed in from a new browser|^Signed in \(with password\)/),
+      expect.stringMatching(/^Signed in from a new browser|^Signed in \(with the password\)/),
+      expect.stringMatching(/^Signed in from a new browser|^Signed in \(with the password\)/),
       'Failed sign-in (wrong password)',
-      'Signed in (with password)',
+      'Signed in (with the password)',
     ]);
     expect(page.text).toContain('Firefox 128 on Linux');
     expect(page.text).toContain('127.0.0.0/24');

@@ -4,7 +4,12 @@ import { RememberToken } from '../src/models/RememberToken';
 import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
 import { browserSignedInTo, createUser, isSignedOut, uniqueEmail } from './helpers/http';
-import { TEST_SECRET, useAppOn, useTestDatabase } from './helpers/testApp';
+import { turnOnTwoFactor } from '../src/auth/twoFactor/factor';
+import { codeAt, newTotpKey } from '../src/auth/twoFactor/totp';
+import { issueRememberToken } from '../src/auth/rememberTokens';
+import { secretBoxOf } from '../src/lib/secretBox';
+import { waitForMailWithSubject } from './helpers/outbox';
+import { TEST_OUTBOX, TEST_SECRET, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
 const testApp = useAppOn(database);
@@ -16,7 +21,15 @@ function adminCli(...args: string[]): Promise<{ code: number; stdout: string; st
     execFile(
       process.execPath,
       [path.join(ROOT, 'dist', 'cli', 'admin.js'), ...args],
-      { env: { PATH: process.env.PATH, NODE_ENV: 'test', MONGODB_URI: database(), SESSION_SECRET: TEST_SECRET } },
+      {
+        env: {
+          PATH: process.env.PATH,
+          NODE_ENV: 'test',
+          MONGODB_URI: database(),
+          SESSION_SECRET: TEST_SECRET,
+          MAIL_OUTBOX_DIR: TEST_OUTBOX,
+        },
+      },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
     );
   });
@@ -42,7 +55,9 @@ it('exits non-zero with one sentence for an unknown email or a wrong command', a
 
   const wrong = await adminCli('promote', 'x@example.com');
   expect(wrong.code).toBe(2);
-  expect(wrong.stderr).toBe('Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL\n');
+  expect(wrong.stderr).toBe(
+    'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL | reset-two-factor EMAIL\n',
+  );
 
   const unknownEnd = await adminCli('end-sessions', 'nobody@example.com');
   expect(unknownEnd.code).toBe(1);
@@ -71,5 +86,32 @@ describe('end-sessions', () => {
 
     const again = await adminCli('end-sessions', email);
     expect(again).toMatchObject({ code: 0, stdout: `Ended 0 sessions of ${email}: it is signed out everywhere.\n` });
+  }, 30_000);
+});
+
+describe('reset-two-factor', () => {
+  it('turns off the factor of someone who lost phone and codes, forgets trusted browsers, logs it and mails them', async () => {
+    const email = uniqueEmail('lost-phone');
+    const user = await createUser(email);
+    const key = newTotpKey();
+    const box = secretBoxOf(testApp().config);
+    expect((await turnOnTwoFactor(user._id, key, codeAt(key, Date.now()), box)).kind).toBe('on');
+    await issueRememberToken(user, 30, 'a trusted browser', { kind: 'trust' });
+
+    const reset = await adminCli('reset-two-factor', email);
+    expect(reset).toMatchObject({
+      code: 0,
+      stdout: `Two-step sign-in is off for ${email}, its trusted browsers are forgotten, and it was mailed.\n`,
+    });
+    expect((await User.findOne({ email }).lean())?.twoFactor?.enabledAt).toBeUndefined();
+    expect(await RememberToken.countDocuments({ userId: user._id, kind: 'trust' })).toBe(0);
+    expect(await SecurityEvent.exists({ userId: user._id, kind: 'two-factor-reset' })).not.toBeNull();
+    const mail = await waitForMailWithSubject(email);
+    expect(mail.subject).toBe('We turned off two-step sign-in for your Fernhill Goods account');
+    // The password alone signs in now.
+    expect(await isSignedOut(await browserSignedInTo(testApp().app, email))).toBe(false);
+
+    const again = await adminCli('reset-two-factor', email);
+    expect(again).toMatchObject({ code: 0, stdout: `${email} has no second factor: nothing to reset.\n` });
   }, 30_000);
 });

@@ -6,6 +6,9 @@ import { RememberToken } from '../src/models/RememberToken';
 import { SecurityEvent } from '../src/models/SecurityEvent';
 import { User } from '../src/models/User';
 import { endSessionsOfAccount } from '../src/services/adminUsers';
+import { turnOnTwoFactor } from '../src/auth/twoFactor/factor';
+import { codeAt, newTotpKey } from '../src/auth/twoFactor/totp';
+import { secretBoxOf } from '../src/lib/secretBox';
 import { CommandCounter, sum, type MonitoredClient } from '../support/commandCounter';
 import {
   PASSWORD,
@@ -47,12 +50,17 @@ afterAll(async () => {
 /** A word that only this test's accounts have in their email. */
 const tag = () => `t${randomBytes(4).toString('hex')}`;
 
-/** The list's rows as a reader sees them: email, role, live sessions. */
-function rowsOf(html: string): Array<{ email: string; role: string; sessions: number }> {
+/** The list's rows as a reader sees them: email, role, live sessions, second factor. */
+function rowsOf(html: string): Array<{ email: string; role: string; sessions: number; secondFactor: string }> {
   const rows = html.split('data-testid="admin-user"').slice(1);
   return rows.map((row) => {
     const cells = [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, ''));
-    return { email: cells[0]!.trim(), role: cells[1]!.trim(), sessions: Number(cells[3]) };
+    return {
+      email: cells[0]!.trim(),
+      role: cells[1]!.trim(),
+      sessions: Number(cells[3]),
+      secondFactor: cells[4]!.trim(),
+    };
   });
 }
 
@@ -79,6 +87,21 @@ describe('the list of accounts', () => {
     expect(rows[0]).toMatchObject({ email: newer.email, role: 'admin' });
     expect(rows[1]).toMatchObject({ email: older.email, role: 'customer' });
     expect(page.text).toContain(`datetime="${newer.createdAt.toISOString()}"`);
+  });
+
+  it('says which accounts have a second factor', async () => {
+    const { agent } = await loggedInAdmin(app());
+    const word = tag();
+    const plain = await createUser(`plain-${word}@example.com`);
+    const guarded = await createUser(`guarded-${word}@example.com`);
+    const key = newTotpKey();
+    await turnOnTwoFactor(guarded._id, key, codeAt(key, Date.now()), secretBoxOf(testApp().config));
+
+    const rows = await listed(agent, `?q=${word}`);
+    expect(rows.map((row) => [row.email, row.secondFactor])).toEqual([
+      [guarded.email, 'On'],
+      [plain.email, 'Off'],
+    ]);
   });
 
   it('finds accounts whose email contains the search, in any case', async () => {

@@ -47,6 +47,8 @@ export interface PasswordField {
   name: string;
   label: string;
   autocomplete: 'current-password' | 'new-password';
+  /** A new password of the account: the page adds the account's rule (8 or 15 characters) to the label. */
+  newPasswordOfAccount?: boolean;
 }
 
 /** What a form that needs a recent password shows when it is offered again after the confirmation. */

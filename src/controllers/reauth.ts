@@ -8,6 +8,7 @@ import { secretBoxOf } from '../lib/secretBox';
 import { hasSecondFactor } from '../models/User';
 import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import { renewSessionId, saveSession } from '../lib/requestSession';
+import { accountPasswordRule } from '../validation/auth';
 
 export interface ReauthDependencies {
   config: Config;
@@ -70,7 +71,11 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
       // As the form's route declared it (routes/account.ts).
       label: pending.label ?? 'Continue',
       fields: Object.entries(pending.fields),
-      passwordFields: pending.passwordFields ?? [],
+      passwordFields: (pending.passwordFields ?? []).map((field) =>
+        field.newPasswordOfAccount
+          ? { ...field, label: `${field.label} (at least ${accountPasswordRule(user).minimum} characters)` }
+          : field,
+      ),
       errors: {},
     });
   };

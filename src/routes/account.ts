@@ -43,12 +43,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
       label: 'Change password',
       passwordFields: [
         { name: 'currentPassword', label: 'Current password', autocomplete: 'current-password' },
-        {
-          name: 'newPassword',
-          // The rule (8 or 15 characters) is the account's: an error names it.
-          label: 'New password',
-          autocomplete: 'new-password',
-        },
+        { name: 'newPassword', label: 'New password', autocomplete: 'new-password', newPasswordOfAccount: true },
         { name: 'confirmNewPassword', label: 'Confirm new password', autocomplete: 'new-password' },
       ],
     }),
