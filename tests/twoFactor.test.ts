@@ -10,8 +10,18 @@ import { codeAt, stepAt, TOTP_PERIOD_SECONDS } from '../src/auth/twoFactor/totp'
 import { PENDING_SIGN_IN_MS } from '../src/auth/twoFactor/secondStep';
 import { RememberToken } from '../src/models/RememberToken';
 import { User } from '../src/models/User';
+import { secretBox } from '../src/lib/secretBox';
 import * as outbox from '../support/outbox';
-import { PASSWORD, createUser, csrfFrom, csrfToken, sessionIdFrom, uniqueEmail, type Agent } from './helpers/http';
+import {
+  PASSWORD,
+  createUser,
+  csrfFrom,
+  csrfToken,
+  sessionCookie,
+  sessionIdFrom,
+  uniqueEmail,
+  type Agent,
+} from './helpers/http';
 import { resetPathIn } from './helpers/outbox';
 import { TEST_DATA_KEY, TEST_OUTBOX, buildApp, useAppOn, useTestDatabase } from './helpers/testApp';
 import { useControlledClock } from './sessions/support/clock';
@@ -397,6 +407,7 @@ describe('re-authentication with a second factor', () => {
     expect(passwordOnly.status).toBe(422);
     const wrongCode = await post(agent, '/account/confirm', { password: PASSWORD, code: '000000' }, '/account/confirm');
     expect(wrongCode.status).toBe(422);
+    const before = sessionIdFrom(sessionCookie(agent));
     const confirmed = await post(
       agent,
       '/account/confirm',
@@ -405,7 +416,10 @@ describe('re-authentication with a second factor', () => {
     );
     expect(confirmed.status).toBe(200);
     expect(confirmed.text).toContain('Make new recovery codes');
-    expect(sessionIdFrom(confirmed.headers['set-cookie'])).toBeDefined();
+    const after = sessionIdFrom(confirmed.headers['set-cookie']);
+    expect(before).toBeDefined();
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
   });
 });
 
@@ -439,6 +453,21 @@ describe('the password rule with a second factor', () => {
 });
 
 describe('keys at rest', () => {
+  it('open only unchanged, in their own account, under a listed key', () => {
+    const box = secretBox([TEST_DATA_KEY]);
+    const sealed = box.seal('JBSWY3DPEHPK3PXP', 'account-a');
+    expect(box.open(sealed, 'account-a')).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => box.open(sealed, 'account-b')).toThrow();
+    const [version, id, iv, tag, ciphertext] = sealed.split('.');
+    const flipped = `${ciphertext!.startsWith('A') ? 'B' : 'A'}${ciphertext!.slice(1)}`;
+    expect(() => box.open([version, id, iv, tag, flipped].join('.'), 'account-a')).toThrow();
+    expect(() => secretBox(['another-key-of-at-least-32-characters!']).open(sealed, 'account-a')).toThrow(
+      /no longer lists/,
+    );
+    // Two seals of one secret differ (a fresh IV each time).
+    expect(box.seal('JBSWY3DPEHPK3PXP', 'account-a')).not.toBe(sealed);
+  });
+
   it('decrypt under an older key and move to the newest key at their next use', async () => {
     const { email, key } = await accountWithFactor();
     const before = await User.findOne({ email }).select('+twoFactor.secret').lean();

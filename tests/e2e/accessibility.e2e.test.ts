@@ -174,6 +174,15 @@ const AUDITED_PAGES: AuditedPage[] = [
   },
   { name: 'add product with errors', status: 422, heading: 'Add a product', open: refusedProductForm },
   { name: 'password reset request', status: 200, heading: 'Reset your password', open: (page) => page.goto('/reset') },
+  {
+    name: 'two-step sign-in setup',
+    status: 200,
+    heading: 'Two-step sign-in',
+    open: async (page) => {
+      await signUpAndLogIn(page);
+      return page.goto('/account/two-factor');
+    },
+  },
 ];
 
 test.describe('axe-core finds no serious or critical violations', () => {
