@@ -59,14 +59,26 @@ const PERMISSIONS_POLICY = [
   'microphone',
   'midi',
   'payment',
-  'publickey-credentials-get',
   'screen-wake-lock',
   'serial',
   'usb',
   'xr-spatial-tracking',
 ]
   .map((feature) => `${feature}=()`)
+  // Passkeys: this site's own pages only, never a frame of another.
+  .concat('publickey-credentials-create=(self)', 'publickey-credentials-get=(self)')
   .join(', ');
+/**
+ * The browser half of @simplewebauthn (the same pinned release as the server's), served from our
+ * own origin: the CSP allows scripts from 'self' only, never a CDN.
+ */
+const WEBAUTHN_BROWSER_BUNDLE = path.join(
+  path.dirname(require.resolve('@simplewebauthn/browser')),
+  '..',
+  'dist',
+  'bundle',
+  'index.umd.min.js',
+);
 
 /** What every app shares: views, static files, security headers, request logging. */
 function baseApp(config: Config, logger: Logger): Express {
@@ -133,6 +145,9 @@ function baseApp(config: Config, logger: Logger): Express {
   const publicFiles = express.static(PUBLIC, { maxAge: config.isProduction ? '1d' : 0 });
   const publicEntries = new Set(fs.readdirSync(PUBLIC));
   app.use((req, res, next) => (publicEntries.has(req.path.split('/')[1] ?? '') ? publicFiles(req, res, next) : next()));
+  app.get('/vendor/simplewebauthn-browser.js', (_req, res) => {
+    res.sendFile(WEBAUTHN_BROWSER_BUNDLE, { maxAge: config.isProduction ? '1d' : 0 });
+  });
   return app;
 }
 

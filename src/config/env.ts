@@ -164,6 +164,8 @@ export interface Config extends Omit<
   rememberCookieName: string;
   /** The cookie of a browser trusted to skip the second factor (see auth/trustedBrowsers.ts). */
   trustCookieName: string;
+  /** The token of this browser's passkey challenge, for 5 minutes (see auth/passkeys/challenges.ts). */
+  webauthnCookieName: string;
 }
 
 export class ConfigError extends Error {
@@ -205,6 +207,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     deviceCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.device`,
     rememberCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.remember`,
     trustCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.trust`,
+    webauthnCookieName: `${cookiePrefix}${parsed.SESSION_COOKIE_NAME}.webauthn`,
     // Links in mails use this, never the request's Host header (which a client chooses).
     APP_URL: (parsed.APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/$/, ''),
     appUrlGiven: parsed.APP_URL !== undefined,

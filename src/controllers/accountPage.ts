@@ -8,6 +8,7 @@ import type { FieldErrors } from '../validation';
 import { accountPasswordRule } from '../validation/auth';
 import { FEW_RECOVERY_CODES } from '../auth/twoFactor/recoveryCodes';
 import { hasSecondFactor } from '../models/User';
+import { passkeysOf } from '../auth/passkeys/ceremonies';
 
 /** The forms of /account, whose errors (and typed values) a failed submission shows again. */
 export interface AccountForms {
@@ -29,6 +30,7 @@ const METHOD_NAMES: Record<string, string> = {
   authenticator: 'an authenticator code',
   'recovery-code': 'a recovery code',
   'trusted-browser': 'a trusted browser',
+  passkey: 'a passkey',
 };
 
 /** "the password and an authenticator code", from a session's or an event's methods. */
@@ -72,7 +74,11 @@ export async function renderAccountPage(
   status = 200,
   forms: AccountForms = {},
 ): Promise<void> {
-  const [sessionItems, devices] = await Promise.all([sessionList(req, sessions), deviceList(req, config)]);
+  const [sessionItems, devices, passkeys] = await Promise.all([
+    sessionList(req, sessions),
+    deviceList(req, config),
+    passkeysOf(signedInUser(req)._id),
+  ]);
   const user = signedInUser(req);
   const recoveryCodesLeft = user.twoFactor?.recoveryCodes?.length ?? 0;
   res.status(status).render('account/index', {
@@ -85,6 +91,12 @@ export async function renderAccountPage(
     },
     sessions: sessionItems,
     devices,
+    passkeys: passkeys.map((passkey) => ({
+      id: passkey._id.toString(),
+      name: passkey.name,
+      createdAt: passkey.createdAt,
+      lastUsedAt: passkey.lastUsedAt,
+    })),
     passwordErrors: forms.password ?? {},
     passwordRule: accountPasswordRule(user),
     emailErrors: forms.email ?? {},

@@ -22,6 +22,9 @@ const DESCRIPTIONS: Record<EventKind, string> = {
   'recovery-codes-replaced': 'New recovery codes made (the old ones no longer work)',
   'recovery-code-used': 'A recovery code was used to sign in',
   'browser-trusted': 'A browser was trusted to skip the code for 30 days',
+  'passkey-added': 'A passkey was added',
+  'passkey-removed': 'A passkey was removed',
+  'passkey-refused': 'A passkey sign-in was refused (a replayed, expired or foreign answer)',
 };
 
 const ENDED_BY: Record<EndedBy, string> = {
@@ -51,6 +54,7 @@ export const getActivity: RequestHandler = async (req, res) => {
       place: event.details?.place,
       by: event.details?.by ? ENDED_BY[event.details.by] : undefined,
       count: event.details?.count,
+      passkey: event.details?.passkey,
     })),
     pagination: result,
     pageHref: (n: number) => `/account/activity?page=${n}`,

@@ -1,8 +1,9 @@
 import type { RequestHandler } from 'express';
-import { reportSecurityEvent } from '../services/activity';
+import { recordSecurityEvent, reportSecurityEvent } from '../services/activity';
 import { findUsableToken } from '../services/accountTokens';
 import { disownActivity } from '../services/notMe';
 import { revokeRememberTokens } from '../auth/rememberTokens';
+import { removeRecentPasskeys } from '../auth/passkeys/ceremonies';
 import { sendResetLink } from '../services/passwordReset';
 import type { AccountDependencies } from './account';
 
@@ -23,6 +24,14 @@ export function notMeController(deps: AccountDependencies) {
     if (!done) return expired(res);
     // The new epoch already stops them; deleted too, so that /account lists none.
     await revokeRememberTokens(done.userId);
+    // A passkey signs in without the password: one added lately may be the intruder's.
+    const passkeysRemoved = await removeRecentPasskeys(done.userId);
+    if (passkeysRemoved > 0) {
+      // Logged, not mailed: the owner is on this page, and the reset mail follows.
+      req.afterResponse('could not record the removed passkeys', () =>
+        recordSecurityEvent(done.userId, 'passkey-removed', { by: 'not-me', count: passkeysRemoved }),
+      );
+    }
     const ended = await sessions.destroySessionsOfUser(done.userId);
     reportSecurityEvent(req.afterResponse, deps, { _id: done.userId }, 'sessions-ended', {
       by: 'not-me',

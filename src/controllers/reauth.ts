@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config/env';
 import { currentPasswordMatches } from '../auth/reauth';
 import { safeReturnTo, signedInUser } from '../auth/access';
@@ -6,6 +6,7 @@ import { trustedDevice } from '../auth/deviceCookie';
 import { checkSecondFactor } from '../auth/twoFactor/factor';
 import { secretBoxOf } from '../lib/secretBox';
 import { hasSecondFactor } from '../models/User';
+import { Passkey } from '../models/Passkey';
 import { TooManyAttemptsError, loginBudget, type Throttles } from '../services/throttle';
 import { renewSessionId, saveSession } from '../lib/requestSession';
 import { accountPasswordRule } from '../validation/auth';
@@ -15,13 +16,44 @@ export interface ReauthDependencies {
   throttles: Throttles;
 }
 
-function renderConfirm(res: Response, status: number, needsCode: boolean, error?: string) {
-  res.status(status).render('account/confirm', { title: 'Confirm it is you', error, needsCode });
+async function renderConfirm(req: Request, res: Response, status: number, error?: string) {
+  const user = signedInUser(req);
+  const hasPasskeys = (await Passkey.exists({ userId: user._id })) !== null;
+  res
+    .status(status)
+    .render('account/confirm', { title: 'Confirm it is you', error, needsCode: hasSecondFactor(user), hasPasskeys });
+}
+
+/**
+ * After a confirmation: back to the page that asked for it, or the form that asked, as it was
+ * filled in, to send again (a click: nothing is done without the user), or else /account.
+ */
+export async function resubmitPage(req: Request, res: Response): Promise<void> {
+  const pending = req.session.pendingForm;
+  delete req.session.pendingForm;
+  await saveSession(req);
+  const action = pending ? safeReturnTo(pending.action) : '/';
+  if (!pending || action === '/') return res.redirect('/account');
+  if (pending.page) return res.redirect(action);
+  const user = signedInUser(req);
+  res.render('account/resubmit', {
+    title: 'Continue',
+    action,
+    // As the form's route declared it (routes/account.ts).
+    label: pending.label ?? 'Continue',
+    fields: Object.entries(pending.fields),
+    passwordFields: (pending.passwordFields ?? []).map((field) =>
+      field.newPasswordOfAccount
+        ? { ...field, label: `${field.label} (at least ${accountPasswordRule(user).minimum} characters)` }
+        : field,
+    ),
+    errors: {},
+  });
 }
 
 export function reauthController({ config, throttles }: ReauthDependencies) {
   /** @route GET /account/confirm */
-  const getConfirm: RequestHandler = (req, res) => renderConfirm(res, 200, hasSecondFactor(signedInUser(req)));
+  const getConfirm: RequestHandler = (req, res) => renderConfirm(req, res, 200);
 
   /**
    * @route POST /account/confirm — fields `password` and, when the account has a second factor,
@@ -34,7 +66,7 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     const needsCode = hasSecondFactor(user);
     const password: unknown = req.body?.password;
     const code: unknown = req.body?.code;
-    const refuse = (status: number, error: string) => renderConfirm(res, status, needsCode, error);
+    const refuse = (status: number, error: string) => renderConfirm(req, res, status, error);
     if (typeof password !== 'string' || password === '') return refuse(422, 'Enter your password.');
     if (needsCode && (typeof code !== 'string' || code.trim() === '' || code.length > 40)) {
       return refuse(422, 'Enter the code from your authenticator app, or a recovery code.');
@@ -58,26 +90,7 @@ export function reauthController({ config, throttles }: ReauthDependencies) {
     // A new session id for the proven session: whoever copied the old one is left behind.
     await renewSessionId(req);
     req.session.reauthenticatedAt = Date.now();
-    const pending = req.session.pendingForm;
-    delete req.session.pendingForm;
-    await saveSession(req);
-    const action = pending ? safeReturnTo(pending.action) : '/';
-    if (!pending || action === '/') return res.redirect('/account');
-    if (pending.page) return res.redirect(action);
-    // The form as it was filled in, to send again (a click: nothing is done without the user).
-    res.render('account/resubmit', {
-      title: 'Continue',
-      action,
-      // As the form's route declared it (routes/account.ts).
-      label: pending.label ?? 'Continue',
-      fields: Object.entries(pending.fields),
-      passwordFields: (pending.passwordFields ?? []).map((field) =>
-        field.newPasswordOfAccount
-          ? { ...field, label: `${field.label} (at least ${accountPasswordRule(user).minimum} characters)` }
-          : field,
-      ),
-      errors: {},
-    });
+    await resubmitPage(req, res);
   };
 
   return { getConfirm, postConfirm };

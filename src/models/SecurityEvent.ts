@@ -18,6 +18,9 @@ export const EVENT_KINDS = [
   'recovery-codes-replaced',
   'recovery-code-used',
   'browser-trusted',
+  'passkey-added',
+  'passkey-removed',
+  'passkey-refused',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -34,6 +37,8 @@ export interface EventDetails {
   place?: string;
   by?: EndedBy;
   count?: number;
+  /** The passkey added or removed (its name on /account). */
+  passkey?: string;
 }
 
 export interface SecurityEventFields {
@@ -53,6 +58,7 @@ const securityEventSchema = new Schema<SecurityEventFields>({
     place: String,
     by: String,
     count: Number,
+    passkey: String,
   },
 });
 

@@ -7,6 +7,7 @@ import { emailChangeController } from '../controllers/emailChange';
 import { notMeController } from '../controllers/notMe';
 import { reauthController } from '../controllers/reauth';
 import { twoFactorController } from '../controllers/twoFactor';
+import { passkeyController } from '../controllers/passkeys';
 import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
 import { sharePasswordChecks } from '../middleware/passwordShare';
@@ -22,6 +23,7 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   const email = emailChangeController(deps);
   const reauth = reauthController(deps);
   const twoFactor = twoFactorController(deps);
+  const passkeys = passkeyController(deps);
   const token = deps.csrf.check();
   // Every change that matters needs a password entered within REAUTH_WINDOW (a session restored by
   // "remember me" has entered none): it is confirmed first, then the form, as declared here, is
@@ -35,6 +37,15 @@ export function accountRoutes(deps: AccountRouteDependencies): Router {
   router.get('/activity', getActivity);
   router.get('/confirm', noStore, reauth.getConfirm);
   router.post('/confirm', token, noStore, passwordWork, reauth.postConfirm);
+  router.post('/confirm/passkey/options', token, noStore, passkeys.postReauthOptions);
+  router.post('/confirm/passkey', token, noStore, passkeys.postReauth);
+  router.get('/confirm/continue', noStore, passkeys.getContinue);
+  // Passkeys: adding one needs a recent password (its JSON requests check it themselves, and send
+  // the page to /account/confirm), removing one too.
+  router.post('/passkeys/options', token, noStore, passkeys.postRegistrationOptions);
+  router.post('/passkeys', token, noStore, passkeys.postRegister);
+  router.post('/passkeys/rename', token, passkeys.postRename);
+  router.post('/passkeys/remove', token, recentPassword({ label: 'Remove that passkey' }), passkeys.postRemove);
   router.post(
     '/password',
     token,

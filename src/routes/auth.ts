@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { redirectSignedIn } from '../auth/access';
 import { authController, type AuthDependencies } from '../controllers/auth';
 import { passwordResetController } from '../controllers/passwordReset';
+import { passkeyController } from '../controllers/passkeys';
 import { signupController } from '../controllers/signup';
 import type { CsrfMiddleware } from '../middleware/csrf';
 import { noStore } from '../middleware/noStore';
@@ -12,6 +13,7 @@ export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): R
   const auth = authController(deps);
   const signup = signupController(deps);
   const reset = passwordResetController(deps);
+  const passkeys = passkeyController(deps);
   const token = deps.csrf.check();
   // Routes that check or hash a password take turns per network (middleware/passwordShare.ts).
   const passwordWork = sharePasswordChecks(deps.config);
@@ -24,6 +26,10 @@ export function authRoutes(deps: AuthDependencies & { csrf: CsrfMiddleware }): R
   router.post('/login', token, noStore, passwordWork, loginRules, auth.postLogin);
   router.get('/login/two-factor', noStore, redirectSignedIn, auth.getSecondStep);
   router.post('/login/two-factor', token, noStore, auth.postSecondStep);
+  router.post('/login/passkey/options', token, noStore, passkeys.postSignInOptions);
+  router.post('/login/passkey', token, noStore, passkeys.postSignIn);
+  router.post('/login/two-factor/passkey/options', token, noStore, passkeys.postSecondFactorOptions);
+  router.post('/login/two-factor/passkey', token, noStore, passkeys.postSecondFactor);
   router.post('/verify/resend', token, noStore, resetRequestRules, auth.postResendVerification);
   router.post('/logout', token, auth.postLogout);
   router.get('/reset', noStore, reset.getReset);

@@ -1,5 +1,6 @@
 import { Order } from '../models/Order';
 import { PasswordReset } from '../models/PasswordReset';
+import { Passkey } from '../models/Passkey';
 import { RememberToken } from '../models/RememberToken';
 import type { UserDocument } from '../models/User';
 
@@ -14,5 +15,6 @@ export async function deleteAccount(user: UserDocument): Promise<void> {
   await Order.updateMany({ userId: user._id }, { $set: { email: null }, $unset: { userId: 1, cartVersion: 1 } });
   await PasswordReset.deleteMany({ userId: user._id });
   await RememberToken.deleteMany({ userId: user._id });
+  await Passkey.deleteMany({ userId: user._id });
   await user.deleteOne();
 }

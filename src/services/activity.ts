@@ -21,6 +21,8 @@ const MAILED: Partial<Record<EventKind, SecurityMailKind>> = {
   'recovery-codes-replaced': 'recovery-codes-replaced',
   'recovery-code-used': 'recovery-code-used',
   'browser-trusted': 'browser-trusted',
+  'passkey-added': 'passkey-added',
+  'passkey-removed': 'passkey-removed',
 };
 
 export interface SecurityEventDependencies {

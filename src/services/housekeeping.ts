@@ -4,12 +4,13 @@ import { GuestCart } from '../models/GuestCart';
 import { PasswordReset } from '../models/PasswordReset';
 import { RememberToken } from '../models/RememberToken';
 import { EVENT_RETENTION_SECONDS, SecurityEvent } from '../models/SecurityEvent';
+import { WebAuthnChallenge } from '../models/WebAuthnChallenge';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
 /**
  * Has what nobody can use any more deleted: guest carts untouched for longer than a session can
- * live (their session is gone), and reset, verification and "not me" tokens a day past their expiry (kept that long so a
+ * live (their session is gone), passkey challenges past their 5 minutes, and reset, verification and "not me" tokens a day past their expiry (kept that long so a
  * late click still finds "expired", not "unknown").
  */
 export async function expireLeftovers(sessionLifetimeSeconds: number): Promise<void> {
@@ -19,6 +20,8 @@ export async function expireLeftovers(sessionLifetimeSeconds: number): Promise<v
     expireDocuments(AccountToken.collection, 'expiresAt', { afterSeconds: DAY_SECONDS }),
     // Replaced tokens stay until then, so that a stolen copy's use is recognised.
     expireDocuments(RememberToken.collection, 'expiresAt', { afterSeconds: 0 }),
+    // A passkey ceremony's challenge is good for 5 minutes (claims check the time themselves).
+    expireDocuments(WebAuthnChallenge.collection, 'expiresAt', { afterSeconds: 0 }),
     // The activity log shows 90 days.
     expireDocuments(SecurityEvent.collection, 'at', { afterSeconds: EVENT_RETENTION_SECONDS }),
   ]);

@@ -20,7 +20,9 @@ export type SecurityMailKind =
   | 'two-factor-reset'
   | 'recovery-codes-replaced'
   | 'recovery-code-used'
-  | 'browser-trusted';
+  | 'browser-trusted'
+  | 'passkey-added'
+  | 'passkey-removed';
 
 const WHAT: Record<SecurityMailKind, { subject: string; text: string }> = {
   'new-device': {
@@ -66,6 +68,14 @@ const WHAT: Record<SecurityMailKind, { subject: string; text: string }> = {
   'browser-trusted': {
     subject: 'A browser now skips the code for your Fernhill Goods account',
     text: 'A browser that signed in to your Fernhill Goods account was trusted for 30 days: there, the password alone signs in, without a code from the authenticator app.',
+  },
+  'passkey-added': {
+    subject: 'A passkey was added to your Fernhill Goods account',
+    text: 'A passkey was just added to your Fernhill Goods account: it signs in without the password. "This wasn’t me" below also removes every passkey added in the last 24 hours.',
+  },
+  'passkey-removed': {
+    subject: 'A passkey was removed from your Fernhill Goods account',
+    text: 'A passkey of your Fernhill Goods account was just removed on its account page: it no longer signs in.',
   },
   'password-reset': {
     subject: 'Your Fernhill Goods password was changed',

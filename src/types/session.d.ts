@@ -50,5 +50,5 @@ declare module 'express-session' {
     hasGuestCart: boolean;
   }
   type FlashKind = 'success' | 'error' | 'info';
-  type SignInMethod = 'password' | 'remember-me' | 'authenticator' | 'recovery-code' | 'trusted-browser';
+  type SignInMethod = 'password' | 'remember-me' | 'authenticator' | 'recovery-code' | 'trusted-browser' | 'passkey';
 }

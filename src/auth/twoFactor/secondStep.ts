@@ -83,7 +83,7 @@ export async function pendingSignInOf(req: Request) {
 
 export type SecondStepOutcome =
   /** Nothing pending here (never, used, or over 5 minutes ago): sign in again. */
-  { kind: 'expired' } | { kind: 'wrong-code' } | { kind: 'signed-in'; next: string; method: SecondFactorMethod };
+  { kind: 'expired' } | { kind: 'wrong-code' } | { kind: 'signed-in'; next: string };
 
 /**
  * The second step: checks `code` (counted on the sign-in budgets, see checkSecondFactor), then
@@ -113,6 +113,23 @@ export async function finishSecondStep(
     return { kind: 'wrong-code' };
   }
   await throttles.loginByIp.giveBack(ip);
+  return completePendingSignIn(req, res, deps, method, trust);
+}
+
+/**
+ * Finishes this browser's pending sign-in once its second step passed by `method` (a code, or a
+ * passkey of the account: see controllers/passkeys.ts): claims it (single use: of two right
+ * answers at once, one signs in), refuses it if the password changed meanwhile, then signs in,
+ * with the methods both steps used. With `trust`, the browser skips the prompt for 30 days.
+ */
+export async function completePendingSignIn(
+  req: Request,
+  res: Response,
+  deps: SecondStepDependencies,
+  method: SecondFactorMethod | 'passkey',
+  trust: boolean,
+): Promise<SecondStepOutcome> {
+  const { config } = deps;
   const claimed = await claimToken(req.session.pendingSignIn?.token, 'two-factor');
   delete req.session.pendingSignIn;
   const user = claimed ? await User.findById(claimed.userId) : null;
@@ -127,5 +144,5 @@ export async function finishSecondStep(
     res.cookie(config.trustCookieName, cookie, trustCookieOptions(config));
     reportSecurityEvent(req.afterResponse, deps, user, 'browser-trusted', { context });
   }
-  return { kind: 'signed-in', next, method };
+  return { kind: 'signed-in', next };
 }
