@@ -42,6 +42,9 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         '--no-first-run',
+        // "localhost" is the loopback address the servers listen on (never ::1): the passkey tests
+        // reach their shop by that name, as WebAuthn takes no IP address for a site.
+        '--host-resolver-rules=MAP localhost 127.0.0.1',
       ],
     },
     actionTimeout: 10_000,

@@ -47,6 +47,11 @@ export interface ShopProcessOptions {
   until?: 'answering' | 'healthy' | 'nothing';
   /** Also prints what the server prints (it is kept for `log()` either way). */
   echo?: boolean;
+  /**
+   * The host name browsers use for the site (APP_URL's; 127.0.0.1 by default). "localhost" for
+   * passkeys: WebAuthn needs a domain, never an IP address. The server still listens on 127.0.0.1.
+   */
+  siteName?: 'localhost';
 }
 
 export interface Exit {
@@ -79,6 +84,11 @@ export class ShopProcess {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Where a browser reaches the site, and APP_URL: `url`, by `siteName` when one was given. */
+  get siteUrl(): string {
+    return `http://${this.options.siteName ?? '127.0.0.1'}:${this.port}`;
   }
 
   /** The database the server uses (when started with one), for a test to look at or age its data. */
@@ -208,7 +218,7 @@ export class ShopProcess {
         HOST: '127.0.0.1',
         PORT: String(this.port),
         // Links in mails (password reset) point at this server, as a browser reaches it.
-        APP_URL: this.url,
+        APP_URL: this.siteUrl,
         ...(databaseUri ? { MONGODB_URI: databaseUri } : {}),
         SESSION_SECRET,
         SESSION_ID_HASH_SECRET,

@@ -15,7 +15,7 @@ export { expect } from '@playwright/test';
 class ShopOfTheFile {
   private current: { file: string; server: ShopProcess; databaseUri: string } | undefined;
 
-  async for(file: string, seed: boolean, nodeEnv: string): Promise<ShopProcess> {
+  async for(file: string, seed: boolean, nodeEnv: string, siteName?: 'localhost'): Promise<ShopProcess> {
     if (this.current?.file === file) return this.current.server;
     await this.close();
     const serverUri = process.env.MONGODB_URI;
@@ -24,7 +24,7 @@ class ShopOfTheFile {
     if (seed) await seedDemoProducts(databaseUri);
     // All browser traffic comes from 127.0.0.1: keep the per-IP signup limit out of the way.
     const env = { SIGNUP_MAX_PER_HOUR: '1000', GUEST_CARTS_PER_HOUR: '100000', NODE_ENV: nodeEnv };
-    const server = await ShopProcess.start({ databaseUri, env, mode: 'dist', until: 'healthy' });
+    const server = await ShopProcess.start({ databaseUri, env, mode: 'dist', until: 'healthy', siteName });
     this.current = { file, server, databaseUri };
     return server;
   }
@@ -43,6 +43,8 @@ interface ShopFixtures {
   seed: boolean;
   /** The server's NODE_ENV: `test.use({ nodeEnv: 'development' })` for what only development has (/dev/mail). */
   nodeEnv: 'test' | 'development';
+  /** The host name of the site (APP_URL and `baseURL`): `test.use({ siteName: 'localhost' })` for passkeys. */
+  siteName: '127.0.0.1' | 'localhost';
   /** The server of this test file; `baseURL` points at it. */
   server: ShopProcess;
   /**
@@ -64,8 +66,14 @@ export const test = base.extend<ShopFixtures, { shopOfTheFile: ShopOfTheFile }>(
   ],
   seed: [false, { option: true }],
   nodeEnv: ['test', { option: true }],
-  server: async ({ shopOfTheFile, seed, nodeEnv }, use, testInfo) => {
-    const server = await shopOfTheFile.for(testInfo.file, seed, nodeEnv);
+  siteName: ['127.0.0.1', { option: true }],
+  server: async ({ shopOfTheFile, seed, nodeEnv, siteName }, use, testInfo) => {
+    const server = await shopOfTheFile.for(
+      testInfo.file,
+      seed,
+      nodeEnv,
+      siteName === 'localhost' ? siteName : undefined,
+    );
     useOutbox(server.outboxDir);
     await use(server);
     if (testInfo.status !== testInfo.expectedStatus) {
@@ -74,7 +82,7 @@ export const test = base.extend<ShopFixtures, { shopOfTheFile: ShopOfTheFile }>(
       await testInfo.attach('server.log', { path: file, contentType: 'text/plain' });
     }
   },
-  baseURL: async ({ server }, use) => use(server.url),
+  baseURL: async ({ server }, use) => use(server.siteUrl),
   newContext: async ({ browser }, use) => {
     const contexts: BrowserContext[] = [];
     await use(async (options = {}) => {
