@@ -49,7 +49,7 @@
 
   function run(kind, url, autofill) {
     return post(url + '/options', {}).then(function (options) {
-      if (options.error) return follow(options);
+      if (options.error) return autofill ? undefined : follow(options);
       var answer =
         kind === 'register'
           ? webauthn.startRegistration({ optionsJSON: options })
@@ -59,8 +59,9 @@
           return post(url, { response: response }).then(follow);
         },
         function (error) {
-          // The autofill request is cancelled whenever a button starts another one: nothing to say.
-          if (autofill && error && error.name === 'AbortError') return;
+          // The autofill's request was not asked for by a click (and a button cancels it when it
+          // starts its own): whatever becomes of it, nothing to say.
+          if (autofill) return;
           status('The passkey was not used' + (error && error.message ? ': ' + error.message : '.'));
         },
       );
