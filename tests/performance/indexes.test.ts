@@ -8,6 +8,7 @@
 import mongoose, { type mongo } from 'mongoose';
 import { Order } from '../../src/models/Order';
 import { Product } from '../../src/models/Product';
+import { Passkey } from '../../src/models/Passkey';
 import { User } from '../../src/models/User';
 import { itWhereServerHas } from '../helpers/server';
 import { useTestApp } from '../helpers/testApp';
@@ -87,6 +88,18 @@ const QUERIES: IndexedQuery[] = [
     key: { 'session.user._id': 1 },
   },
   {
+    name: 'passkey sign-in: a passkey by credential id',
+    collection: () => Passkey.collection,
+    filter: { credentialId: 'AAAAAAAAAAAAAAAAAAAAAA' },
+    key: { credentialId: 1 },
+  },
+  {
+    name: "account: a user's passkeys",
+    collection: () => Passkey.collection,
+    filter: { userId: oid() },
+    key: { userId: 1 },
+  },
+  {
     name: 'sweeping expired sessions',
     collection: sessions,
     filter: { expires: { $lt: new Date() } },
@@ -117,6 +130,13 @@ beforeAll(async () => {
     userId: owner._id,
   });
   await Order.create({ userId: owner._id, email: owner.email, lines: [], totalCents: 0, cartVersion: 1 });
+  await Passkey.create({
+    userId: owner._id,
+    credentialId: 'indexed',
+    publicKey: 'key',
+    name: 'A key',
+    createdAt: new Date(),
+  });
   await sessions().insertOne({
     _id: 'indexed',
     session: {},
