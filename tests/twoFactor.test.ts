@@ -23,6 +23,7 @@ import {
   type Agent,
 } from './helpers/http';
 import { resetPathIn } from './helpers/outbox';
+import { postForm } from './helpers/shop';
 import { TEST_DATA_KEY, TEST_OUTBOX, buildApp, useAppOn, useTestDatabase } from './helpers/testApp';
 import { useControlledClock } from './sessions/support/clock';
 
@@ -40,13 +41,8 @@ const recoveryCodesIn = (html: string) => {
   return [...list.matchAll(/<li><code>([\w-]+)<\/code><\/li>/g)].map((match) => match[1]!);
 };
 
-async function post(agent: Agent, path: string, fields: Record<string, string>, from: string) {
-  const _csrf = await csrfToken(agent, from);
-  return agent
-    .post(path)
-    .type('form')
-    .send({ _csrf, ...fields });
-}
+/** A form sent with the CSRF token of the page it is on (`from`). */
+const post = postForm;
 
 /** The password step of /login, in a new browser unless given one. */
 async function passwordStep(email: string, agent: Agent = request.agent(app()), password = PASSWORD, remember = false) {
@@ -425,30 +421,23 @@ describe('re-authentication with a second factor', () => {
 
 describe('the password rule with a second factor', () => {
   it('takes 8 characters once the factor is on, and asks for 15 without it', async () => {
-    const { email, owner } = await accountWithFactor();
-    const page = await owner.get('/account');
-    expect(page.text).toContain('New password (at least 8 characters)');
-    const eight = EIGHT_CHARACTERS;
-    const changed = await post(
-      owner,
-      '/account/password',
-      { currentPassword: PASSWORD, newPassword: eight, confirmNewPassword: eight },
-      '/account',
-    );
-    expect(changed.status).toBe(302);
+    const changeTo = (agent: Agent, password: string) =>
+      post(
+        agent,
+        '/account/password',
+        { currentPassword: PASSWORD, newPassword: password, confirmNewPassword: password },
+        '/account',
+      );
+    const { owner } = await accountWithFactor();
+    expect((await owner.get('/account')).text).toContain('New password (at least 8 characters)');
+    expect((await changeTo(owner, EIGHT_CHARACTERS)).status).toBe(302);
 
     const plain = uniqueEmail('no-factor');
     await createUser(plain);
     const { agent } = await passwordStep(plain);
-    const refused = await post(
-      agent,
-      '/account/password',
-      { currentPassword: PASSWORD, newPassword: eight, confirmNewPassword: eight },
-      '/account',
-    );
+    const refused = await changeTo(agent, EIGHT_CHARACTERS);
     expect(refused.status).toBe(422);
     expect(refused.text).toContain('Use at least 15 characters.');
-    void email;
   });
 });
 
