@@ -167,6 +167,17 @@ describe('signing in with a passkey', () => {
     expect(await signedIn(stranger)).toBe(false);
   });
 
+  it('signs in once when the same answer is sent twice at once (the challenge is claimed once)', async () => {
+    const { authenticator } = await accountWithPasskey();
+    const agent = request.agent(app());
+    const options = await json(agent, '/login/passkey/options', {}, '/login');
+    const response = authenticator.get(options.body);
+    const _csrf = await csrfToken(agent, '/login');
+    const send = () => agent.post('/login/passkey').set('Accept', 'application/json').send({ _csrf, response });
+    const answers = await Promise.all([send(), send()]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 400]);
+  });
+
   it("refuses an answer to another browser's challenge", async () => {
     const { authenticator } = await accountWithPasskey();
     const victim = request.agent(app());
