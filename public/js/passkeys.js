@@ -20,6 +20,7 @@
     var box = document.querySelector('[data-passkey-status]');
     if (!box) return;
     box.textContent = message;
+    box.className = 'flash flash-error';
     box.hidden = false;
   }
 

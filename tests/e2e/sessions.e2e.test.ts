@@ -37,9 +37,15 @@ test.describe('a login session as the browser lives it', () => {
   test('is held in an HttpOnly, SameSite=Lax cookie that scripts cannot read', async ({ page, context }) => {
     await signUpAndLogIn(page);
 
-    // The session, the forms' CSRF token and the device cookie of a browser that logged in: all HttpOnly.
+    // The session, the forms' CSRF token, the device cookie of a browser that logged in, and the
+    // token of the passkey challenge the login page's autofill asked for: all HttpOnly.
     const cookies = await context.cookies();
-    expect(cookies.map((cookie) => cookie.name).sort()).toEqual(['shop.sid', 'shop.sid.csrf', 'shop.sid.device']);
+    expect(cookies.map((cookie) => cookie.name).sort()).toEqual([
+      'shop.sid',
+      'shop.sid.csrf',
+      'shop.sid.device',
+      'shop.sid.webauthn',
+    ]);
     for (const cookie of cookies) expect(cookie.httpOnly).toBe(true);
     const sid = cookies.find((cookie) => cookie.name === 'shop.sid');
     expect(sid).toMatchObject({ name: 'shop.sid', httpOnly: true, sameSite: 'Lax', secure: false, path: '/' });
