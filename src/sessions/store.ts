@@ -30,6 +30,7 @@ import type { Request } from 'express';
 import type session from 'express-session';
 import type { Collection } from 'mongodb';
 import { MongoDBStoreBase } from './base';
+import { SECURITY_WRITE, SESSION_READ } from './durability';
 import {
   expiryOf,
   isDuplicateKey,
@@ -113,7 +114,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
 
   private async read(sid: string): Promise<session.SessionData | null> {
     const now = Date.now();
-    const doc = await this.sessions.findOne(this.byId(sid));
+    const doc = await this.sessions.findOne(this.byId(sid), SESSION_READ);
     if (doc && isLive(doc, now, this.lifetimes)) {
       markStored(doc.session, stateOf(doc));
       return doc.session;
@@ -121,7 +122,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
     if (doc) {
       // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
       // later; this request already treats it as gone.
-      this.settle('delete expired', sid, this.sessions.deleteOne(this.byId(sid)));
+      this.settle('delete expired', sid, this.sessions.deleteOne(this.byId(sid), SECURITY_WRITE));
     }
     return null;
   }
@@ -163,7 +164,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
     const written = withoutCookie(stored);
     try {
       const doc = newSessionDocument(this.handleOf(sid), stored, expires, now, this.ids.keyId);
-      const result = await this.sessions.insertOne(doc);
+      const result = await this.sessions.insertOne(doc, SECURITY_WRITE);
       if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
     } catch (error) {
@@ -196,7 +197,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
 
   /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
   private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
-    const doc = await this.sessions.findOne(this.byId(sid));
+    const doc = await this.sessions.findOne(this.byId(sid), SESSION_READ);
     return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
   }
 
@@ -223,7 +224,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
     this.settle(
       'destroy',
       sid,
-      this.sessions.deleteOne(this.byId(sid)).then(() => undefined),
+      this.sessions.deleteOne(this.byId(sid), SECURITY_WRITE).then(() => undefined),
       callback,
     );
   }

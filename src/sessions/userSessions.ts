@@ -1,5 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
 import { liveFilter, type Lifetimes, type SessionDocument } from './documents';
+import { SECURITY_WRITE, SESSION_READ } from './durability';
 import { SessionStoreError, messageOf } from './errors';
 
 /** One of a user's live sessions, as `sessionsOfUser` lists them (for an "active sessions" page). */
@@ -47,6 +48,7 @@ export async function sessionsOfUser<Listed extends string>(
   try {
     docs = await sessions
       .find(filter, {
+        ...SESSION_READ,
         projection: {
           createdAt: 1,
           lastModified: 1,
@@ -120,7 +122,7 @@ export async function destroySessionsOfUser(
     ...(except === undefined ? {} : { _id: { $ne: except } }),
   };
   try {
-    return (await sessions.deleteMany(filter)).deletedCount;
+    return (await sessions.deleteMany(filter, SECURITY_WRITE)).deletedCount;
   } catch (err) {
     throw new SessionStoreError(`could not end a user's sessions: ${messageOf(err)}`);
   }
@@ -138,7 +140,7 @@ export async function destroySessionOfUser(
   // The user in the filter: a handle of another account's session ends nothing.
   const filter = { _id: handle, [userPath]: requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
   try {
-    return (await sessions.deleteOne(filter)).deletedCount === 1;
+    return (await sessions.deleteOne(filter, SECURITY_WRITE)).deletedCount === 1;
   } catch (err) {
     throw new SessionStoreError(`could not end a user's session: ${messageOf(err)}`);
   }
@@ -164,7 +166,7 @@ export async function endLeastRecentSessions(
     const docs = await sessions
       .find(
         { [userPath]: user, ...liveFilter(Date.now(), lifetimes) },
-        { projection: { createdAt: 1, lastModified: 1 } },
+        { projection: { createdAt: 1, lastModified: 1 }, ...SESSION_READ },
       )
       .toArray();
     if (docs.length <= keep) return 0;
@@ -172,7 +174,7 @@ export async function endLeastRecentSessions(
       .sort(mostRecentFirst)
       .slice(keep)
       .map((doc) => doc._id);
-    return (await sessions.deleteMany({ _id: { $in: excess }, [userPath]: user })).deletedCount;
+    return (await sessions.deleteMany({ _id: { $in: excess }, [userPath]: user }, SECURITY_WRITE)).deletedCount;
   } catch (err) {
     throw new SessionStoreError(`could not end a user's oldest sessions: ${messageOf(err)}`);
   }
