@@ -430,6 +430,10 @@ describe('the password rule with a second factor', () => {
       );
     const { owner } = await accountWithFactor();
     expect((await owner.get('/account')).text).toContain('New password (at least 8 characters)');
+    // Short passwords are checked against the leaked ones too ("galaktika" passes the estimator).
+    const leaked = await changeTo(owner, 'galaktika');
+    expect(leaked.status).toBe(422);
+    expect(leaked.text).toContain('on a list of passwords leaked from other sites');
     expect((await changeTo(owner, EIGHT_CHARACTERS)).status).toBe(302);
 
     const plain = uniqueEmail('no-factor');
