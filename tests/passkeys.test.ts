@@ -24,6 +24,7 @@ import {
   uniqueEmail,
   type Agent,
 } from './helpers/http';
+import { subjectsTo } from './helpers/outbox';
 import { SoftAuthenticator } from './helpers/softAuthenticator';
 import { TEST_OUTBOX, useAppOn, useTestDatabase } from './helpers/testApp';
 import { useControlledClock } from './sessions/support/clock';
@@ -77,11 +78,6 @@ async function passkeySignIn(authenticator: SoftAuthenticator, agent: Agent = re
 }
 
 const signedIn = async (agent: Agent) => (await agent.get('/account')).status === 200;
-
-async function subjectsTo(email: string) {
-  await afterResponseSettled();
-  return (await outbox.mailsTo(TEST_OUTBOX, email)).map((mail) => mail.subject);
-}
 
 describe('adding a passkey', () => {
   it('stores only its public key, lists it on /account with its name, and mails the owner', async () => {

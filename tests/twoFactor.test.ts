@@ -22,7 +22,7 @@ import {
   uniqueEmail,
   type Agent,
 } from './helpers/http';
-import { resetPathIn } from './helpers/outbox';
+import { resetPathIn, subjectsTo } from './helpers/outbox';
 import { postForm } from './helpers/shop';
 import { TEST_DATA_KEY, TEST_OUTBOX, buildApp, useAppOn, useTestDatabase } from './helpers/testApp';
 import { useControlledClock } from './sessions/support/clock';
@@ -111,11 +111,6 @@ async function signInWithCode(email: string, key: string, trust = false, agent?:
   expect([response.status, response.headers.location]).toEqual([302, '/']);
   clock.advance(STEP_MS);
   return step.agent;
-}
-
-async function subjectsTo(email: string) {
-  await afterResponseSettled();
-  return (await outbox.mailsTo(TEST_OUTBOX, email)).map((mail) => mail.subject);
 }
 
 describe('turning the authenticator on', () => {

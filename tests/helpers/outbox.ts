@@ -21,6 +21,12 @@ export async function mailsTo(to: string): Promise<number> {
   return (await outbox.mailsTo(TEST_OUTBOX, to)).length;
 }
 
+/** The subjects of the mails sent to `to` so far, oldest first (once the after-response work has finished). */
+export async function subjectsTo(to: string): Promise<string[]> {
+  await afterResponseSettled();
+  return (await outbox.mailsTo(TEST_OUTBOX, to)).map((mail) => mail.subject);
+}
+
 /** The reset link's path (/reset/<token>) in a mail's text. */
 export function resetPathIn(mail: string): string {
   const match = /\/reset\/([\w-]{43})/.exec(mail);
