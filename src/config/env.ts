@@ -9,6 +9,17 @@ import { GENERATED_SECRETS, dataDirSecrets, type SecretProvider } from './secret
 /** Where the app keeps local state in development: the embedded database and the generated secrets. */
 export const DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
 
+/** A comma-separated list of secrets, newest first (the first signs or encrypts, all verify or decrypt). */
+const secretList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    value
+      ?.split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+  );
+
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /**
@@ -37,28 +48,12 @@ const schema = z
       .regex(/^mongodb(\+srv)?:\/\/\S+$/, 'a connection string starting with mongodb:// or mongodb+srv://')
       .optional(),
     MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-    SESSION_SECRET: z
-      .string()
-      .optional()
-      .transform((value) =>
-        value
-          ?.split(',')
-          .map((secret) => secret.trim())
-          .filter(Boolean),
-      ),
+    SESSION_SECRET: secretList,
     // Keys the sessions collection (documents hold an HMAC of the cookie's id, never the id).
     SESSION_ID_HASH_SECRET: z.string().trim().optional(),
     // Encrypts secrets stored in MongoDB (authenticator keys): comma-separated, the first encrypts,
     // every one decrypts (rotation, see lib/secretBox.ts).
-    DATA_ENCRYPTION_KEY: z
-      .string()
-      .optional()
-      .transform((value) =>
-        value
-          ?.split(',')
-          .map((key) => key.trim())
-          .filter(Boolean),
-      ),
+    DATA_ENCRYPTION_KEY: secretList,
     // A login beyond this many live sessions of one account ends its least recently active ones.
     MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
     SESSION_COOKIE_NAME: z

@@ -199,14 +199,12 @@ export function passkeyController(deps: AuthDependencies) {
     if (outcome.kind === 'refused') return refuse(req, res, outcome);
     await renewSessionId(req);
     req.session.reauthenticatedAt = Date.now();
-    await saveSession(req);
+    // A page goes straight back; a form waits in the session for /account/confirm/continue.
     const pending = req.session.pendingForm;
-    if (pending?.page) {
-      delete req.session.pendingForm;
-      await saveSession(req);
-      return void res.json({ redirect: pending.action });
-    }
-    res.json({ redirect: pending ? '/account/confirm/continue' : '/account' });
+    if (pending?.page) delete req.session.pendingForm;
+    await saveSession(req);
+    const next = pending?.page ? pending.action : pending ? '/account/confirm/continue' : '/account';
+    res.json({ redirect: next });
   };
 
   /** @route GET /account/confirm/continue — after a passkey confirmation: the form to resubmit. */

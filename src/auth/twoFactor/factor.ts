@@ -70,12 +70,6 @@ export async function turnOffTwoFactor(userId: Types.ObjectId | string): Promise
   return result.modifiedCount === 1;
 }
 
-/** How many recovery codes the account has left (0 without a second factor). */
-export async function recoveryCodesLeft(userId: Types.ObjectId | string): Promise<number> {
-  const user = await User.findById(userId).select('twoFactor.recoveryCodes').lean();
-  return user?.twoFactor?.recoveryCodes?.length ?? 0;
-}
-
 /**
  * Checks a second-factor code at sign-in or re-authentication: six digits are an authenticator
  * code, anything else a recovery code. Counted like a password attempt: one is taken from `budget`
