@@ -5,8 +5,8 @@ import mongoose from 'mongoose';
 import type { Config } from '../src/config/env';
 import { sessionStoreOptions } from '../src/config/session';
 import type { Logger } from '../src/lib/logger';
-import type { UserSession } from '../src/sessions';
-import { openSessionStore } from '../src/sessions';
+import type { UserSession } from '@fernhill/session-store';
+import { openSessionStore } from '@fernhill/session-store';
 import type { ShopSessionStore } from '../src/config/sessionStore';
 import type { MonitoredClient } from '../support/commandCounter';
 

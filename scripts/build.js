@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds dist/ (tsc, then the password worker, which is plain JavaScript), or, with --if-stale,
+// Builds the session store package (packages/session-store, which the shop requires as a dependency)
+// and then dist/ (tsc, then the password worker, which is plain JavaScript), or, with --if-stale,
 // only when a source changed since the last build: `npm start`, `seed`, `admin`, `load` and the
 // test runs then start at once instead of compiling everything again. Prints nothing when current.
 // Plain JavaScript on purpose: it runs before anything is compiled, with node alone.
@@ -27,6 +28,22 @@ function buildIsCurrent() {
   return SOURCES.every((source) => newestChange(path.join(REPO, source)) < builtAt);
 }
 
+/** The session store package: the shop's build type-checks against its declarations and runs its dist/. */
+const STORE_PACKAGE = path.join(REPO, 'packages', 'session-store');
+const STORE_BUILT = path.join(STORE_PACKAGE, 'dist', 'esm', 'index.mjs');
+const STORE_SOURCES = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts'];
+
+function storePackageIsCurrent() {
+  if (!fs.existsSync(STORE_BUILT)) return false;
+  const builtAt = fs.statSync(STORE_BUILT).mtimeMs;
+  return STORE_SOURCES.every((source) => newestChange(path.join(STORE_PACKAGE, source)) < builtAt);
+}
+
+function buildStorePackage() {
+  const built = spawnSync(process.execPath, [path.join(STORE_PACKAGE, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
 function build() {
   // The stamp gets the start time: a source saved while the build runs makes the next run build again.
   const startedAt = new Date();
@@ -44,7 +61,15 @@ function build() {
   fs.utimesSync(STAMP, startedAt, startedAt);
 }
 
-if (process.argv.includes('--if-stale') && buildIsCurrent()) process.exit(0);
+const ifStale = process.argv.includes('--if-stale');
+if (process.argv.includes('--store-package')) {
+  // Only the package (typecheck and the test run need its declarations and dist/, not the shop's).
+  if (!(ifStale && storePackageIsCurrent())) buildStorePackage();
+  process.exit(0);
+}
+const storeCurrent = storePackageIsCurrent();
+if (ifStale && storeCurrent && buildIsCurrent()) process.exit(0);
+if (!storeCurrent) buildStorePackage();
 build();
 // For support/build.ts, which tells the test run whether it waited for a build.
 if (process.argv.includes('--report')) console.log('built');

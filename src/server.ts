@@ -25,7 +25,7 @@ import { gracefulShutdown } from './runtime/shutdown';
 import { expireLeftovers } from './services/housekeeping';
 import { sweepUnusedImages } from './services/images';
 import { DEMO_ADMIN, DEMO_USER, seedDemoData } from './seed/demoData';
-import type { MongoSessionStore } from './sessions';
+import type { MongoSessionStore } from '@fernhill/session-store';
 
 /**
  * The process: configuration → (the embedded database) → listen at once with a 503 app → connect

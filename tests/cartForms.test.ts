@@ -2,7 +2,7 @@ import type { Store } from 'express-session';
 import request from 'supertest';
 import { GuestCart } from '../src/models/GuestCart';
 import { RECENT_FORMS } from '../src/models/cartStore';
-import { SessionStoreError } from '../src/sessions';
+import { SessionStoreError } from '@fernhill/session-store';
 import { csrfFrom, loggedInAgent, sessionCookie, type Agent } from './helpers/http';
 import { cartOf, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';

@@ -1,10 +1,10 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
-import type { SessionDocument } from '../src/sessions';
+import type { SessionDocument } from '@fernhill/session-store';
 import { createUser, csrfToken, logIn, sessionCookie, sessionIdFrom, uniqueEmail } from './helpers/http';
 import { someProduct } from './helpers/shop';
 import { storedSessionId, useTestApp } from './helpers/testApp';
-import { useControlledClock } from './sessions/support/clock';
+import { useControlledClock } from './helpers/clock';
 
 const testApp = useTestApp({ GUEST_SESSION_MAX_AGE: '2', SESSION_MAX_AGE: '600', SESSION_TOUCH_INTERVAL: '1' });
 const sessions = () => mongoose.connection.collection<SessionDocument>('sessions');

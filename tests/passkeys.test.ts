@@ -27,7 +27,7 @@ import {
 import { subjectsTo } from './helpers/outbox';
 import { SoftAuthenticator } from './helpers/softAuthenticator';
 import { TEST_OUTBOX, useAppOn, useTestDatabase } from './helpers/testApp';
-import { useControlledClock } from './sessions/support/clock';
+import { useControlledClock } from './helpers/clock';
 
 const database = useTestDatabase();
 const shop = useAppOn(database);

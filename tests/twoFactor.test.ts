@@ -25,7 +25,7 @@ import {
 import { resetPathIn, subjectsTo } from './helpers/outbox';
 import { postForm } from './helpers/shop';
 import { TEST_DATA_KEY, TEST_OUTBOX, buildApp, useAppOn, useTestDatabase } from './helpers/testApp';
-import { useControlledClock } from './sessions/support/clock';
+import { useControlledClock } from './helpers/clock';
 
 const database = useTestDatabase();
 const shop = useAppOn(database, { LOGIN_MAX_FAILURES: '4' });

@@ -7,7 +7,7 @@ import { createLogger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
 import { createMailer } from '../lib/mailer';
 import { endSessionsOfAccount, resetTwoFactorOfAccount, sessionCount } from '../services/adminUsers';
-import { sessionStoreBeside } from '../sessions';
+import { sessionStoreBeside } from '@fernhill/session-store';
 
 const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL | reset-two-factor EMAIL';
 const COMMANDS = ['grant', 'revoke', 'end-sessions', 'reset-two-factor'] as const;

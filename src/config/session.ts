@@ -1,7 +1,7 @@
 import type { CookieOptions, RequestHandler, Response } from 'express';
 import type { SessionOptions, Store } from 'express-session';
 import type { Logger } from '../lib/logger';
-import type { ClientSource, SessionStoreOptions } from '../sessions';
+import type { ClientSource, SessionStoreOptions } from '@fernhill/session-store';
 import { expireDocuments } from '../db';
 import type { Config } from './env';
 

@@ -1,5 +1,5 @@
 import type { Store } from 'express-session';
-import type { MongoSessionStore } from '../sessions';
+import type { MongoSessionStore } from '@fernhill/session-store';
 import type { ListedSessionField } from './session';
 
 /** The shop's MongoDB session store: its listings show the fields of config/session.ts. */

@@ -4,7 +4,7 @@ import { RETRY_AFTER_SECONDS, isDatabaseUnavailable, noteDatabaseError, writeRef
 import { notFound } from '../lib/HttpError';
 import { redactUrl, type Logger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
-import { SessionStoreError } from '../sessions';
+import { SessionStoreError } from '@fernhill/session-store';
 
 const MESSAGES: Record<number, string> = {
   400: 'The request could not be understood.',

@@ -4,7 +4,7 @@ import { sessionStoreOptions } from '../config/session';
 import type { ShopMongoSessionStore } from '../config/sessionStore';
 import { connectMongoose } from '../db';
 import type { Logger } from '../lib/logger';
-import { openSessionStore } from '../sessions';
+import { openSessionStore } from '@fernhill/session-store';
 import { messageOf } from '../lib/messageOf';
 
 const FIRST_RETRY_DELAY_MS = 500;

@@ -8,7 +8,7 @@ import { connectMongoose } from '../../src/db';
 import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
 import { createLogger, type Logger } from '../../src/lib/logger';
-import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
+import { openSessionStore, type MongoSessionStore } from '@fernhill/session-store';
 import { freshDatabaseUri } from '../../support/database';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production';

@@ -11,7 +11,7 @@ import { sessionStoreOptions } from '../../src/config/session';
 import { connectMongoose } from '../../src/db';
 import { afterResponseSettled } from '../../src/lib/afterResponse';
 import { createLogger } from '../../src/lib/logger';
-import { openSessionStore, type MongoSessionStore } from '../../src/sessions';
+import { openSessionStore, type MongoSessionStore } from '@fernhill/session-store';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
 import { postMultipart, someProduct } from '../helpers/shop';

@@ -1,7 +1,7 @@
 import type { Store } from 'express-session';
 import { mongo } from 'mongoose';
 import request from 'supertest';
-import { SessionStoreError } from '../../src/sessions';
+import { SessionStoreError } from '@fernhill/session-store';
 import { PASSWORD, createUser, csrfFrom, loggedInAgent, uniqueEmail } from '../helpers/http';
 import { cartOf, someProduct } from '../helpers/shop';
 import { useTestApp } from '../helpers/testApp';

@@ -1,5 +1,5 @@
-import type connectMongoDBSession from 'connect-mongodb-session';
 import type { MongoClient } from 'mongodb';
+import type { MongoDBSessionOptions } from './baseTypes';
 
 export const DEFAULT_TOUCH_INTERVAL_MS = 60_000;
 export const DEFAULT_ABSOLUTE_TTL_MS = 8 * 60 * 60 * 1000;
@@ -13,7 +13,7 @@ export const DEFAULT_USER_ID_FIELD = 'userId';
 export type ClientSource = MongoClient | { getClient(): MongoClient; readonly name?: string };
 
 export interface MongoSessionStoreOptions<Listed extends string = never>
-  extends connectMongoDBSession.MongoDBSessionOptions {
+  extends MongoDBSessionOptions {
   /**
    * Runs the store on this client (the app's) instead of one of its own made from `uri` and
    * `connectionOptions`, which it then refuses: one driver, one set of pools and timeouts.

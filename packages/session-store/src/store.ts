@@ -26,7 +26,6 @@
  * Every write's callback is called, whatever the driver resolves to.
  */
 import { EventEmitter } from 'node:events';
-import type { Request } from 'express';
 import type session from 'express-session';
 import type { Collection } from 'mongodb';
 import { MongoDBStoreBase } from './base';
@@ -128,7 +127,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
   }
 
   /** express-session builds req.session here from what `get` returned: the store's state goes along. */
-  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+  override createSession(req: Parameters<session.Store['createSession']>[0], data: session.SessionData): session.Session & session.SessionData {
     const state = storedState(data);
     const created = super.createSession(req, data);
     if (state) markStored(created, state);

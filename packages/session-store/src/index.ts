@@ -1,5 +1,5 @@
 /**
- * The session store: connect-mongodb-session's MongoDBStore extended (store.ts), opened by
+ * @fernhill/session-store: connect-mongodb-session's MongoDBStore extended (store.ts), opened by
  * `openSessionStore` (open.ts) on the app's MongoDB client. Nothing here depends on the rest of the
  * app: the client, the logger, the expiry of documents, where a session keeps its user and what a
  * listing shows come in as options.
@@ -14,6 +14,6 @@ export {
 } from './options';
 export { openSessionStore, sessionStoreBeside, type SessionStoreLogger, type SessionStoreOptions } from './open';
 export { SessionStoreError, scrubStoreError } from './errors';
-export { hashSessionId } from './ids';
+export { hashSessionId, sessionIds, type SessionIds } from './ids';
 export type { SessionDocument } from './documents';
 export type { UserSession } from './userSessions';

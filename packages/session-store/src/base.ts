@@ -8,13 +8,14 @@
  */
 import { EventEmitter } from 'node:events';
 import session from 'express-session';
-import connectMongoDBSession from 'connect-mongodb-session';
 import type { Collection, Db, MongoClient } from 'mongodb';
+import type { ConnectMongoDBSession, MongoDBSessionOptions as BaseOptions, MongoDBStore } from './baseTypes';
 import type { ClientSource, ConnectCallback } from './options';
 
+// An untyped CommonJS module (its shape is in baseTypes.ts): required, as the library documents it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const connectMongoDBSession = require('connect-mongodb-session') as ConnectMongoDBSession;
 const MongoDBStore = connectMongoDBSession(session);
-type MongoDBStore = connectMongoDBSession.MongoDBStore;
-type BaseOptions = connectMongoDBSession.MongoDBSessionOptions;
 
 /** The library's option defaults (its OptionsType), for a store whose options it does not compile. */
 const BASE_DEFAULTS = {
