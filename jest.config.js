@@ -1,5 +1,5 @@
 /**
- * One `npm test`, two groups of files. Most run two at a time (two cores here), each with its own
+ * One `npm test`: the session store package's suite, and the shop's in two groups of files. Most run two at a time (two cores here), each with its own
  * database. The reliability and performance files start servers, cut connections and compare
  * durations: they run one at a time, with nothing beside them (jest runs the groups in turn).
  */
@@ -17,6 +17,8 @@ const project = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
+    // The session store package's own suite (packages/session-store/jest.config.js), on the same server.
+    '<rootDir>/packages/session-store',
     { ...project, displayName: 'two at a time', testPathIgnorePatterns: ['/node_modules/', '/tests/e2e/', ...SERIAL] },
     {
       ...project,

@@ -91,7 +91,7 @@ export function sessionStoreOptions(
     maxAgeMs: config.SESSION_MAX_AGE * 1000,
     touchIntervalMs: config.SESSION_TOUCH_INTERVAL * 1000,
     absoluteTtlMs: config.SESSION_ABSOLUTE_TTL * 1000,
-    expireSessions: (collection) => expireDocuments(collection, 'expires'),
+    expiry: (collection, { afterSeconds }) => expireDocuments(collection, 'expires', { afterSeconds }),
     logger,
     idHashSecret: config.SESSION_ID_HASH_SECRET,
     userIdField: SESSION_USER_ID_FIELD,

@@ -9,11 +9,11 @@ import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { connectMongoose } from '../../src/db';
 import { afterResponseSettled } from '../../src/lib/afterResponse';
-import { MongoSessionStore } from '../../src/sessions';
+import { MongoSessionStore } from '@fernhill/session-store';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { loggedInAgent } from '../helpers/http';
 import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from '../helpers/testApp';
-import { newSid, promised, sessionData } from './support/store';
+import { sessionData, storedSession } from './support';
 
 const uri = uniqueDatabaseUri();
 // Every client of the driver emits its connection pool events through MongoClient#emit; the spy
@@ -69,10 +69,9 @@ it("sends a login's and the store's session commands through mongoose's client",
   await loggedInAgent(shop.app);
   await afterResponseSettled();
   const login = counter.take();
-  const { get, set } = promised(shop.store);
-  const sid = newSid();
-  await set(sid, sessionData({ isLoggedIn: false }));
-  await get(sid);
+  const sid = `sid-${Date.now()}`;
+  await new Promise((resolve) => shop.store.set(sid, sessionData({ isLoggedIn: false }), resolve));
+  await storedSession(shop.store, sid);
   const getAndSet = counter.take();
 
   // The login stored its session (and what it reads of it) on the app's client.
@@ -113,7 +112,7 @@ it("is a MongoDBStore on a given client: the base's options, defaults and method
   expect(store.options).toMatchObject({ collection: 'sessions', expires: 14 * 24 * 60 * 60 * 1000, idField: '_id' });
   expect(store.userPath).toBe('session.userId');
   // The base's own clear() runs on the given client.
-  await new Promise<void>((resolve, reject) => store.clear((err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) => store.clear((err: unknown) => (err ? reject(err) : resolve())));
   await store.close();
   expect(() => new MongoSessionStore({ client, uri })).toThrow('either a client or a uri');
   expect(() => new MongoSessionStore({ client, listedFields: ['expires'] })).toThrow('listed field');

@@ -46,7 +46,6 @@ export interface MongoDBStore extends session.Store {
 }
 
 /** What `require('connect-mongodb-session')` is: given express-session, the MongoDBStore class. */
-export type ConnectMongoDBSession = (expressSession: typeof session) => new (
-  options?: MongoDBSessionOptions,
-  callback?: (error?: Error) => void,
-) => MongoDBStore;
+export type ConnectMongoDBSession = (
+  expressSession: typeof session,
+) => new (options?: MongoDBSessionOptions, callback?: (error?: Error) => void) => MongoDBStore;

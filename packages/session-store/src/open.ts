@@ -8,25 +8,41 @@ export interface SessionStoreLogger {
   warn(details: { err?: unknown }, message: string): void;
 }
 
+/**
+ * How expired session documents get deleted (liveness never waits for it: a session past its
+ * deadline is refused in code at once):
+ * - `'ttl'` (the default): the TTL index on `expires`, with the grace of `ttlGraceSeconds`. For
+ *   MongoDB and Atlas, whose TTL monitor deletes within about a minute.
+ * - `{ sweepEveryMs }`: the store deletes them itself on that interval (`sweepExpired`), for servers
+ *   without a TTL monitor (FerretDB, some test servers).
+ * - a function: the app arranges it (its database module); resolves to a function that stops it.
+ */
+export type SessionExpiry =
+  | 'ttl'
+  | { sweepEveryMs: number }
+  | ((collection: Collection, index: { field: 'expires'; afterSeconds: number }) => Promise<() => void>);
+
 export interface SessionStoreOptions<Listed extends string = never> {
   /**
    * The app's MongoDB client, or mongoose's Connection (the store follows its current client). The
    * store runs every command on it, with its pool and timeouts, and never connects or closes it.
    */
   client: ClientSource;
-  /** Idle timeout of a session whose cookie carries no expiry (SESSION_MAX_AGE). */
+  /** The collection's name: `sessions` unless given. */
+  collection?: string;
+  /** Idle timeout of a session whose cookie carries no expiry. */
   maxAgeMs: number;
-  /** An unmodified session's expiry is written at most once per this interval (SESSION_TOUCH_INTERVAL). */
-  touchIntervalMs: number;
-  /** A session ends this long after it was created, however active (SESSION_ABSOLUTE_TTL). */
-  absoluteTtlMs: number;
-  /**
-   * Has the collection's documents deleted once their `expires` has passed, however the server
-   * allows (the app's database module); resolves to a function that stops it.
-   */
-  expireSessions: (collection: Collection) => Promise<() => void>;
-  logger: SessionStoreLogger;
-  /** Keys documents by an HMAC of the session id (see ids.ts): SESSION_ID_HASH_SECRET. */
+  /** An unmodified session's expiry is written at most once per this interval (default 60 s). */
+  touchIntervalMs?: number;
+  /** A session ends this long after it was created, however active (default 8 hours). */
+  absoluteTtlMs?: number;
+  /** How expired documents are deleted (see SessionExpiry): the TTL index unless given. */
+  expiry?: SessionExpiry;
+  /** How long after its expiry a document is deleted (default 60 s): see DEFAULT_TTL_GRACE_SECONDS. */
+  ttlGraceSeconds?: number;
+  /** Where warnings go (a failed sweep, a store error). Silent unless given; pino's logger fits. */
+  logger?: SessionStoreLogger;
+  /** Keys documents by an HMAC of the session id (see ids.ts). */
   idHashSecret?: string;
   /** The dotted path of the user's id inside a session (default `userId`): the per-user queries' field. */
   userIdField?: string;
@@ -37,6 +53,42 @@ export interface SessionStoreOptions<Listed extends string = never> {
 /** The base library's complaint when the server refuses its TTL index (some servers take no `expireAfterSeconds`). */
 const INDEX_FAILURE = /^Error creating index: /;
 
+const SILENT: SessionStoreLogger = { warn() {} };
+
+/** Sets up `expiry` (see SessionExpiry); resolves to what stops it. */
+async function arrangeExpiry(
+  store: MongoSessionStore<string>,
+  expiry: SessionExpiry,
+  logger: SessionStoreLogger,
+): Promise<() => void> {
+  const afterSeconds = store.options.expiresAfterSeconds;
+  if (typeof expiry === 'function') return expiry(store.collection, { field: 'expires', afterSeconds });
+  if (expiry === 'ttl') {
+    // The base asked for it while connecting. One made with another grace (the setting changed) is
+    // made anew; a server that refuses TTL indexes says so here.
+    const ttl = (await store.collection.indexes()).find(({ key }) => Object.keys(key).join() === 'expires');
+    if (ttl?.expireAfterSeconds !== afterSeconds) {
+      if (ttl?.name) await store.collection.dropIndex(ttl.name);
+      await store.collection.createIndex({ expires: 1 }, { expireAfterSeconds: afterSeconds }).catch((err: unknown) => {
+        throw new Error(`${messageOf(err)} (for a server without TTL indexes, pass expiry: { sweepEveryMs })`);
+      });
+    }
+    return () => undefined;
+  }
+  const { sweepEveryMs } = expiry;
+  if (!Number.isInteger(sweepEveryMs) || sweepEveryMs < 1000) throw new TypeError('sweepEveryMs must be at least 1000');
+  // The sweep's query needs an index on `expires` (a TTL index the server never acts on will do).
+  await store.collection.createIndex({ expires: 1 }).catch(() => undefined);
+  const timer = setInterval(() => {
+    store
+      .sweepExpired()
+      .catch((err: unknown) => logger.warn({ err: scrubStoreError(err) }, 'could not sweep expired sessions'));
+  }, sweepEveryMs);
+  // A sweep is housekeeping: it never keeps the process alive.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** The store on the app's client, as `openSessionStore` and `sessionStoreBeside` make it. */
 function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): MongoSessionStore<Listed> {
   // With a uri (not here) the base rethrows a failed first connect unless a callback is given; on
@@ -44,8 +96,9 @@ function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): 
   return new MongoSessionStore<Listed>(
     {
       client: options.client,
-      collection: 'sessions',
+      collection: options.collection ?? 'sessions',
       expires: options.maxAgeMs,
+      expiresAfterSeconds: options.ttlGraceSeconds,
       touchIntervalMs: options.touchIntervalMs,
       absoluteTtlMs: options.absoluteTtlMs,
       idHashSecret: options.idHashSecret,
@@ -64,9 +117,9 @@ function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): 
  * not answer through the client.
  */
 export async function sessionStoreBeside<const Listed extends string = never>(
-  options: Omit<SessionStoreOptions<Listed>, 'expireSessions' | 'logger'>,
+  options: Omit<SessionStoreOptions<Listed>, 'expiry' | 'logger'>,
 ): Promise<MongoSessionStore<Listed>> {
-  const store = newStore({ ...options, expireSessions: async () => () => undefined, logger: { warn() {} } });
+  const store = newStore(options);
   if (!(await store.initialConnectionPromise)) throw new SessionStoreError('could not connect to the session store');
   return store;
 }
@@ -79,11 +132,11 @@ export async function sessionStoreBeside<const Listed extends string = never>(
 export async function openSessionStore<const Listed extends string = never>(
   options: SessionStoreOptions<Listed>,
 ): Promise<MongoSessionStore<Listed>> {
-  const { logger } = options;
+  const { logger = SILENT, expiry = 'ttl' } = options;
   const store = newStore(options);
   // While connecting, the library creates its TTL index on `expires`. A server that refuses it is
-  // expected: `expireSessions` below makes the index (or the sweeper) that deletes expired sessions,
-  // and says so if it cannot. Every other error is logged.
+  // expected unless the TTL index is the expiry asked for: a sweep or the app's own arrangement
+  // deletes expired sessions there. Every other error is logged.
   let indexFailure: string | undefined;
   let connecting = true;
   store.on('error', (err: unknown) => {
@@ -105,7 +158,7 @@ export async function openSessionStore<const Listed extends string = never>(
 
   let ended: number;
   try {
-    store.stopExpiring = await options.expireSessions(store.collection).catch((err: unknown) => {
+    store.stopExpiring = await arrangeExpiry(store, expiry, logger).catch((err: unknown) => {
       const refused = indexFailure ? ` (${indexFailure})` : '';
       throw new SessionStoreError(`could not arrange the deletion of expired sessions: ${messageOf(err)}${refused}`);
     });

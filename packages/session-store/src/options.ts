@@ -3,6 +3,13 @@ import type { MongoDBSessionOptions } from './baseTypes';
 
 export const DEFAULT_TOUCH_INTERVAL_MS = 60_000;
 export const DEFAULT_ABSOLUTE_TTL_MS = 8 * 60 * 60 * 1000;
+/**
+ * How long after its `expires` the TTL index (or the sweep) deletes a session document. Liveness is
+ * decided in code at `expires` itself; the grace only keeps a deletion from landing between a
+ * request's read of a live session and its touch (which would end a session that was in use). The
+ * base's default is 0.
+ */
+export const DEFAULT_TTL_GRACE_SECONDS = 60;
 /** Where a session keeps its user's id, unless told otherwise (`userIdField`). */
 export const DEFAULT_USER_ID_FIELD = 'userId';
 
@@ -12,8 +19,7 @@ export const DEFAULT_USER_ID_FIELD = 'userId';
  */
 export type ClientSource = MongoClient | { getClient(): MongoClient; readonly name?: string };
 
-export interface MongoSessionStoreOptions<Listed extends string = never>
-  extends MongoDBSessionOptions {
+export interface MongoSessionStoreOptions<Listed extends string = never> extends MongoDBSessionOptions {
   /**
    * Runs the store on this client (the app's) instead of one of its own made from `uri` and
    * `connectionOptions`, which it then refuses: one driver, one set of pools and timeouts.
@@ -75,8 +81,10 @@ export function storeArguments<Listed extends string>(
     idHashSecret,
     userIdField = DEFAULT_USER_ID_FIELD,
     listedFields = [],
-    ...base
+    expiresAfterSeconds = DEFAULT_TTL_GRACE_SECONDS,
+    ...rest
   } = options ?? {};
+  const base = { ...rest, expiresAfterSeconds };
   for (const [name, field] of Object.entries(FIXED_FIELDS)) {
     const given = base[name as keyof typeof FIXED_FIELDS];
     if (given !== undefined && given !== field) {

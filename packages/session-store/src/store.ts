@@ -127,7 +127,10 @@ export class SessionStoreBase extends MongoDBStoreBase {
   }
 
   /** express-session builds req.session here from what `get` returned: the store's state goes along. */
-  override createSession(req: Parameters<session.Store['createSession']>[0], data: session.SessionData): session.Session & session.SessionData {
+  override createSession(
+    req: Parameters<session.Store['createSession']>[0],
+    data: session.SessionData,
+  ): session.Session & session.SessionData {
     const state = storedState(data);
     const created = super.createSession(req, data);
     if (state) markStored(created, state);
@@ -234,6 +237,16 @@ export class SessionStoreBase extends MongoDBStoreBase {
 
   override length(callback: (err: unknown, length?: number) => void): void {
     this.settle('count', undefined, countLiveSessions(this.sessions, this.lifetimes), callback);
+  }
+
+  /**
+   * Deletes the sessions whose `expires` passed more than the grace (`expiresAfterSeconds`) ago:
+   * what the TTL index does on a server whose TTL monitor deletes, for the servers that do not
+   * (openSessionStore's `expiry: { sweepEveryMs }` calls it). Returns how many.
+   */
+  async sweepExpired(now = Date.now()): Promise<number> {
+    const before = new Date(now - this.options.expiresAfterSeconds * 1000);
+    return (await this.sessions.deleteMany({ expires: { $lt: before } })).deletedCount;
   }
 
   /** Whether the store, open, reaches its database through its client right now. */

@@ -5,8 +5,8 @@
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { MongoSessionStore } from '../../src/sessions';
-import { uniqueDatabaseUri } from '../helpers/testApp';
+import { MongoSessionStore } from '../src';
+import { uniqueDatabaseUri } from './support/server';
 import { useControlledClock } from './support/clock';
 import { ABSOLUTE_TTL_MS, newSid, sessionData, useTestStore } from './support/store';
 

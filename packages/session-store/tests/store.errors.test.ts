@@ -1,5 +1,5 @@
 /** Store failures reach logs and callbacks without the session id or the session's contents. */
-import { SessionStoreError, hashSessionId } from '../../src/sessions';
+import { SessionStoreError, hashSessionId } from '../src';
 import { newSid, sessionData, useTestStore } from './support/store';
 
 const testStore = useTestStore();

@@ -3,7 +3,7 @@
  * collection never holds an id that a cookie carries, and every method maps the id the same way.
  */
 import { createHmac } from 'node:crypto';
-import { SessionStoreError } from '../../src/sessions';
+import { SessionStoreError } from '../src';
 import { useControlledClock } from './support/clock';
 import { newSid, sessionData, useTestStore } from './support/store';
 

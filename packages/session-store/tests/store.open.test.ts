@@ -1,8 +1,7 @@
 /** Opening the store: what it logs. */
 import { MongoClient } from 'mongodb';
-import { driverOptions, expireDocuments } from '../../src/db';
-import { openSessionStore } from '../../src/sessions';
-import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
+import { openSessionStore } from '../src';
+import { CLIENT_OPTIONS, uniqueDatabaseUri } from './support/server';
 
 function openWithWarnings(client: MongoClient) {
   const warnings: string[] = [];
@@ -11,7 +10,7 @@ function openWithWarnings(client: MongoClient) {
     maxAgeMs: 60_000,
     touchIntervalMs: 1000,
     absoluteTtlMs: 60 * 60 * 1000,
-    expireSessions: (collection) => expireDocuments(collection, 'expires'),
+    expiry: { sweepEveryMs: 60 * 60 * 1000 },
     logger: {
       warn: (details, message) => void warnings.push(`${message}: ${(details.err as Error | undefined)?.message}`),
     },
@@ -21,7 +20,7 @@ function openWithWarnings(client: MongoClient) {
 
 it('logs nothing when the server refuses the base library’s TTL index: expiry is arranged anyway', async () => {
   // FerretDB refuses `expireAfterSeconds`; connect-mongodb-session then emits "Error creating index".
-  const client = new MongoClient(uniqueDatabaseUri(), driverOptions(testConfig()));
+  const client = new MongoClient(uniqueDatabaseUri(), CLIENT_OPTIONS);
   const { opened, warnings } = openWithWarnings(client);
   const store = await opened;
   try {
