@@ -7,7 +7,12 @@ import type { Filter } from 'mongodb';
  */
 export interface SessionDocument {
   _id: string;
+  /** The session's data, or only its cookie when the data is sealed (codec.ts). */
   session: SessionData;
+  /** The rest of the session's data, encrypted (the `encryptionKeys` option, sealing.ts). */
+  sealed?: string;
+  /** With sealed data: the user's id (or its HMAC when ids are hashed), for the per-user queries. */
+  user?: string | null;
   expires: Date;
   createdAt: Date;
   lastModified: Date;
@@ -16,9 +21,15 @@ export interface SessionDocument {
 }
 
 /** A new session's document, created now; `idKey` names the secret that keyed `_id`, if any. */
-export function newSessionDocument(_id: string, session: SessionData, expires: Date, now: number, idKey?: string) {
+export function newSessionDocument(
+  _id: string,
+  fields: Partial<SessionDocument> & Pick<SessionDocument, 'session'>,
+  expires: Date,
+  now: number,
+  idKey?: string,
+): SessionDocument {
   const created = new Date(now);
-  const doc: SessionDocument = { _id, session, expires, createdAt: created, lastModified: created };
+  const doc: SessionDocument = { _id, ...fields, expires, createdAt: created, lastModified: created };
   return idKey ? { ...doc, idKey } : doc;
 }
 

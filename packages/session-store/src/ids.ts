@@ -18,15 +18,18 @@ export interface SessionIds {
   labelOf(sid: string): string;
   /** Names the secret (an HMAC of a constant, not the secret): written on each document, to find those of other secrets. */
   keyId?: string;
+  /** How a sealed document names its user (codec.ts): an HMAC of the user's id with the secret, else the id. */
+  userKeyOf(userId: string): string;
 }
 
 export function sessionIds(secret?: string | Buffer): SessionIds {
-  if (secret === undefined) return { keyOf: (sid) => sid, labelOf: hashSessionId };
+  if (secret === undefined) return { keyOf: (sid) => sid, labelOf: hashSessionId, userKeyOf: (userId) => userId };
   if (secret.length === 0) throw new TypeError('MongoSessionStore: idHashSecret must not be empty');
   const keyOf = (sid: string) => createHmac('sha256', secret).update(sid, 'utf8').digest('hex');
   return {
     keyOf,
     labelOf: (sid) => keyOf(sid).slice(0, 12),
     keyId: createHmac('sha256', secret).update('session id key').digest('hex').slice(0, 16),
+    userKeyOf: (userId) => createHmac('sha256', secret).update(`user:${userId}`, 'utf8').digest('hex'),
   };
 }

@@ -48,6 +48,8 @@ export interface SessionStoreOptions<Listed extends string = never> {
   userIdField?: string;
   /** Session fields that `sessionsOfUser` lists with each session (default none). */
   listedFields?: readonly Listed[];
+  /** Encrypts the session data at rest; the first key encrypts, all decrypt (see MongoSessionStoreOptions). */
+  encryptionKeys?: readonly string[];
 }
 
 /** The base library's complaint when the server refuses its TTL index (some servers take no `expireAfterSeconds`). */
@@ -104,6 +106,7 @@ function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): 
       idHashSecret: options.idHashSecret,
       userIdField: options.userIdField,
       listedFields: options.listedFields,
+      encryptionKeys: options.encryptionKeys,
     },
     () => {},
   );

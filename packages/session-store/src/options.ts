@@ -41,6 +41,12 @@ export interface MongoSessionStoreOptions<Listed extends string = never> extends
   userIdField?: string;
   /** Session fields (strings) that `sessionsOfUser` lists with each session, e.g. a user agent. None unless given. */
   listedFields?: readonly Listed[];
+  /**
+   * Encrypts the session data at rest (AES-256-GCM, sealing.ts) with the first of these secrets (at
+   * least 32 characters each); all of them decrypt, so that keys can rotate without ending
+   * sessions. Without it, the data is stored as it is.
+   */
+  encryptionKeys?: readonly string[];
 }
 
 export type ConnectCallback = (error?: Error) => void;
@@ -82,6 +88,7 @@ export function storeArguments<Listed extends string>(
     userIdField = DEFAULT_USER_ID_FIELD,
     listedFields = [],
     expiresAfterSeconds = DEFAULT_TTL_GRACE_SECONDS,
+    encryptionKeys,
     ...rest
   } = options ?? {};
   const base = { ...rest, expiresAfterSeconds };
@@ -110,5 +117,6 @@ export function storeArguments<Listed extends string>(
     idHashSecret,
     userIdField: field(userIdField, FIELD_PATH, 'userIdField'),
     listedFields: [...listedFields] as readonly string[],
+    encryptionKeys,
   };
 }

@@ -16,7 +16,7 @@ export class MongoSessionStore<Listed extends string = never> extends SessionSto
   }
 
   private get fields(): userSessions.UserFields {
-    return { userPath: this.userPath, listedFields: this.listedFields };
+    return { codec: this.codec, listedFields: this.listedFields };
   }
 
   /** A user's live sessions, most recently active first. */

@@ -29,6 +29,7 @@ import { EventEmitter } from 'node:events';
 import type session from 'express-session';
 import type { Collection } from 'mongodb';
 import { MongoDBStoreBase } from './base';
+import { plainCodec, sealedCodec, type SessionCodec } from './codec';
 import { SECURITY_WRITE, SESSION_READ } from './durability';
 import {
   expiryOf,
@@ -44,6 +45,7 @@ import { settle } from './errors';
 import { sessionIds, type SessionIds } from './ids';
 import { countLiveSessions, liveSessions } from './listing';
 import { storeArguments, type ConnectCallback, type MongoSessionStoreOptions } from './options';
+import { sealer } from './sealing';
 import { isLiveState, markStored, stateOf, storedState, type StoredState } from './storedState';
 
 type Callback = (err?: unknown) => void;
@@ -54,7 +56,12 @@ export class SessionStoreBase extends MongoDBStoreBase {
   readonly absoluteTtlMs: number;
   /** How sessions are named in documents and logs (ids.ts): hashed when an idHashSecret was given. */
   readonly ids: SessionIds;
-  /** The document path of a session's user id (`session.` + the `userIdField` option): the per-user queries' index. */
+  /** How session data lies in documents: as it is, or sealed (the `encryptionKeys` option, codec.ts). */
+  protected readonly codec: SessionCodec;
+  /**
+   * The document path of a session's user id (`session.` + the `userIdField` option, or `user` when
+   * the data is sealed): the per-user queries' index.
+   */
   readonly userPath: string;
   /** The session fields `sessionsOfUser` lists (the `listedFields` option). */
   protected readonly listedFields: readonly string[];
@@ -72,7 +79,10 @@ export class SessionStoreBase extends MongoDBStoreBase {
     this.touchIntervalMs = args.touchIntervalMs;
     this.absoluteTtlMs = args.absoluteTtlMs;
     this.ids = sessionIds(args.idHashSecret);
-    this.userPath = `session.${args.userIdField}`;
+    this.codec = args.encryptionKeys
+      ? sealedCodec(args.userIdField, sealer(args.encryptionKeys), this.ids)
+      : plainCodec(args.userIdField);
+    this.userPath = this.codec.userPath;
     this.listedFields = args.listedFields;
     this.ownsClient = !args.client;
     // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
@@ -114,11 +124,15 @@ export class SessionStoreBase extends MongoDBStoreBase {
   private async read(sid: string): Promise<session.SessionData | null> {
     const now = Date.now();
     const doc = await this.sessions.findOne(this.byId(sid), SESSION_READ);
-    if (doc && isLive(doc, now, this.lifetimes)) {
-      markStored(doc.session, stateOf(doc));
-      return doc.session;
+    const live = doc !== null && isLive(doc, now, this.lifetimes);
+    const data = live ? this.codec.dataOf(doc) : undefined;
+    if (doc && data) {
+      markStored(data, stateOf(doc, this.codec.needsNewSeal(doc)));
+      return data;
     }
-    if (doc) {
+    // Live but unreadable (sealed under a key no longer listed): no session, and the document stays
+    // until it expires, in case the key comes back.
+    if (doc && !live) {
       // Idle too long or past its absolute lifetime. The TTL index or the sweeper would delete it
       // later; this request already treats it as gone.
       this.settle('delete expired', sid, this.sessions.deleteOne(this.byId(sid), SECURITY_WRITE));
@@ -157,7 +171,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
     // What this request has just written, again (express-session saves a regenerated session once
     // more at the end of the request): only its expiry would move, so it is a touch.
     if (state.written === written && now - state.writtenAt < this.touchIntervalMs) return;
-    await this.update(sid, data, state, { session: stored }, now, written);
+    await this.update(sid, data, state, this.codec.fieldsOf(this.handleOf(sid), stored), now, written);
   }
 
   /** A session this store did not load: normally a new one; else updated like a loaded one. */
@@ -165,7 +179,8 @@ export class SessionStoreBase extends MongoDBStoreBase {
     const expires = expiryOf(data, now, now, this.lifetimes);
     const written = withoutCookie(stored);
     try {
-      const doc = newSessionDocument(this.handleOf(sid), stored, expires, now, this.ids.keyId);
+      const handle = this.handleOf(sid);
+      const doc = newSessionDocument(handle, this.codec.fieldsOf(handle, stored), expires, now, this.ids.keyId);
       const result = await this.sessions.insertOne(doc, SECURITY_WRITE);
       if (result?.acknowledged) markStored(data, { ...stateOf(doc), written });
       return;
@@ -173,13 +188,14 @@ export class SessionStoreBase extends MongoDBStoreBase {
       if (!isDuplicateKey(error)) throw error;
     }
     const state = await this.liveState(sid, now);
-    if (state) await this.update(sid, data, state, { session: stored }, now, written);
+    if (state) await this.update(sid, data, state, this.codec.fieldsOf(this.handleOf(sid), stored), now, written);
   }
 
   /**
    * Writes a live session's fields and its new expiry (capped by its creation time), by `_id` alone:
    * liveness was decided on what the store read (see storedState.ts), and `{ _id }` is the one
-   * filter that every server answers from its `_id` lookup (see the header).
+   * filter that every server answers from its `_id` lookup (see the header). `unchangedSince`
+   * narrows it to a document nobody wrote since (a compare-and-set on `lastModified`).
    */
   private async update(
     sid: string,
@@ -188,9 +204,12 @@ export class SessionStoreBase extends MongoDBStoreBase {
     fields: Record<string, unknown>,
     now: number,
     written = state.written,
+    unchangedSince?: number,
   ): Promise<void> {
     const expires = expiryOf(data, now, state.createdAt, this.lifetimes);
-    const result = await this.sessions.updateOne(this.byId(sid), {
+    const filter =
+      unchangedSince === undefined ? this.byId(sid) : { ...this.byId(sid), lastModified: new Date(unchangedSince) };
+    const result = await this.sessions.updateOne(filter, {
       $set: { ...fields, expires, lastModified: new Date(now) },
     });
     if (!matched(result)) return;
@@ -200,7 +219,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
   /** The state of a session from its document, if it is live (for writes of sessions not loaded). */
   private async liveState(sid: string, now: number): Promise<StoredState | undefined> {
     const doc = await this.sessions.findOne(this.byId(sid), SESSION_READ);
-    return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc) : undefined;
+    return doc && isLive(doc, now, this.lifetimes) ? stateOf(doc, this.codec.needsNewSeal(doc)) : undefined;
   }
 
   /**
@@ -218,6 +237,13 @@ export class SessionStoreBase extends MongoDBStoreBase {
     // Without what get() read, the creation time (and so the absolute deadline) comes from the document.
     const state = loaded ?? (await this.liveState(sid, now));
     if (!state || !isLiveState(state, now, this.absoluteTtlMs)) return;
+    if (state.needsNewSeal) {
+      // Once after sealing was turned on or a new key was put first: the session written whole,
+      // sealed under the newest key, and only if no other request wrote it since this one read it
+      // (this request's copy is then what is stored). Otherwise that write already sealed it anew.
+      const fields = this.codec.fieldsOf(this.handleOf(sid), serializeSession(data));
+      return this.update(sid, data, state, fields, now, state.written, state.writtenAt);
+    }
     const cookie = serializeSession({ cookie: data.cookie } as session.SessionData).cookie;
     await this.update(sid, data, state, { 'session.cookie': cookie }, now);
   }
@@ -232,7 +258,7 @@ export class SessionStoreBase extends MongoDBStoreBase {
   }
 
   override all(callback: (err: unknown, sessions?: Record<string, session.SessionData> | null) => void): void {
-    this.settle('list', undefined, liveSessions(this.sessions, this.lifetimes), callback);
+    this.settle('list', undefined, liveSessions(this.sessions, this.lifetimes, this.codec), callback);
   }
 
   override length(callback: (err: unknown, length?: number) => void): void {

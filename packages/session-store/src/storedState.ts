@@ -16,14 +16,20 @@ export interface StoredState {
   writtenAt: number;
   /** The session data without its cookie, as JSON, after this store wrote it during this request. */
   written?: string;
+  /** Its data is to be sealed (again) under the newest key: the next touch writes it whole (codec.ts). */
+  needsNewSeal?: boolean;
 }
 
 /** The state of a session as its document shows it. */
-export function stateOf(doc: { createdAt: Date; expires: Date; lastModified?: Date }): StoredState {
+export function stateOf(
+  doc: { createdAt: Date; expires: Date; lastModified?: Date },
+  needsNewSeal = false,
+): StoredState {
   return {
     createdAt: doc.createdAt.getTime(),
     expiresAt: doc.expires.getTime(),
     writtenAt: doc.lastModified?.getTime() ?? 0,
+    ...(needsNewSeal ? { needsNewSeal } : {}),
   };
 }
 

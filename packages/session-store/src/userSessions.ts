@@ -1,4 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
+import type { SessionCodec } from './codec';
 import { liveFilter, type Lifetimes, type SessionDocument } from './documents';
 import { SECURITY_WRITE, SESSION_READ } from './durability';
 import { SessionStoreError, messageOf } from './errors';
@@ -18,16 +19,17 @@ export type UserSession<Listed extends string = never> = {
 
 /** Where the per-user queries find a session's user, and what a listing shows of it (the store's options). */
 export interface UserFields {
-  /** The document path of the user's id, e.g. `session.userId`. */
-  userPath: string;
+  /** Where a document names its user (`userPath`, e.g. `session.userId`) and how it holds its data. */
+  codec: SessionCodec;
   /** Top-level session fields listed with each session when they hold a string. */
   listedFields: readonly string[];
 }
 
-function requireUserId(userId: unknown): string {
+/** What the documents of this user's sessions hold at `codec.userPath`. */
+function userKey(codec: SessionCodec, userId: unknown): string {
   // An object such as { $ne: null } would match every user's sessions.
   if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
-  return userId;
+  return codec.userKeyOf(userId);
 }
 
 /** Most recently active first; ties (logins in the same millisecond) in one fixed order, so that every caller ranks alike. */
@@ -40,10 +42,10 @@ function mostRecentFirst(a: SessionDocument, b: SessionDocument): number {
 export async function sessionsOfUser<Listed extends string>(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
-  { userPath, listedFields }: UserFields,
+  { codec, listedFields }: UserFields,
   userId: string,
 ): Promise<UserSession<Listed>[]> {
-  const filter = { [userPath]: requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
+  const filter = { [codec.userPath]: userKey(codec, userId), ...liveFilter(Date.now(), lifetimes) };
   let docs: SessionDocument[];
   try {
     docs = await sessions
@@ -53,7 +55,7 @@ export async function sessionsOfUser<Listed extends string>(
           createdAt: 1,
           lastModified: 1,
           expires: 1,
-          ...Object.fromEntries(listedFields.map((field) => [`session.${field}`, 1])),
+          ...codec.projectionOf(listedFields),
         },
       })
       .toArray();
@@ -62,7 +64,7 @@ export async function sessionsOfUser<Listed extends string>(
   }
   return docs.sort(mostRecentFirst).map((doc): UserSession<Listed> => {
     // Whatever the app's session type says, a stored document holds what some version wrote.
-    const session = doc.session as unknown as Partial<Record<string, unknown>> | undefined;
+    const session = codec.dataOf(doc) as unknown as Partial<Record<string, unknown>> | undefined;
     const listed = listedFields.flatMap((field) => {
       const value = session?.[field];
       return typeof value === 'string' ? [[field, value]] : [];
@@ -84,20 +86,25 @@ export async function sessionsOfUser<Listed extends string>(
 export async function countLiveSessionsOfUsers(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
-  { userPath }: UserFields,
+  { codec }: UserFields,
   userIds: readonly string[],
 ): Promise<Map<string, number>> {
-  const ids = userIds.map(requireUserId);
+  const { userPath } = codec;
+  // The documents' keys of these users, back to their ids (the same unless hashed).
+  const idOfKey = new Map(userIds.map((userId) => [userKey(codec, userId), userId]));
   const counts = new Map<string, number>();
-  if (ids.length === 0) return counts;
+  if (idOfKey.size === 0) return counts;
   try {
     const groups = await sessions
       .aggregate<{ _id: unknown; count: number }>([
-        { $match: { [userPath]: { $in: ids }, ...liveFilter(Date.now(), lifetimes) } },
+        { $match: { [userPath]: { $in: [...idOfKey.keys()] }, ...liveFilter(Date.now(), lifetimes) } },
         { $group: { _id: `$${userPath}`, count: { $sum: 1 } } },
       ])
       .toArray();
-    for (const { _id, count } of groups) if (typeof _id === 'string') counts.set(_id, count);
+    for (const { _id, count } of groups) {
+      const userId = typeof _id === 'string' ? idOfKey.get(_id) : undefined;
+      if (userId !== undefined) counts.set(userId, count);
+    }
   } catch (err) {
     throw new SessionStoreError(`could not count users' sessions: ${messageOf(err)}`);
   }
@@ -111,13 +118,13 @@ export async function countLiveSessionsOfUsers(
 export async function destroySessionsOfUser(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
-  { userPath }: UserFields,
+  { codec }: UserFields,
   userId: string,
   { except }: { except?: string } = {},
 ): Promise<number> {
   if (except !== undefined && typeof except !== 'string') throw new TypeError('except must be a session handle');
   const filter: Filter<SessionDocument> = {
-    [userPath]: requireUserId(userId),
+    [codec.userPath]: userKey(codec, userId),
     ...liveFilter(Date.now(), lifetimes),
     ...(except === undefined ? {} : { _id: { $ne: except } }),
   };
@@ -132,13 +139,13 @@ export async function destroySessionsOfUser(
 export async function destroySessionOfUser(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
-  { userPath }: UserFields,
+  { codec }: UserFields,
   userId: string,
   handle: string,
 ): Promise<boolean> {
   if (typeof handle !== 'string' || handle === '') throw new TypeError('handle must be a non-empty string');
   // The user in the filter: a handle of another account's session ends nothing.
-  const filter = { _id: handle, [userPath]: requireUserId(userId), ...liveFilter(Date.now(), lifetimes) };
+  const filter = { _id: handle, [codec.userPath]: userKey(codec, userId), ...liveFilter(Date.now(), lifetimes) };
   try {
     return (await sessions.deleteOne(filter, SECURITY_WRITE)).deletedCount === 1;
   } catch (err) {
@@ -156,12 +163,13 @@ export async function destroySessionOfUser(
 export async function endLeastRecentSessions(
   sessions: Collection<SessionDocument>,
   lifetimes: Lifetimes,
-  { userPath }: UserFields,
+  { codec }: UserFields,
   userId: string,
   keep: number,
 ): Promise<number> {
   if (!Number.isInteger(keep) || keep < 1) throw new TypeError('keep must be a positive integer');
-  const user = requireUserId(userId);
+  const { userPath } = codec;
+  const user = userKey(codec, userId);
   try {
     const docs = await sessions
       .find(

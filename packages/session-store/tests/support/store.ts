@@ -61,7 +61,7 @@ export interface TestStore {
  */
 export function useTestStore(
   connectionOptions: MongoClientOptions = {},
-  { idHashSecret }: { idHashSecret?: string } = {},
+  { idHashSecret, encryptionKeys }: { idHashSecret?: string; encryptionKeys?: readonly string[] } = {},
 ): () => TestStore {
   const uri = uniqueDatabaseUri();
   let client: MongoClient | undefined;
@@ -76,6 +76,7 @@ export function useTestStore(
       // Swept by the tests themselves (sweepExpired), whatever the server's TTL monitor does.
       expiry: { sweepEveryMs: 60 * 60 * 1000 },
       idHashSecret,
+      encryptionKeys,
       userIdField: 'user._id',
       listedFields: ['userAgent'],
     });
