@@ -31,7 +31,7 @@ export function uniqueDatabaseUri(): string {
   return freshDatabaseUri(base, `shop_test_${process.env.JEST_WORKER_ID ?? 0}`);
 }
 
-/** The `_id` under which the app's store keeps the session of this cookie id (an HMAC, see src/sessions/ids.ts). */
+/** The `_id` under which the app's store keeps the session of this cookie id (an HMAC, see packages/session-store/src/ids.ts). */
 export const storedSessionId = (sid: string) => createHmac('sha256', TEST_ID_HASH_SECRET).update(sid).digest('hex');
 
 export function testConfig(env: Record<string, string> = {}): Config {

@@ -1,5 +1,5 @@
 /**
- * On a replica set, the writes that decide who is signed in wait for a majority (src/sessions/
+ * On a replica set, the writes that decide who is signed in wait for a majority (packages/session-store/src/
  * durability.ts), and a touch does not. Neither test server is a replica set, so this is shown by
  * the commands the driver sends (command monitoring): their write concern.
  */
