@@ -8,7 +8,7 @@ import { SessionStoreBase } from './store';
  * never find. Each is one query on the index of the user's id (`userPath`, userSessions.ts).
  * `Listed` names the session fields that a listing shows (the `listedFields` option).
  */
-export class MongoSessionStore<Listed extends string = never> extends SessionStoreBase {
+class PerUserSessionStore<Listed extends string = never> extends SessionStoreBase {
   constructor(callback: ConnectCallback);
   constructor(options?: MongoSessionStoreOptions<Listed>, callback?: ConnectCallback);
   constructor(options?: MongoSessionStoreOptions<Listed> | ConnectCallback, callback?: ConnectCallback) {
@@ -58,3 +58,28 @@ export class MongoSessionStore<Listed extends string = never> extends SessionSto
     return (await this.sessions.deleteMany({ idKey: { $ne: this.ids.keyId } })).deletedCount;
   }
 }
+
+/** The constructor's forms, each also callable without `new`, as connect-mongodb-session's is. */
+interface MongoSessionStoreConstructor {
+  new (callback: ConnectCallback): PerUserSessionStore;
+  new <Listed extends string = never>(
+    options?: MongoSessionStoreOptions<Listed>,
+    callback?: ConnectCallback,
+  ): PerUserSessionStore<Listed>;
+  (callback: ConnectCallback): PerUserSessionStore;
+  <Listed extends string = never>(
+    options?: MongoSessionStoreOptions<Listed>,
+    callback?: ConnectCallback,
+  ): PerUserSessionStore<Listed>;
+  readonly prototype: PerUserSessionStore<string>;
+}
+
+/**
+ * The store. A class is not callable without `new`; the base is (`MongoDBStore(options)`), so the
+ * class is wrapped: a call constructs, and everything else (new, instanceof, extends, statics)
+ * reaches the class itself.
+ */
+export const MongoSessionStore = new Proxy(PerUserSessionStore, {
+  apply: (Store, _this, args: ConstructorParameters<typeof PerUserSessionStore>) => new Store(...args),
+}) as unknown as MongoSessionStoreConstructor;
+export type MongoSessionStore<Listed extends string = never> = PerUserSessionStore<Listed>;

@@ -69,6 +69,22 @@ describe('construction, as the base allows it', () => {
     expect(() => new MongoSessionStore({ uri: uniqueDatabaseUri(), ...option })).toThrow(name);
   });
 
+  it('is callable without new, as the base is, and still a subclassable MongoSessionStore', async () => {
+    const store = MongoSessionStore({ uri: uniqueDatabaseUri(), collection: 'called' }, () => {});
+    expect(store).toBeInstanceOf(MongoSessionStore);
+    expect(store).toBeInstanceOf(session.Store);
+    expect(store.options.collection).toBe('called');
+    await discard(store);
+
+    class AuditedStore extends MongoSessionStore {
+      audited = true;
+    }
+    const sub = new AuditedStore({ uri: uniqueDatabaseUri() }, () => {});
+    expect(sub).toBeInstanceOf(MongoSessionStore);
+    expect(sub.audited).toBe(true);
+    await discard(sub);
+  });
+
   it('accepts idField and expiresKey given as the values it uses', async () => {
     const store = new MongoSessionStore({ uri: uniqueDatabaseUri(), idField: '_id', expiresKey: 'expires' }, () => {});
     await discard(store);
