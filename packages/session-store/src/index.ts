@@ -8,11 +8,18 @@ export { MongoSessionStore } from './perUser';
 export {
   DEFAULT_ABSOLUTE_TTL_MS,
   DEFAULT_TOUCH_INTERVAL_MS,
+  DEFAULT_TTL_GRACE_SECONDS,
   DEFAULT_USER_ID_FIELD,
   type ClientSource,
   type MongoSessionStoreOptions,
 } from './options';
-export { openSessionStore, sessionStoreBeside, type SessionStoreLogger, type SessionStoreOptions } from './open';
+export {
+  openSessionStore,
+  sessionStoreBeside,
+  type SessionExpiry,
+  type SessionStoreLogger,
+  type SessionStoreOptions,
+} from './open';
 export { SessionStoreError, scrubStoreError } from './errors';
 export { hashSessionId, sessionIds, type SessionIds } from './ids';
 export type { SessionDocument } from './documents';
