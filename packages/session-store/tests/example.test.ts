@@ -273,7 +273,7 @@ afterAll(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 }, 30_000);
 
-it('packs the build that package.json points at, and none of the sources', () => {
+it('packs the build that package.json points at, with the sources its maps name, and no tests', () => {
   const files = packed.files.map((file) => file.path);
   const pointedAt = [stagedManifest.main, stagedManifest.types, ...exportTargets(stagedManifest.exports)]
     .filter((target): target is string => typeof target === 'string')
@@ -282,10 +282,13 @@ it('packs the build that package.json points at, and none of the sources', () =>
   expect(pointedAt.filter((target) => !files.includes(target))).toEqual([]);
   expect(
     files.filter(
-      (file) => !file.startsWith('dist/') && !/^(package\.json|LICENSE|README\.md|CHANGELOG\.md)$/.test(file),
+      (file) => !/^(dist|src)\//.test(file) && !/^(package\.json|LICENSE|README\.md|CHANGELOG\.md)$/.test(file),
     ),
   ).toEqual([]);
-  expect(files.filter((file) => /\.ts$/.test(file) && !/\.d\.m?ts$/.test(file))).toEqual([]);
+  // Each source a map names is in the tarball (a debugger shows it), and nothing else of src/.
+  const sources = files.filter((file) => file.startsWith('src/'));
+  expect(sources).toContain('src/store.ts');
+  for (const source of sources) expect(files).toContain(`dist/cjs/${path.basename(source, '.ts')}.js.map`);
 });
 
 it('loads through require and through import from the tarball, as one implementation', async () => {
