@@ -51,6 +51,10 @@ it("ends a user's sessions except the current one, and only that user's", async 
   expect(await api.get(bobs)).toMatchObject({ user: { _id: 'bob-id' } });
   expect(await store.destroySessionsOfUser('ann-id')).toBe(1);
   expect(await api.get(current)).toBeNull();
+  // Safe to repeat (a retry after a lost answer: retryable writes do not cover a deleteMany).
+  expect(await store.destroySessionsOfUser('ann-id')).toBe(0);
+  expect(await store.destroySessionOfUser('ann-id', current)).toBe(false);
+  expect(await api.get(bobs)).toMatchObject({ user: { _id: 'bob-id' } });
 });
 
 it('refuses a user id that is not a string (an injected operator would match everyone)', async () => {
