@@ -33,24 +33,23 @@ const BATCH = 1000;
 /** Even in a quick run: the first requests after a fill pay for cold caches. */
 const WARMUP_SECONDS = Math.max(settings.warmupSeconds, 1);
 
-/** `count` logged-in sessions of as many other users, as a login and a first page leave them. */
+/**
+ * `count` logged-in sessions of as many other users, shaped as a login and a first page leave them:
+ * sealed (the shop's store encrypts session data), so the data is random bytes of the size a real
+ * session seals to; nobody reads them, they only fill the collection and its index on `user`.
+ */
 function fillerSessions(count: number, now: number): SessionDocument[] {
   const maxAgeMs = benchConfig().SESSION_MAX_AGE * 1000;
   // Keyed as the app's store keys them: it deletes, when it opens, documents of another id secret.
   const ids = sessionIds(BENCH_ID_HASH_SECRET);
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: count }, () => {
     const expires = new Date(now + maxAgeMs);
-    const user = { _id: randomBytes(12).toString('hex'), email: `filler-${i}-${now}@bench.invalid` };
     const cookie = { originalMaxAge: maxAgeMs, expires, secure: true, httpOnly: true, path: '/', sameSite: 'lax' };
     return {
       _id: ids.keyOf(randomBytes(24).toString('base64url')),
-      session: {
-        cookie,
-        isLoggedIn: true,
-        user,
-        userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
-        csrfToken: randomBytes(32).toString('hex'),
-      } as unknown as SessionDocument['session'],
+      session: { cookie } as unknown as SessionDocument['session'],
+      sealed: `v1.filler.${randomBytes(300).toString('base64url')}`,
+      user: ids.userKeyOf(randomBytes(12).toString('hex')),
       expires,
       createdAt: new Date(now),
       lastModified: new Date(now),
