@@ -6,7 +6,14 @@ import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, logIn, sessionCookie, sessionIdFrom, uniqueEmail, type Agent } from './helpers/http';
 import { createProduct, postForm } from './helpers/shop';
-import { buildApp, storedSessionId, useTestApp } from './helpers/testApp';
+import {
+  buildApp,
+  editStoredSession,
+  storedSession,
+  storedSessionId,
+  storedUserKey,
+  useTestApp,
+} from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -161,7 +168,7 @@ describe('deleting the account', () => {
 
     expect(response.headers.location).toBe('/');
     expect(await User.findById(user._id)).toBeNull();
-    expect(await sessions().countDocuments({ 'session.user._id': user.id })).toBe(0);
+    expect(await sessions().countDocuments({ user: storedUserKey(user.id as string) })).toBe(0);
     // Products are the shop's, whoever added them.
     expect(await Product.findById(own._id)).not.toBeNull();
     expect((await User.findById(shopper._id))?.cart.items).toHaveLength(1);
@@ -205,12 +212,10 @@ describe('return-to after login', () => {
     const agent = request.agent(app());
     // A protected page stores a session with its return path; a hostile value then replaces it,
     // planted straight into the store as a bug elsewhere might.
-    const sid = sessionIdFrom((await agent.get('/account')).headers['set-cookie']);
-    const planted = await sessions().updateOne(
-      { _id: storedSessionId(sid ?? 'none') as never },
-      { $set: { 'session.returnTo': target } },
-    );
-    expect(planted.matchedCount).toBe(1);
+    const sid = sessionIdFrom((await agent.get('/account')).headers['set-cookie']) ?? 'none';
+    const { store } = testApp();
+    await editStoredSession(store, sid, (data) => ({ ...data, returnTo: target }));
+    expect((await storedSession(store, sid))?.returnTo).toBe(target);
     const response = await logIn(agent, email);
     expect(response.headers.location).toBe(expected);
   });

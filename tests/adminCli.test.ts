@@ -9,7 +9,14 @@ import { codeAt, newTotpKey } from '../src/auth/twoFactor/totp';
 import { issueRememberToken } from '../src/auth/rememberTokens';
 import { secretBoxOf } from '../src/lib/secretBox';
 import { waitForMailWithSubject } from './helpers/outbox';
-import { TEST_OUTBOX, TEST_SECRET, useAppOn, useTestDatabase } from './helpers/testApp';
+import {
+  TEST_DATA_KEY,
+  TEST_ID_HASH_SECRET,
+  TEST_OUTBOX,
+  TEST_SECRET,
+  useAppOn,
+  useTestDatabase,
+} from './helpers/testApp';
 
 const database = useTestDatabase();
 const testApp = useAppOn(database);
@@ -27,6 +34,9 @@ function adminCli(...args: string[]): Promise<{ code: number; stdout: string; st
           NODE_ENV: 'test',
           MONGODB_URI: database(),
           SESSION_SECRET: TEST_SECRET,
+          // The app's: sealed sessions name their user by an HMAC under it (see the store's codec).
+          SESSION_ID_HASH_SECRET: TEST_ID_HASH_SECRET,
+          DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
           MAIL_OUTBOX_DIR: TEST_OUTBOX,
         },
       },

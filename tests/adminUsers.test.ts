@@ -21,7 +21,7 @@ import {
   uniqueEmail,
   type Agent,
 } from './helpers/http';
-import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from './helpers/testApp';
+import { buildApp, storedUserKey, testConfig, uniqueDatabaseUri, type TestApp } from './helpers/testApp';
 
 // The database's commands are counted (the list's query count), so this file connects itself.
 const uri = uniqueDatabaseUri();
@@ -137,13 +137,13 @@ describe('the list of accounts', () => {
     for (let i = 0; i < 4; i += 1) await browserOf(busy.email);
     await browserOf(idle.email);
     const [first, second] = await sessions()
-      .find({ 'session.user._id': busy.id as string })
+      .find({ user: storedUserKey(busy.id as string) })
       .toArray();
     // One idled out, one past the absolute lifetime (8 hours): neither is live, though still stored.
     await sessions().updateOne({ _id: first!._id }, { $set: { expires: new Date(Date.now() - 1000) } });
     await sessions().updateOne({ _id: second!._id }, { $set: { createdAt: new Date(Date.now() - 9 * 3_600_000) } });
     await sessions().updateMany(
-      { 'session.user._id': idle.id as string },
+      { user: storedUserKey(idle.id as string) },
       { $set: { expires: new Date(Date.now() - 1000) } },
     );
 

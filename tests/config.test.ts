@@ -111,11 +111,11 @@ describe('configuration', () => {
 
   it('accepts .env.example as it is (empty values mean unset; development generates the secrets)', () => {
     const example = dotenv.parse(fs.readFileSync(path.join(__dirname, '..', '.env.example')));
-    const config = configWithSecrets(example, (name) => `generated ${name}`);
+    const config = configWithSecrets(example, (name) => `generated ${name} of enough length`);
     expect(config.PORT).toBe(3000);
     expect(config.MONGODB_URI).toBeUndefined();
     expect(config.SMTP_URL).toBeUndefined();
-    expect(config.SESSION_ID_HASH_SECRET).toBe('generated SESSION_ID_HASH_SECRET');
+    expect(config.SESSION_ID_HASH_SECRET).toBe('generated SESSION_ID_HASH_SECRET of enough length');
     expect(config.MAX_SESSIONS_PER_USER).toBe(10);
   });
 
@@ -170,6 +170,13 @@ describe('configuration', () => {
         .SESSION_ID_HASH_SECRET,
     ).toBe('generated SESSION_ID_HASH_SECRET');
     expect(asked).toEqual(['SESSION_ID_HASH_SECRET']);
+  });
+
+  it('refuses a DATA_ENCRYPTION_KEY shorter than 32 characters outside production too (it encrypts the sessions)', () => {
+    expect(() => parseConfig({ NODE_ENV: 'development', ...SECRETS, DATA_ENCRYPTION_KEY: 'short' })).toThrow(
+      /DATA_ENCRYPTION_KEY: each key must have at least 32 characters/,
+    );
+    expect(parseConfig({ NODE_ENV: 'development', ...SECRETS }).DATA_ENCRYPTION_KEY).toEqual([DATA_KEY]);
   });
 
   it('requires a long DATA_ENCRYPTION_KEY in production, and takes several (the first encrypts)', () => {

@@ -1,4 +1,3 @@
-import mongoose from 'mongoose';
 import request from 'supertest';
 import { afterResponseSettled } from '../src/lib/afterResponse';
 import { AccountToken } from '../src/models/AccountToken';
@@ -19,7 +18,7 @@ import {
 } from './helpers/http';
 import { mailsTo } from './helpers/outbox';
 import { postForm } from './helpers/shop';
-import { TEST_OUTBOX, storedSessionId, useTestApp } from './helpers/testApp';
+import { TEST_OUTBOX, storedSession, useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
@@ -70,11 +69,11 @@ async function openLinkPage(agent: Agent, link: string) {
 const confirmWith = async (agent: Agent, link: string, password: unknown = PASSWORD) =>
   (await openLinkPage(agent, link))(password);
 
-const sessionDoc = (agent: Agent) => {
+/** The session data of an agent's cookie, as the store reads it. */
+const sessionDoc = async (agent: Agent) => {
   const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
-  return mongoose.connection.collection<{ _id: string; session: { user?: { email: string } } }>('sessions').findOne({
-    _id: storedSessionId(sid),
-  });
+  const session = await storedSession(testApp().store, sid);
+  return session ? { session } : null;
 };
 
 describe("moving one's own account to someone else's address (pre-registration)", () => {

@@ -1,11 +1,10 @@
-import mongoose from 'mongoose';
 import request from 'supertest';
 import { afterResponseSettled } from '../src/lib/afterResponse';
 import { AccountToken } from '../src/models/AccountToken';
 import { RememberToken } from '../src/models/RememberToken';
 import { User } from '../src/models/User';
 import { PASSWORD, csrfFrom, csrfToken, loggedInAgent, sessionCookie, type Agent } from './helpers/http';
-import { buildApp, storedSessionId, useTestDatabase, type TestApp } from './helpers/testApp';
+import { buildApp, editStoredSession, useTestDatabase, type TestApp } from './helpers/testApp';
 
 const database = useTestDatabase();
 let shop: TestApp;
@@ -17,10 +16,7 @@ afterAll(() => shop.close());
 /** Moves the agent's last password entry 61 s into the past (the window is 60 s), without waiting. */
 async function outlastWindow(agent: Agent) {
   const sid = decodeURIComponent(sessionCookie(agent).split('=')[1]!).slice(2).split('.')[0]!;
-  const result = await mongoose.connection
-    .collection<{ _id: string }>('sessions')
-    .updateOne({ _id: storedSessionId(sid) }, { $set: { 'session.reauthenticatedAt': Date.now() - 61_000 } });
-  expect(result.modifiedCount).toBe(1);
+  await editStoredSession(shop.store, sid, (data) => ({ ...data, reauthenticatedAt: Date.now() - 61_000 }));
 }
 
 async function post(agent: Agent, path: string, fields: Record<string, string> = {}) {

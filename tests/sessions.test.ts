@@ -13,7 +13,7 @@ import {
   uniqueEmail,
 } from './helpers/http';
 import { capturingLogger } from './helpers/logs';
-import { buildApp, storedSessionId, useTestApp, type TestApp } from './helpers/testApp';
+import { buildApp, storedSession, storedUserKey, useTestApp, type TestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const sessions = () => mongoose.connection.collection<{ _id: string; session: Record<string, unknown> }>('sessions');
@@ -25,8 +25,9 @@ describe('the session stored in MongoDB', () => {
     const page = await agent.get('/account');
     expect(page.status).toBe(200);
 
-    const stored = await sessions().findOne({ 'session.user._id': user.id });
-    expect(stored?.session).toMatchObject({ isLoggedIn: true, user: { _id: user.id, email } });
+    // What the store reads back; the document itself holds it sealed (sessionsAtRest.test.ts).
+    const stored = await storedSession(testApp().store, sessionIdFrom(sessionCookie(agent))!);
+    expect(stored).toMatchObject({ isLoggedIn: true, user: { _id: user.id, email } });
     const hash = (await User.findById(user.id).select('+password'))?.password ?? '';
     expect(hash).not.toBe('');
     expect(JSON.stringify(stored)).not.toContain(hash);
@@ -50,7 +51,7 @@ describe('the session stored in MongoDB', () => {
         const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
         const body = new URLSearchParams({ _csrf: csrfFrom(login.text), email, password: PASSWORD }).toString();
 
-        // Look in the database the moment the redirect's headers arrive, as a browser would follow it.
+        // Ask the store the moment the redirect's headers arrive, as the next request would.
         const storedWhenRedirected = await new Promise<unknown>((resolve, reject) => {
           const req = http.request(
             {
@@ -63,12 +64,10 @@ describe('the session stored in MongoDB', () => {
             (res) => {
               expect(res.statusCode).toBe(302);
               const sid = sessionIdFrom(res.headers['set-cookie']);
-              sessions()
-                .findOne({ _id: storedSessionId(sid!) })
-                .then((doc) => {
-                  res.resume();
-                  resolve(doc?.session);
-                }, reject);
+              storedSession(store, sid!).then((data) => {
+                res.resume();
+                resolve(data);
+              }, reject);
             },
           );
           req.on('error', reject);
@@ -97,7 +96,7 @@ describe('the session stored in MongoDB', () => {
 
     const account = await agent.get('/account');
     expect(account.headers.location).toBe('/login');
-    expect(await sessions().countDocuments({ 'session.user._id': user.id })).toBe(0);
+    expect(await sessions().countDocuments({ user: storedUserKey(user.id as string) })).toBe(0);
   });
 });
 

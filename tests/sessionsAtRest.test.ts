@@ -17,7 +17,7 @@ import {
   type Agent,
 } from './helpers/http';
 import { capturingLogger } from './helpers/logs';
-import { TEST_SECRET, buildApp, storedSessionId, useAppOn, useTestDatabase } from './helpers/testApp';
+import { TEST_SECRET, buildApp, storedSessionId, storedUserKey, useAppOn, useTestDatabase } from './helpers/testApp';
 
 const database = useTestDatabase();
 const MAX = 3;
@@ -36,10 +36,13 @@ describe('a copy of the sessions collection', () => {
     const { agent, user } = await loggedInAgent(app);
     const sid = sessionIdFrom(sessionCookie(agent))!;
     const docs = await sessions()
-      .find({ 'session.user._id': user.id as string })
+      .find({ user: storedUserKey(user.id as string) })
       .toArray();
     expect(docs.map((doc) => doc._id)).toEqual([storedSessionId(sid)]);
-    expect(JSON.stringify(docs)).not.toContain(sid);
+    // Nor anything of the session: its data is sealed (DATA_ENCRYPTION_KEY), its user an HMAC.
+    for (const secret of [sid, user.id as string, user.email, 'isLoggedIn', 'signInMethods']) {
+      expect(JSON.stringify(docs)).not.toContain(secret);
+    }
 
     // The signing is right: the cookie's own id, signed here, is logged in.
     expect((await request(app).get('/account').set('Cookie', signedCookie(sid))).status).toBe(200);
@@ -71,7 +74,7 @@ describe('a copy of the sessions collection', () => {
     const restarted = await buildApp(database(), {}, logger);
     try {
       expect(await sessions().countDocuments({ _id: legacySid })).toBe(0);
-      expect(await sessions().countDocuments({ 'session.user._id': user.id as string })).toBe(1);
+      expect(await sessions().countDocuments({ user: storedUserKey(user.id as string) })).toBe(1);
       expect(text()).toContain(
         'ended 1 stored sessions keyed by another session id secret or stored before ids were hashed',
       );
@@ -140,7 +143,7 @@ describe('MAX_SESSIONS_PER_USER', () => {
     const parallel = await Promise.all(Array.from({ length: 5 }, () => logInAs(user.email)));
     await afterResponseSettled();
 
-    const live = await sessions().countDocuments({ 'session.user._id': user.id as string });
+    const live = await sessions().countDocuments({ user: storedUserKey(user.id as string) });
     expect(live).toBeLessThanOrEqual(MAX);
     expect(await Promise.all(earlier.map(isLoggedIn))).toEqual([false, false]);
     expect((await Promise.all(parallel.map(isLoggedIn))).filter(Boolean)).toHaveLength(live);

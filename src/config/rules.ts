@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { GENERATED_SECRETS } from './secrets';
 
 const MIN_PRODUCTION_SECRET_LENGTH = 32;
+/** DATA_ENCRYPTION_KEY's minimum everywhere: the session store refuses shorter keys (it encrypts the sessions). */
+const MIN_DATA_KEY_LENGTH = 32;
 
 /** The variables as the schema (env.ts) parsed them, before the rules that involve several. */
 export interface ParsedFields {
@@ -48,6 +50,13 @@ export function checkCombinations(env: ParsedFields, ctx: z.RefinementCtx): void
       code: 'custom',
       path: ['SESSION_ID_HASH_SECRET'],
       message: 'must differ from every SESSION_SECRET',
+    });
+  }
+  if ((env.DATA_ENCRYPTION_KEY ?? []).some((key) => key.length < MIN_DATA_KEY_LENGTH)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATA_ENCRYPTION_KEY'],
+      message: `each key must have at least ${MIN_DATA_KEY_LENGTH} characters (it encrypts sessions and authenticator keys)`,
     });
   }
   if (env.NODE_ENV !== 'production') {

@@ -94,6 +94,9 @@ export function sessionStoreOptions(
     expiry: (collection, { afterSeconds }) => expireDocuments(collection, 'expires', { afterSeconds }),
     logger,
     idHashSecret: config.SESSION_ID_HASH_SECRET,
+    // The session data sealed at rest (a dump shows no email, cart or user agent); the same keys
+    // as the authenticator keys, under a key derivation of the store's own.
+    encryptionKeys: config.DATA_ENCRYPTION_KEY,
     userIdField: SESSION_USER_ID_FIELD,
     listedFields: LISTED_SESSION_FIELDS,
   };

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { SessionData } from 'express-session';
 import mongoose from 'mongoose';
 import { createApp, type AppDependencies } from '../../src/app';
 import { connectMongoose } from '../../src/db';
@@ -33,6 +34,37 @@ export function uniqueDatabaseUri(): string {
 
 /** The `_id` under which the app's store keeps the session of this cookie id (an HMAC, see packages/session-store/src/ids.ts). */
 export const storedSessionId = (sid: string) => createHmac('sha256', TEST_ID_HASH_SECRET).update(sid).digest('hex');
+
+/**
+ * What a session document holds in `user` for its user (the shop's sessions are sealed: the data is
+ * encrypted, and the user is named by an HMAC, see the store's codec.ts). Query `{ user: storedUserKey(id) }`.
+ */
+export const storedUserKey = (userId: string) =>
+  createHmac('sha256', TEST_ID_HASH_SECRET).update(`user:${userId}`).digest('hex');
+
+/**
+ * Changes a stored session as a bug or an attacker with the app's keys might, through the store
+ * (its data is sealed: a raw update of the document would not reach it). Fails when there is none.
+ */
+export async function editStoredSession(
+  store: MongoSessionStore<string>,
+  sid: string,
+  edit: (data: SessionData) => SessionData,
+): Promise<void> {
+  const data = await storedSession(store, sid);
+  if (!data) throw new Error('no live session to edit');
+  await new Promise<void>((resolve, reject) =>
+    store.set(sid, edit(data), (err) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+    ),
+  );
+}
+
+/** The session data the store reads for a cookie's session id (null: no live session), decrypted. */
+export const storedSession = (store: MongoSessionStore<string>, sid: string) =>
+  new Promise<SessionData | null | undefined>((resolve, reject) =>
+    store.get(sid, (err, data) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(data))),
+  );
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return parseConfig({

@@ -13,7 +13,8 @@ import { MongoSessionStore } from '@fernhill/session-store';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { loggedInAgent } from '../helpers/http';
 import { buildApp, testConfig, uniqueDatabaseUri, type TestApp } from '../helpers/testApp';
-import { sessionData, storedSession } from './support';
+import { sessionData } from './support';
+import { storedSession } from '../helpers/testApp';
 
 const uri = uniqueDatabaseUri();
 // Every client of the driver emits its connection pool events through MongoClient#emit; the spy

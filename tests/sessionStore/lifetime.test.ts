@@ -7,7 +7,8 @@ import { ConfigError } from '../../src/config/env';
 import { loggedInAgent } from '../helpers/http';
 import { storedSessionId, testConfig, useAppOn, useTestDatabase } from '../helpers/testApp';
 import { useControlledClock } from '../helpers/clock';
-import { appSessions, sidOf, storedSession } from './support';
+import { appSessions, sidOf } from './support';
+import { storedSession } from '../helpers/testApp';
 import { sessionCookie } from '../helpers/http';
 
 const database = useTestDatabase();

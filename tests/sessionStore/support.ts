@@ -1,6 +1,6 @@
 /** What the shop's tests of its session store (on the app) need: its documents, and a cookie's session id. */
 import { Cookie, type SessionData } from 'express-session';
-import type { MongoSessionStore, SessionDocument } from '@fernhill/session-store';
+import type { SessionDocument } from '@fernhill/session-store';
 import mongoose from 'mongoose';
 import { sessionCookie, sessionIdFrom, type Agent } from '../helpers/http';
 
@@ -13,12 +13,6 @@ export function sidOf(agent: Agent): string {
   if (!sid) throw new Error('no signed session cookie');
   return sid;
 }
-
-/** The store's answer for a session id (null: no live session). */
-export const storedSession = (store: MongoSessionStore<string>, sid: string) =>
-  new Promise<SessionData | null | undefined>((resolve, reject) =>
-    store.get(sid, (err, data) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(data))),
-  );
 
 // @types/express-session leaves out the constructor's options argument.
 const CookieOf = Cookie as unknown as new (options: { maxAge: number; path: string }) => Cookie;
