@@ -3,9 +3,10 @@
  * sends every command through that client, opens no pool of its own and leaves the client open
  * when it closes; given a uri it makes, owns and closes its own.
  */
-import { MongoClient, type CommandStartedEvent } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import mongoose from 'mongoose';
 import { MongoSessionStore, openSessionStore } from '../src';
+import { sessionCommandsDuring } from './support/commands';
 import { CLIENT_OPTIONS, uniqueDatabaseUri } from './support/server';
 import { newSid, promised, sessionData } from './support/store';
 
@@ -15,20 +16,9 @@ const poolsCreatedBy = () =>
   new Set(emit.mock.contexts.filter((_client, i) => emit.mock.calls[i]?.[0] === 'connectionPoolCreated'));
 afterAll(() => emit.mockRestore());
 
-/** The session commands that `client` sends while `work` runs. */
-async function sessionCommandsOn(client: MongoClient, work: () => Promise<unknown>) {
-  const seen: string[] = [];
-  const listener = ({ commandName, command }: CommandStartedEvent) => {
-    if (command[commandName] === 'sessions') seen.push(commandName);
-  };
-  client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    client.off('commandStarted', listener);
-  }
-  return seen;
-}
+/** The names of the session commands that `client` sends while `work` runs. */
+const sessionCommandsOn = async (client: MongoClient, work: () => Promise<unknown>) =>
+  (await sessionCommandsDuring(client, work)).map(({ commandName }) => commandName);
 
 /** A get and a set through the store, as a request would. */
 async function getAndSet(store: MongoSessionStore) {

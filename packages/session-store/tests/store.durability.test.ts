@@ -3,8 +3,8 @@
  * durability.ts), and a touch does not. Neither test server is a replica set, so this is shown by
  * the commands the driver sends (command monitoring): their write concern.
  */
-import type { CommandStartedEvent } from 'mongodb';
 import { useControlledClock } from './support/clock';
+import { sessionCommandsDuring } from './support/commands';
 import { newSid, sessionData, useTestStore } from './support/store';
 
 const testStore = useTestStore({ monitorCommands: true });
@@ -12,19 +12,13 @@ const clock = useControlledClock();
 
 /** The write commands on the sessions collection that `work` sends, with their write concern. */
 async function writesOf(work: () => Promise<unknown>) {
-  const { store } = testStore();
-  const seen: Array<{ command: string; w: unknown }> = [];
-  const listener = ({ commandName, command }: CommandStartedEvent) => {
-    if (command[commandName] !== 'sessions' || !['insert', 'update', 'delete'].includes(commandName)) return;
-    seen.push({ command: commandName, w: (command.writeConcern as { w?: unknown } | undefined)?.w });
-  };
-  store.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    store.client.off('commandStarted', listener);
-  }
-  return seen;
+  const events = await sessionCommandsDuring(testStore().store.client, work);
+  return events
+    .filter(({ commandName }) => ['insert', 'update', 'delete'].includes(commandName))
+    .map(({ commandName, command }) => ({
+      command: commandName,
+      w: (command.writeConcern as { w?: unknown } | undefined)?.w,
+    }));
 }
 
 const user = (id: string) => ({ isLoggedIn: true, user: { _id: id, email: `${id}@example.com` } });

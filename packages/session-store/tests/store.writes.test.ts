@@ -4,8 +4,8 @@
  * seconds) and the one mongo-java-server answers from its index. Counted with the driver's command
  * monitoring, so deterministic; bench/ measures what it is worth.
  */
-import type { CommandStartedEvent } from 'mongodb';
 import { useControlledClock } from './support/clock';
+import { sessionCommandsDuring } from './support/commands';
 import { ABSOLUTE_TTL_MS, newSid, sessionData, useTestStore } from './support/store';
 
 const testStore = useTestStore({ monitorCommands: true });
@@ -13,22 +13,15 @@ const clock = useControlledClock();
 
 /** The session commands `work` sends: the command name and, for reads and writes, each filter. */
 async function commandsOf(work: () => Promise<unknown>) {
-  const { store } = testStore();
-  const seen: Array<{ command: string; filter?: unknown }> = [];
-  const listener = ({ commandName, command }: CommandStartedEvent) => {
-    if (command[commandName] !== 'sessions') return;
-    if (commandName === 'find') seen.push({ command: 'find', filter: command.filter });
-    else if (commandName === 'update') for (const u of command.updates) seen.push({ command: 'update', filter: u.q });
-    else if (commandName === 'delete') for (const d of command.deletes) seen.push({ command: 'delete', filter: d.q });
-    else seen.push({ command: commandName });
-  };
-  store.client.on('commandStarted', listener);
-  try {
-    await work();
-  } finally {
-    store.client.off('commandStarted', listener);
-  }
-  return seen;
+  const events = await sessionCommandsDuring(testStore().store.client, work);
+  return events.flatMap(({ commandName, command }): Array<{ command: string; filter?: unknown }> => {
+    if (commandName === 'find') return [{ command: 'find', filter: command.filter }];
+    if (commandName === 'update')
+      return command.updates.map((u: { q: unknown }) => ({ command: 'update', filter: u.q }));
+    if (commandName === 'delete')
+      return command.deletes.map((d: { q: unknown }) => ({ command: 'delete', filter: d.q }));
+    return [{ command: commandName }];
+  });
 }
 
 it('reads, writes and deletes one session by _id alone, whatever the path', async () => {
