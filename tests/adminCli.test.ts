@@ -24,6 +24,14 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** `npm run admin -- …args`: the built script (jest's globalSetup builds it), on this file's database. */
 function adminCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return adminCliWith({}, ...args);
+}
+
+/** The same, with some of the environment changed. */
+function adminCliWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -38,6 +46,7 @@ function adminCli(...args: string[]): Promise<{ code: number; stdout: string; st
           SESSION_ID_HASH_SECRET: TEST_ID_HASH_SECRET,
           DATA_ENCRYPTION_KEY: TEST_DATA_KEY,
           MAIL_OUTBOX_DIR: TEST_OUTBOX,
+          ...env,
         },
       },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
@@ -76,6 +85,23 @@ it('exits non-zero with one sentence for an unknown email or a wrong command', a
 
 describe('end-sessions', () => {
   const browserOf = (email: string, remember = false) => browserSignedInTo(testApp().app, email, { remember });
+
+  it("refuses in one sentence when its secrets are not the shop's (it would find none of the sessions)", async () => {
+    const email = uniqueEmail('elsewhere');
+    await createUser(email);
+    const browser = await browserOf(email);
+
+    const ended = await adminCliWith(
+      { SESSION_ID_HASH_SECRET: 'a-session-id-hash-secret-of-another-shop' },
+      'end-sessions',
+      email,
+    );
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toBe(
+      "Could not change the account: the shop's sessions are keyed or sealed with other secrets: run this with the shop's SESSION_ID_HASH_SECRET and DATA_ENCRYPTION_KEY (its environment, or the .data/ of the npm start in this folder).\n",
+    );
+    expect(await isSignedOut(browser)).toBe(false);
+  });
 
   it('signs the account out everywhere, a remembered browser included, says how many and logs it', async () => {
     const email = uniqueEmail('ended');

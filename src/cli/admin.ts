@@ -7,7 +7,7 @@ import { createLogger } from '../lib/logger';
 import { messageOf } from '../lib/messageOf';
 import { createMailer } from '../lib/mailer';
 import { endSessionsOfAccount, resetTwoFactorOfAccount, sessionCount } from '../services/adminUsers';
-import { sessionStoreBeside } from '@fernhill/session-store';
+import { SessionSecretsMismatchError, sessionStoreBeside } from '@fernhill/session-store';
 
 const USAGE = 'Usage: npm run admin -- grant EMAIL | revoke EMAIL | end-sessions EMAIL | reset-two-factor EMAIL';
 const COMMANDS = ['grant', 'revoke', 'end-sessions', 'reset-two-factor'] as const;
@@ -44,7 +44,15 @@ async function main(argv: string[]): Promise<number> {
     if (!user) return gone(email);
     if (command === 'end-sessions') {
       // The app's own store (the running shop's) keeps the indexes; this one only deletes.
-      const store = await sessionStoreBeside(sessionStoreOptions(config, mongoose.connection, createLogger('silent')));
+      const store = await sessionStoreBeside(
+        sessionStoreOptions(config, mongoose.connection, createLogger('silent')),
+      ).catch((err: unknown) => {
+        if (!(err instanceof SessionSecretsMismatchError)) throw err;
+        throw new Error(
+          "the shop's sessions are keyed or sealed with other secrets: run this with the shop's " +
+            'SESSION_ID_HASH_SECRET and DATA_ENCRYPTION_KEY (its environment, or the .data/ of the npm start in this folder).',
+        );
+      });
       const ended = await endSessionsOfAccount(user._id, store);
       if (ended === null) return gone(email);
       console.log(`Ended ${sessionCount(ended)} of ${user.email}: it is signed out everywhere.`);

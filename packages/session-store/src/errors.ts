@@ -10,6 +10,11 @@ export class SessionStoreError extends Error {
   override name = 'SessionStoreError';
 }
 
+/** A store opened beside the app with other secrets than the app's: it would find none of its sessions. */
+export class SessionSecretsMismatchError extends SessionStoreError {
+  override name = 'SessionSecretsMismatchError';
+}
+
 // connect-mongodb-session's messages: "Error finding <sid>: <driver message>",
 // "Error destroying <sid>: …" and "Error setting <sid> to <util.inspect(session)>: …".
 // Only the driver's message (after the last ": " of the last line) is kept.

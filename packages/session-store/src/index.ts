@@ -20,7 +20,7 @@ export {
   type SessionStoreLogger,
   type SessionStoreOptions,
 } from './open';
-export { SessionStoreError, scrubStoreError } from './errors';
+export { SessionSecretsMismatchError, SessionStoreError, scrubStoreError } from './errors';
 export { hashSessionId, sessionIds, type SessionIds } from './ids';
 export type { SessionDocument } from './documents';
 export type { UserSession } from './userSessions';

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { SessionStoreError, messageOf, scrubStoreError } from './errors';
+import { SessionSecretsMismatchError, SessionStoreError, messageOf, scrubStoreError } from './errors';
 import type { ClientSource } from './options';
 import { MongoSessionStore } from './perUser';
 
@@ -117,13 +117,19 @@ function newStore<Listed extends string>(options: SessionStoreOptions<Listed>): 
  * per-user API only: it leaves to the app's own store the indexes, the expiry of documents and the
  * clean-up of other id keys (which, under another configuration, would end every session). Only
  * the base's own TTL index on `expires` is asked for, as by every store. Rejects when MongoDB does
- * not answer through the client.
+ * not answer through the client, and when the live sessions stored are keyed or sealed with other
+ * secrets (the tool would find none of them).
  */
 export async function sessionStoreBeside<const Listed extends string = never>(
   options: Omit<SessionStoreOptions<Listed>, 'expiry' | 'logger'>,
 ): Promise<MongoSessionStore<Listed>> {
   const store = newStore(options);
   if (!(await store.initialConnectionPromise)) throw new SessionStoreError('could not connect to the session store');
+  if (!(await store.readsStoredSessions())) {
+    throw new SessionSecretsMismatchError(
+      "the stored sessions are keyed or sealed with other secrets than this tool's: give it the app's idHashSecret and encryptionKeys",
+    );
+  }
   return store;
 }
 

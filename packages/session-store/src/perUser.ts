@@ -1,3 +1,5 @@
+import { liveFilter } from './documents';
+import { SESSION_READ } from './durability';
 import * as userSessions from './userSessions';
 import type { ConnectCallback, MongoSessionStoreOptions } from './options';
 import { SessionStoreBase } from './store';
@@ -47,6 +49,17 @@ class PerUserSessionStore<Listed extends string = never> extends SessionStoreBas
   /** Ends the user's least recently active live sessions beyond the `keep` most recent; returns how many. */
   endLeastRecentSessionsOfUser(userId: string, keep: number): Promise<number> {
     return userSessions.endLeastRecentSessions(this.sessions, this.lifetimes, this.fields, userId, keep);
+  }
+
+  /**
+   * Whether this store reads what the collection holds: a live session (any one) keyed by its
+   * idHashSecret and readable with its encryptionKeys, or none at all. A tool beside the app
+   * configured with other secrets finds none of the app's sessions (their ids and users are HMACs
+   * under the app's secret), and would end nothing while saying it did.
+   */
+  async readsStoredSessions(): Promise<boolean> {
+    const doc = await this.sessions.findOne(liveFilter(Date.now(), this.lifetimes), SESSION_READ);
+    return doc === null || (doc.idKey === this.ids.keyId && this.codec.dataOf(doc) !== undefined);
   }
 
   /**

@@ -4,7 +4,7 @@
  * as before. Keys rotate without ending anyone's session.
  */
 import type { SessionData } from 'express-session';
-import { openSessionStore, type MongoSessionStore } from '../src';
+import { openSessionStore, sessionStoreBeside, type MongoSessionStore } from '../src';
 import { useControlledClock } from './support/clock';
 import { ABSOLUTE_TTL_MS, newSid, promised, sessionData, useTestStore } from './support/store';
 
@@ -162,4 +162,19 @@ it('refuses keys too short to be secrets, and an empty list', () => {
   expect(
     () => new (store.constructor as typeof MongoSessionStore)({ client: store.client, encryptionKeys: ['short'] }),
   ).toThrow('at least 32 characters');
+});
+
+it("lets a tool beside the app open only with the app's secrets: with others it would find none of the sessions", async () => {
+  const { api, store } = testStore();
+  await api.set(newSid(), annsSession());
+  const beside = (secrets: { idHashSecret?: string; encryptionKeys?: readonly string[] }) =>
+    sessionStoreBeside({ client: store.client, maxAgeMs: 60_000, userIdField: 'user._id', ...secrets });
+
+  await expect(beside({ idHashSecret: 'another-id-hash-secret', encryptionKeys: [OLD_KEY] })).rejects.toThrow(
+    'keyed or sealed with other secrets',
+  );
+  await expect(beside({ idHashSecret: ID_SECRET })).rejects.toThrow('keyed or sealed with other secrets');
+  await expect(beside({ idHashSecret: ID_SECRET, encryptionKeys: [NEW_KEY] })).rejects.toThrow('other secrets');
+  const tool = await beside({ idHashSecret: ID_SECRET, encryptionKeys: [NEW_KEY, OLD_KEY] });
+  expect(await tool.destroySessionsOfUser(ann._id)).toBe(1);
 });
