@@ -23,6 +23,8 @@
  * - ids: with an `idHashSecret`, documents are keyed by an HMAC of the id (ids.ts), so `byId` maps
  *   every read and write and `all` answers with those handles.
  * - errors: the base puts the session id and contents in its messages; ours carry its label (ids.ts).
+ * - data at rest: with `encryptionKeys`, documents hold the session sealed (codec.ts, sealing.ts),
+ *   and a touch seals it anew once after a key rotation.
  * Every write's callback is called, whatever the driver resolves to.
  */
 import { EventEmitter } from 'node:events';
@@ -58,11 +60,6 @@ export class SessionStoreBase extends MongoDBStoreBase {
   readonly ids: SessionIds;
   /** How session data lies in documents: as it is, or sealed (the `encryptionKeys` option, codec.ts). */
   protected readonly codec: SessionCodec;
-  /**
-   * The document path of a session's user id (`session.` + the `userIdField` option, or `user` when
-   * the data is sealed): the per-user queries' index.
-   */
-  readonly userPath: string;
   /** The session fields `sessionsOfUser` lists (the `listedFields` option). */
   protected readonly listedFields: readonly string[];
   /** Whether the store made its client (from a uri) and so closes it; never a client it was given. */
@@ -82,11 +79,18 @@ export class SessionStoreBase extends MongoDBStoreBase {
     this.codec = args.encryptionKeys
       ? sealedCodec(args.userIdField, sealer(args.encryptionKeys), this.ids)
       : plainCodec(args.userIdField);
-    this.userPath = this.codec.userPath;
     this.listedFields = args.listedFields;
     this.ownsClient = !args.client;
     // The base emits 'connected' and 'error' on _emitter, and only later (after connecting).
     this._emitter = this;
+  }
+
+  /**
+   * The document path of a session's user id (`session.` + the `userIdField` option, or `user` when
+   * the data is sealed): the per-user queries' index.
+   */
+  get userPath(): string {
+    return this.codec.userPath;
   }
 
   protected get sessions(): Collection<SessionDocument> {
