@@ -22,6 +22,10 @@ export function benchEnv(overrides: Record<string, string> = {}): Record<string,
     APP_URL: 'https://shop.bench.invalid',
     // Never used: nobody asks for a password reset here.
     SMTP_URL: 'smtp://127.0.0.1:9',
+    // Production takes real money only: a Stripe account nobody calls here (no checkout is benchmarked).
+    PAYMENT_PROVIDER: 'stripe',
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_WEBHOOK_SECRET: 'whsec_bench',
     TRUST_PROXY: 'loopback',
     BCRYPT_COST: '12',
     LOG_LEVEL: 'warn',

@@ -98,7 +98,7 @@ async function shop(shopper: Shopper, clients: WebClient[], productIds: string[]
       }
     } else if (roll < 0.85) await timed('GET /cart', shopper.client.get('/cart'));
     else if (roll < 0.92 && shopper.hasItems) {
-      const page = await timed('POST /create-order', shopper.placeOrder());
+      const page = await timed('POST /checkout', shopper.placeOrder());
       // Refused (the scarce product ran out): the shopper gives up on it, as a person would.
       if (page?.location === '/cart' && shopper.cart[scarceId])
         await timed('POST /cart-delete-item', shopper.removeFromCart(scarceId));

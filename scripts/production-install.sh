@@ -37,6 +37,7 @@ secret() { node -e "console.log(require('crypto').randomBytes(32).toString('hex'
 NODE_ENV=production PORT="$port" HOST=127.0.0.1 MONGODB_URI="$database" \
   SESSION_SECRET="$(secret)" SESSION_ID_HASH_SECRET="$(secret)" DATA_ENCRYPTION_KEY="$(secret)" \
   APP_URL="https://shop.example" SMTP_URL="smtp://127.0.0.1:2525" TRUST_PROXY=1 \
+  PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=sk_test_production_check STRIPE_WEBHOOK_SECRET=whsec_production_check \
   node dist/server.js >"$copy/server.log" 2>&1 &
 server_pid=$!
 

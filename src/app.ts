@@ -33,6 +33,11 @@ import { productImageSrc } from './lib/productImage';
 import { createMailer, withRetries, type SendMail } from './lib/mailer';
 import { createThrottles } from './services/throttle';
 import type { ShopSessionStore } from './config/sessionStore';
+import mongoose from 'mongoose';
+import { createPayments, type Payments } from './payments';
+import { paymentRoutes } from './routes/payments';
+import { paymentFlow, type PaymentFlow } from './services/payments';
+import type { TestPay } from './testPay';
 
 export interface AppDependencies {
   config: Config;
@@ -42,6 +47,22 @@ export interface AppDependencies {
   sendMail?: SendMail;
   /** The waits before each retry of a failed mail (lib/mailer.ts); tests shorten them. */
   mailRetryDelaysMs?: readonly number[];
+  /** The payment provider; by default the one PAYMENT_PROVIDER names (src/payments/). */
+  payments?: Payments;
+}
+
+/** What runs beside an app's requests: the payments sweep, and Test Pay's webhook deliveries. */
+export interface AppPayments {
+  flow: PaymentFlow;
+  testPay?: TestPay;
+}
+const paymentsOfApps = new WeakMap<Express, AppPayments>();
+
+/** The payments of an app createApp built (server.ts runs their sweep; tests drive it). */
+export function paymentsOf(app: Express): AppPayments {
+  const payments = paymentsOfApps.get(app);
+  if (!payments) throw new Error('not an app of createApp');
+  return payments;
 }
 
 const ROOT = path.resolve(__dirname, '..');
@@ -155,7 +176,14 @@ function baseApp(config: Config, logger: Logger): Express {
  * Builds the shop from its dependencies. It neither connects nor listens, so tests and any number
  * of instances build it the same way (see server.ts for starting one).
  */
-export function createApp({ config, sessionStore, logger, sendMail, mailRetryDelaysMs }: AppDependencies): Express {
+export function createApp({
+  config,
+  sessionStore,
+  logger,
+  sendMail,
+  mailRetryDelaysMs,
+  payments = createPayments(config, { db: () => mongoose.connection.db!, log: logger }),
+}: AppDependencies): Express {
   const app = baseApp(config, logger);
   // One budget per request for all its database work (src/db/deadline.ts).
   // Whether the database is there is learnt from the request's own commands, never asked first:
@@ -165,14 +193,19 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
   // Uploaded images need neither a body, a session nor a CSRF token.
   app.use(imageRoutes());
 
+  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
+  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
+  const flow = paymentFlow({ provider: payments.provider, sendMail: mailer, appUrl: config.APP_URL, log: logger });
+  paymentsOfApps.set(app, { flow, testPay: payments.testPay });
+  // Webhooks are read raw (their signature covers the bytes), with neither session nor CSRF token.
+  app.use(paymentRoutes({ provider: payments.provider, payments: flow, logger, testPay: payments.testPay }));
+
   // Flat parsing: `email[$ne]=x` stays a plain key. JSON can still carry objects, which the
   // validators refuse (every field must be a string).
   app.use(express.urlencoded({ extended: false, ...BODY_LIMITS }));
   app.use(express.json({ limit: BODY_LIMITS.limit }));
 
   const throttles = createThrottles(config, logger);
-  // Every mail leaves after its response, so retrying a failing mail server never slows a page.
-  const mailer = withRetries(sendMail ?? createMailer(config, logger), logger, mailRetryDelaysMs);
 
   // The CSRF and device cookies are read by name; the session cookie by express-session itself.
   app.use(cookieParser());
@@ -192,8 +225,10 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       perPage: config.PRODUCTS_PER_PAGE,
       throttles,
       categories: config.PRODUCT_CATEGORIES,
-      sendMail: mailer,
-      appUrl: config.APP_URL,
+      payments: flow,
+      shippingRates: { standard: config.SHIPPING_STANDARD_CENTS, express: config.SHIPPING_EXPRESS_CENTS },
+      holdMinutes: config.STOCK_HOLD_MINUTES,
+      provider: payments.provider.name,
       csrf,
     }),
   );
@@ -203,6 +238,7 @@ export function createApp({ config, sessionStore, logger, sendMail, mailRetryDel
       csrf,
       seller: { name: config.SHOP_NAME, address: config.SHOP_ADDRESS, timeZone: config.SHOP_TIME_ZONE },
       appUrl: config.APP_URL,
+      payments: flow,
     }),
   );
   app.use('/admin', adminRoutes({ categories: config.PRODUCT_CATEGORIES, csrf, sessions: sessionStore }));

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { Express } from 'express';
 import mongoose from 'mongoose';
-import { createApp, createUnavailableApp } from './app';
+import { createApp, createUnavailableApp, paymentsOf } from './app';
 import { ConfigError, DATA_DIR, loadConfig, type Config } from './config/env';
 import {
   claimSoleInstance,
@@ -16,7 +16,12 @@ import {
 import { armCrashPoint } from './lib/faults';
 import { createLogger } from './lib/logger';
 import { closePasswordHashing, configurePasswordHashing, defaultPasswordThreads } from './lib/passwords';
-import { countStockOfOlderProducts, dropReplacedIndexes, indexProductsForSearch } from './models/migrations';
+import {
+  countStockOfOlderProducts,
+  dropReplacedIndexes,
+  indexProductsForSearch,
+  migratePlacedOrders,
+} from './models/migrations';
 import { Product } from './models/Product';
 import { runPrimary, SECOND_INSTANCE_EXIT_CODE } from './runtime/cluster';
 import { connectWithRetry } from './runtime/connect';
@@ -150,6 +155,9 @@ async function main() {
         logger.warn({ uncounted }, 'products without a stock count are out of stock until an admin enters one');
     })
     .catch((err: unknown) => logger.warn({ err }, 'could not give older products a stock count'));
+  await migratePlacedOrders()
+    .then((migrated) => migrated > 0 && logger.info({ migrated }, 'orders placed before payments are now paid'))
+    .catch((err: unknown) => logger.warn({ err }, 'could not migrate orders placed before payments'));
   await expireLeftovers(config.SESSION_ABSOLUTE_TTL).catch((err: unknown) =>
     logger.warn({ err }, 'could not set up the expiry of guest carts and reset tokens'),
   );
@@ -160,6 +168,13 @@ async function main() {
   // Deletes expired documents where the server's TTL indexes do not (it has nothing to do where they do).
   startExpirySweeper(config.SESSION_SWEEP_INTERVAL * 1000, logger);
   handler = createApp({ config, sessionStore: store, logger });
+  // Lapsed holds, unfinished releases and refunds (services/payments.ts); Test Pay's webhook retries.
+  const { flow, testPay } = paymentsOf(handler);
+  const paymentSweep = setInterval(() => {
+    flow.sweep().catch((err: unknown) => logger.warn({ err }, 'could not sweep payments'));
+  }, config.PAYMENT_SWEEP_INTERVAL * 1000);
+  paymentSweep.unref();
+  testPay?.startDelivering(1000);
   const database = embedded ? `embedded ${embedded.name} in ${DATA_DIR}` : redactedUri(uri);
   const demo = embedded
     ? `; demo logins ${DEMO_USER.email} / ${DEMO_USER.password}, admin ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`

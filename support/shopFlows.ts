@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { waitForMailTo } from './outbox';
 import type { Page, WebClient } from './webClient';
 
@@ -47,6 +48,25 @@ export async function logIn(client: WebClient, email: string, password = PASSWOR
 }
 
 export const addToCart = (client: WebClient, productId: string) => client.post('/cart', { productId });
-export const placeOrder = (client: WebClient) => client.post('/create-order');
+/** A delivery address the checkout form accepts (its fields are the form's contract). */
+export const CHECKOUT_ADDRESS = {
+  name: 'Ada Lovelace',
+  line1: '12 Analytical Row',
+  line2: '',
+  city: 'London',
+  postcode: 'N1 9GU',
+  country: 'United Kingdom',
+} as const;
+
+/** The checkout's answer sent the customer to pay: the order stands, awaiting payment, its stock held. */
+export const sentToPay = (page: Page) => page.status === 303 && /\/test-pay\/pay_[\w-]+$/.test(page.location ?? '');
+
+/**
+ * Sends the checkout form for the cart as it is, standard shipping, with a fresh one-time id: the
+ * answer is a 303 to the payment page (the order awaits payment, its stock held), or a 302 back to
+ * the cart with the reason nothing was ordered.
+ */
+export const placeOrder = (client: WebClient) =>
+  client.post('/checkout', { ...CHECKOUT_ADDRESS, shipping: 'standard', formId: randomUUID() });
 export const removeFromCart = (client: WebClient, productId: string) => client.post('/cart-delete-item', { productId });
 export const logOut = (client: WebClient) => client.post('/logout');

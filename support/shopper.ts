@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { MAX_QUANTITY } from '../src/models/cartItems';
 import { Order } from '../src/models/Order';
 import { User } from '../src/models/User';
-import { addToCart, placeOrder, removeFromCart } from './shopFlows';
+import { addToCart, placeOrder, removeFromCart, sentToPay } from './shopFlows';
 import type { Page, WebClient } from './webClient';
 
 type Quantities = Record<string, number>;
@@ -47,10 +47,10 @@ export class Shopper {
     return page;
   }
 
-  /** Orders the cart; only call with items in it (an empty cart sends you back to /cart). */
+  /** Checks the cart out (the order then awaits payment); only call with items in it (an empty cart sends you back to /cart). */
   async placeOrder(): Promise<Page> {
     const page = await placeOrder(this.client);
-    if (page.status === 302 && page.location === '/orders') {
+    if (sentToPay(page)) {
       this.orders.push({ ...this.cart });
       for (const key of Object.keys(this.cart)) delete this.cart[key];
     }

@@ -5,7 +5,7 @@ import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
 import { PASSWORD, createUser, logIn, sessionCookie, sessionIdFrom, uniqueEmail, type Agent } from './helpers/http';
-import { createProduct, postForm } from './helpers/shop';
+import { createProduct, postForm, checkOut } from './helpers/shop';
 import {
   buildApp,
   editStoredSession,
@@ -161,7 +161,7 @@ describe('deleting the account', () => {
     await user.mergeCart([{ productId: other._id, quantity: 2 }]);
     const shopper = await createUser();
     await shopper.mergeCart([{ productId: own._id, quantity: 1 }]);
-    await postForm(devices[0]!, '/create-order', {}, '/cart');
+    await checkOut(devices[0]!);
     expect(await Order.countDocuments({ userId: user._id })).toBe(1);
 
     const response = await postForm(devices[0]!, '/account/delete', { password: PASSWORD }, '/account');
@@ -185,7 +185,7 @@ describe('deleting the account', () => {
     const accounts = [await userOnDevices([FIREFOX]), await userOnDevices([FIREFOX])];
     for (const { user, devices } of accounts) {
       await user.mergeCart([{ productId: product._id, quantity: 1 }]);
-      await postForm(devices[0]!, '/create-order', {}, '/cart');
+      await checkOut(devices[0]!);
     }
     const orders = await Promise.all(accounts.map(({ user }) => Order.findOne({ userId: user._id }).lean()));
     const versions = new Set(orders.map((order) => order?.cartVersion));

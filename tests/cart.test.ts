@@ -58,14 +58,14 @@ describe('cart for a logged-in user', () => {
     expect(await cartOf(user._id)).toEqual([]);
   });
 
-  it('sends anonymous visitors who check out to log in, then back to the cart', async () => {
+  it('sends anonymous visitors who check out to log in, then on to the checkout', async () => {
     const agent = request.agent(app());
     const email = uniqueEmail();
     await createUser(email);
     const cart = await agent.get('/checkout');
     expect(cart.headers.location).toBe('/login');
     const login = await logIn(agent, email);
-    expect(login.headers.location).toBe('/cart');
+    expect(login.headers.location).toBe('/checkout');
   });
 });
 

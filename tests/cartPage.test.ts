@@ -54,7 +54,7 @@ describe("a guest's cart page", () => {
     expect(cart.headers['set-cookie']).toBeUndefined();
   });
 
-  it('"Log in to check out" leads to the login page and back to the merged cart', async () => {
+  it('"Log in to check out" leads to the login page and on to the checkout of the merged cart', async () => {
     const mine = await someProduct({ title: 'Account Item' });
     const theirs = await someProduct({ title: 'Guest Item' });
     const email = uniqueEmail();
@@ -65,14 +65,15 @@ describe("a guest's cart page", () => {
     const checkout = await guest.get('/checkout');
     expect(checkout.headers.location).toBe('/login');
     const login = await logIn(guest, email);
-    expect(login.headers.location).toBe('/cart');
-    const cart = await guest.get('/cart');
-    expect(cart.text).toContain('Account Item');
-    expect(cart.text).toContain('Guest Item');
-    expect(cart.text).toContain('Place order');
-    expect(cart.text).toContain('name="seenCart"');
-    // Logged in, /checkout is simply the cart.
-    expect((await guest.get('/checkout')).headers.location).toBe('/cart');
+    expect(login.headers.location).toBe('/checkout');
+    const checkoutPage = await guest.get('/checkout');
+    expect(checkoutPage.status).toBe(200);
+    expect(checkoutPage.text).toContain('Account Item');
+    expect(checkoutPage.text).toContain('Guest Item');
+    expect(checkoutPage.text).toContain('Continue to payment');
+    expect(checkoutPage.text).toContain('name="seenCart"');
+    // The cart page leads there too.
+    expect((await guest.get('/cart')).text).toContain('href="/checkout">Check out');
   });
 });
 

@@ -17,6 +17,9 @@ const PRODUCTION = {
   NODE_ENV: 'production',
   SMTP_URL: 'smtps://user:pass@smtp.example.com',
   APP_URL: 'https://shop.example',
+  PAYMENT_PROVIDER: 'stripe',
+  STRIPE_SECRET_KEY: 'sk_test_config',
+  STRIPE_WEBHOOK_SECRET: 'whsec_config',
 };
 
 describe('configuration', () => {
@@ -136,7 +139,10 @@ describe('configuration', () => {
     expect(first.DATA_ENCRYPTION_KEY[0]).toHaveLength(64);
     expect(second.DATA_ENCRYPTION_KEY).toEqual(first.DATA_ENCRYPTION_KEY);
     expect(fs.readFileSync(path.join(dataDir, 'data-encryption-key'), 'utf8')).toBe(first.DATA_ENCRYPTION_KEY[0]);
-    expect(warnings).toHaveLength(3);
+    // Test Pay's webhook secret too: every process of one machine (cluster workers) signs alike.
+    expect(fs.readFileSync(path.join(dataDir, 'test-pay-webhook-secret'), 'utf8')).toBe(first.TEST_PAY_WEBHOOK_SECRET);
+    expect(second.TEST_PAY_WEBHOOK_SECRET).toBe(first.TEST_PAY_WEBHOOK_SECRET);
+    expect(warnings).toHaveLength(4);
     expect(warnings.join('\n')).toContain('SESSION_SECRET is not set');
     expect(warnings.join('\n')).toContain('SESSION_ID_HASH_SECRET is not set');
   });
@@ -169,7 +175,25 @@ describe('configuration', () => {
       configWithSecrets({ SESSION_SECRET: LONG_SECRET, DATA_ENCRYPTION_KEY: DATA_KEY }, provider)
         .SESSION_ID_HASH_SECRET,
     ).toBe('generated SESSION_ID_HASH_SECRET');
-    expect(asked).toEqual(['SESSION_ID_HASH_SECRET']);
+    expect(asked).toEqual(['SESSION_ID_HASH_SECRET', 'TEST_PAY_WEBHOOK_SECRET']);
+  });
+
+  it('takes Test Pay outside production only, and Stripe only with both of its secrets', () => {
+    expect(() => parseConfig({ ...PRODUCTION, ...SECRETS, PAYMENT_PROVIDER: 'test-pay' })).toThrow(
+      /PAYMENT_PROVIDER: Fernhill Test Pay takes no money/,
+    );
+    expect(() => parseConfig({ ...SECRETS, PAYMENT_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x' })).toThrow(
+      /STRIPE_WEBHOOK_SECRET: required with PAYMENT_PROVIDER=stripe/,
+    );
+    expect(() => parseConfig({ ...SECRETS, TEST_PAY_CHAOS: 'duplicate' })).toThrow(
+      /TEST_PAY_CHAOS: only for the tests/,
+    );
+    const test = parseConfig({ ...SECRETS, NODE_ENV: 'test', TEST_PAY_CHAOS: 'late, duplicate' });
+    expect([test.PAYMENT_PROVIDER, test.TEST_PAY_CHAOS, test.STOCK_HOLD_MINUTES]).toEqual([
+      'test-pay',
+      ['late', 'duplicate'],
+      15,
+    ]);
   });
 
   it('refuses a DATA_ENCRYPTION_KEY shorter than 32 characters outside production too (it encrypts the sessions)', () => {

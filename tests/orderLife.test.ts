@@ -3,13 +3,13 @@ import { Order, orderNumber } from '../src/models/Order';
 import { pdfText } from '../support/pdfText';
 import { loggedInAdmin, loggedInAgent, type Agent } from './helpers/http';
 import { waitForMails } from './helpers/outbox';
-import { postForm, someProduct } from './helpers/shop';
+import { checkOutAndPay, postForm, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp({ SHOP_NAME: 'Fernhill Test Shop', SHOP_ADDRESS: '1 Test Lane, Testbury TE5 7ST' });
 const app = () => testApp().app;
 
-/** A customer who has ordered two mugs and a notebook; the order as stored. */
+/** A customer who has ordered and paid for two mugs and a notebook; the order as stored. */
 async function customerWithOrder() {
   const customer = await loggedInAgent(app());
   const mug = await someProduct({ title: 'Order Mug', priceCents: 1250 });
@@ -18,9 +18,9 @@ async function customerWithOrder() {
     { productId: mug._id, quantity: 2 },
     { productId: notebook._id, quantity: 1 },
   ]);
-  await postForm(customer.agent, '/create-order', {}, '/cart');
+  await checkOutAndPay(customer.agent);
   const order = await Order.findOne({ userId: customer.user._id });
-  if (!order) throw new Error('no order was placed');
+  if (order?.status !== 'paid') throw new Error('no order was paid');
   return { ...customer, order, path: `/orders/${order.id}` };
 }
 
@@ -35,9 +35,15 @@ describe("an order's page", () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain(`Order ${orderNumber(order)}`);
     expect(page.text).toMatch(/Order Mug<\/td><td>\$12\.50<\/td><td>2<\/td><td>\$25\.00/);
-    expect(page.text).toMatch(/data-testid="order-total">\$32\.99/);
-    expect(page.text).toMatch(/data-testid="order-status">placed/);
-    expect(page.text).toMatch(/<strong>placed<\/strong>[\s\S]*by you/);
+    // $32.99 of items, $4.95 of standard shipping.
+    expect(page.text).toMatch(/data-testid="order-total">\$37\.94/);
+    expect(page.text).toMatch(/data-testid="order-status">paid/);
+    expect(page.text).toMatch(
+      /<strong>awaiting payment<\/strong>[\s\S]*by you[\s\S]*<strong>paid<\/strong>[\s\S]*by the payment service/,
+    );
+    expect(page.text).toMatch(
+      /data-testid="order-address">Ada Lovelace<br>12 Analytical Row<br>N1 9GU London<br>United Kingdom/,
+    );
 
     const admin = await loggedInAdmin(app());
     expect((await admin.agent.get(path)).status).toBe(200);
@@ -57,18 +63,19 @@ describe("an order's page", () => {
 });
 
 describe('status changes', () => {
-  it('goes placed → shipped → delivered by an admin, each kept in the history with who and when', async () => {
+  it('goes paid → shipped → delivered by an admin, each kept in the history with who and when', async () => {
     const { agent, order, path, email } = await customerWithOrder();
     const admin = await loggedInAdmin(app());
     expect((await setStatus(admin.agent, order.id, 'shipped')).headers.location).toBe('/admin/orders');
-    // The second mail: the first said the order was placed.
+    // The second mail: the first said the payment was received.
     expect((await waitForMails(email, 2))[1]).toContain(`Your order ${orderNumber(order)} is on its way.`);
     expect((await setStatus(admin.agent, order.id, 'delivered')).status).toBe(302);
 
     const stored = await Order.findById(order._id).lean();
     expect(stored?.status).toBe('delivered');
     expect(stored?.history.map((change) => [change.status, change.by.role, change.by.email])).toEqual([
-      ['placed', 'customer', email],
+      ['awaiting_payment', 'customer', email],
+      ['paid', 'shop', null],
       ['shipped', 'admin', admin.email],
       ['delivered', 'admin', admin.email],
     ]);
@@ -79,7 +86,7 @@ describe('status changes', () => {
     expect(refused.text).toContain('This order is delivered now, so it cannot be marked cancelled.');
   });
 
-  it('lets the customer cancel while it is placed, not once it is shipped; never ship it', async () => {
+  it('lets the customer cancel while it is paid, not once it is shipped; never ship it', async () => {
     const first = await customerWithOrder();
     expect((await postForm(first.agent, `${first.path}/cancel`, {}, first.path)).headers.location).toBe(first.path);
     expect((await Order.findById(first.order._id))?.status).toBe('cancelled');
@@ -111,7 +118,7 @@ describe('status changes', () => {
     expect(results.map((response) => response.status).sort()).toEqual([302, 409]);
     expect(results.find((response) => response.status === 409)?.text).toContain('This order is shipped now');
     const history = (await Order.findById(contested._id).lean())?.history.map((change) => change.status);
-    expect(history).toEqual(['placed', 'shipped']);
+    expect(history).toEqual(['awaiting_payment', 'paid', 'shipped']);
   });
 
   it('refuses an unknown status with 422 and a customer on the admin routes with 403', async () => {
@@ -124,25 +131,25 @@ describe('status changes', () => {
 
 describe("the admins' list of orders", () => {
   it('lists every order newest first, filtered by status, with links that keep the filter', async () => {
-    const placed = await customerWithOrder();
+    const paid = await customerWithOrder();
     const shipped = await customerWithOrder();
     const admin = await loggedInAdmin(app());
     await setStatus(admin.agent, shipped.order.id, 'shipped');
 
     const all = (await admin.agent.get('/admin/orders')).text;
-    expect(all.indexOf(orderNumber(shipped.order))).toBeLessThan(all.indexOf(orderNumber(placed.order)));
+    expect(all.indexOf(orderNumber(shipped.order))).toBeLessThan(all.indexOf(orderNumber(paid.order)));
     const onlyShipped = (await admin.agent.get('/admin/orders?status=shipped')).text;
     expect(onlyShipped).toContain(orderNumber(shipped.order));
-    expect(onlyShipped).not.toContain(orderNumber(placed.order));
+    expect(onlyShipped).not.toContain(orderNumber(paid.order));
     expect(onlyShipped).toContain('name="back" value="/admin/orders?status=shipped"');
     expect((await admin.agent.get('/admin/orders?status=lost')).status).toBe(400);
     // An operator in the query is a plain key under Express 5's flat parsing: the unfiltered list.
-    expect((await admin.agent.get('/admin/orders?status[$ne]=x')).text).toContain(orderNumber(placed.order));
+    expect((await admin.agent.get('/admin/orders?status[$ne]=x')).text).toContain(orderNumber(paid.order));
   });
 });
 
 describe('the invoice', () => {
-  it('is a PDF with the shop, the number, the date, the customer, every line and the total', async () => {
+  it('is a PDF with the shop, the number, the date, the customer, the address, every line, shipping, the total and the payment reference', async () => {
     const { agent, order, path, email } = await customerWithOrder();
     const invoice = await agent
       .get(`${path}/invoice`)
@@ -165,10 +172,13 @@ describe('the invoice', () => {
         `Invoice ${orderNumber(order)}`,
         `Date: ${order.createdAt.toISOString().slice(0, 10)}`,
         `Customer: ${email}`,
+        'Deliver to: Ada Lovelace, 12 Analytical Row, N1 9GU London, United Kingdom',
+        `Payment: Fernhill Test Pay, reference ${order.payment!.id!}`,
       ]),
     );
     expect(text).toMatch(/Order Mug\s+2\s+\$12\.50\s+\$25\.00/);
     expect(text).toMatch(/Order Notebook\s+1\s+\$7\.99\s+\$7\.99/);
-    expect(text).toMatch(/Order total\s+\$32\.99/);
+    expect(text).toMatch(/Shipping \(standard\)\s+\$4\.95/);
+    expect(text).toMatch(/Order total\s+\$37\.94/);
   });
 });

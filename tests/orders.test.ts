@@ -5,7 +5,7 @@ import { Product } from '../src/models/Product';
 import { User } from '../src/models/User';
 import { placeOrder } from '../src/services/checkout';
 import { csrfToken, loggedInAgent } from './helpers/http';
-import { cartOf, postForm, someProduct } from './helpers/shop';
+import { cartOf, checkOut, checkoutDetails, checkoutForm, postForm, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
@@ -21,21 +21,24 @@ describe('orders', () => {
       { productId: pad._id, quantity: 3 },
     ]);
 
-    const response = await postForm(agent, '/create-order', {}, '/cart');
-    expect(response.headers.location).toBe('/orders');
+    const response = await checkOut(agent);
+    // To the provider's page, to pay for it.
+    expect(response.status).toBe(303);
+    expect(response.headers.location).toMatch(/^http:\/\/localhost:3000\/test-pay\/pay_/);
 
     const page = await agent.get('/orders');
-    expect(page.text).toContain('Thank you! Your order is placed.');
+    expect(page.text).toContain('awaiting payment');
     expect(page.text).toContain('Order Mug');
     expect(page.text).toContain('$36.00');
     expect(page.text).toContain('$13.50');
-    expect(page.text).toContain('$49.50');
+    // $49.50 of items, $4.95 of standard shipping.
+    expect(page.text).toContain('$54.45');
     expect(await cartOf(user._id)).toEqual([]);
   });
 
   it('refuses an empty cart with a message and creates nothing', async () => {
     const { agent, user } = await loggedInAgent(app());
-    const response = await postForm(agent, '/create-order', {}, '/cart');
+    const response = await checkOut(agent);
     expect(response.headers.location).toBe('/cart');
     expect((await agent.get('/cart')).text).toContain('Your cart is empty: add something');
     expect(await Order.countDocuments({ userId: user._id })).toBe(0);
@@ -45,7 +48,7 @@ describe('orders', () => {
     const { agent, user } = await loggedInAgent(app());
     const product = await someProduct({ title: 'Original Name', priceCents: 999 });
     await user.mergeCart([{ productId: product._id, quantity: 1 }]);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOut(agent);
 
     await Product.updateOne({ _id: product._id }, { title: 'Renamed', priceCents: 1 });
     await Product.deleteOne({ _id: product._id });
@@ -63,7 +66,7 @@ describe('orders', () => {
     const second = await someProduct({ title: 'Alice Second' });
     for (const product of [first, second]) {
       await alice.user.mergeCart([{ productId: product._id, quantity: 1 }]);
-      await postForm(alice.agent, '/create-order', {}, '/cart');
+      await checkOut(alice.agent);
     }
 
     const alicePage = (await alice.agent.get('/orders')).text;
@@ -79,9 +82,18 @@ describe('orders', () => {
     await user.mergeCart([{ productId: product._id, quantity: 2 }]);
     const _csrf = await csrfToken(agent, '/cart');
 
-    const responses = await Promise.all([1, 2, 3].map(() => agent.post('/create-order').type('form').send({ _csrf })));
+    const responses = await Promise.all(
+      [1, 2, 3].map(() =>
+        agent
+          .post('/checkout')
+          .type('form')
+          .send({ _csrf, ...checkoutForm() }),
+      ),
+    );
 
-    expect(responses.every((r) => r.status === 302)).toBe(true);
+    expect(responses.every((r) => r.status === 303)).toBe(true);
+    // One order, one payment: every answer sends the customer to the same payment page.
+    expect(new Set(responses.map((r) => r.headers.location)).size).toBe(1);
     expect(await Order.countDocuments({ userId: user._id })).toBe(1);
     expect(await cartOf(user._id)).toEqual([]);
   });
@@ -101,7 +113,7 @@ describe('orders', () => {
         return realCreate(...args);
       });
 
-    await expect(placeOrder(user)).rejects.toBeInstanceOf(LateOrderError);
+    await expect(placeOrder(user, { checkout: checkoutDetails() })).rejects.toBeInstanceOf(LateOrderError);
     create.mockRestore();
 
     expect(await Order.countDocuments({ userId: user._id })).toBe(0);
@@ -123,12 +135,12 @@ describe('orders', () => {
     // The order is written, then the database fails before it claims the cart.
     const fresh = (await User.findById(user._id))!;
     jest.spyOn(fresh, 'claimForOrder').mockRejectedValueOnce(new Error('connection reset'));
-    await expect(placeOrder(fresh)).rejects.toThrow('connection reset');
+    await expect(placeOrder(fresh, { checkout: checkoutDetails() })).rejects.toThrow('connection reset');
     expect(await cartOf(user._id)).toEqual([{ productId: first.id, quantity: 1 }]);
 
     // The shopper changes the cart and orders again.
     await postForm(agent, '/cart', { productId: second.id }, '/cart');
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOut(agent);
 
     const orders = await Order.find({ userId: user._id }).sort({ createdAt: 1 }).lean();
     expect(orders.map((order) => order.lines.map((line) => line.title))).toEqual([['Bought Once'], ['Added Later']]);
@@ -141,7 +153,7 @@ describe('orders', () => {
     await user.mergeCart([{ productId: product._id, quantity: 1 }]);
     const create = jest.spyOn(Order, 'create').mockRejectedValueOnce(new Error('write failed'));
 
-    const response = await postForm(agent, '/create-order', {}, '/cart');
+    const response = await checkOut(agent);
     create.mockRestore();
 
     expect(response.status).toBe(500);

@@ -1,24 +1,24 @@
 import { Order } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { csrfFrom, loggedInAgent, uniqueEmail, type Agent } from './helpers/http';
-import { cartOf, someProduct } from './helpers/shop';
+import { PAYMENT_PAGE, cartOf, checkoutForm, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
 const app = () => testApp().app;
 
-/** The cart page's order form, as the buyer's browser holds it. */
+/** The checkout page's form, as the buyer's browser holds it. */
 async function openCart(agent: Agent) {
-  const page = await agent.get('/cart').expect(200);
+  const page = await agent.get('/checkout').expect(200);
   const seenCart = /name="seenCart" value="([^"]*)"/.exec(page.text)?.[1];
-  if (seenCart === undefined) throw new Error('no order form on the cart page');
+  if (seenCart === undefined) throw new Error('no order form on the checkout page');
   return {
     page,
     submit: () =>
       agent
-        .post('/create-order')
+        .post('/checkout')
         .type('form')
-        .send({ _csrf: csrfFrom(page.text), seenCart }),
+        .send({ _csrf: csrfFrom(page.text), seenCart, ...checkoutForm() }),
   };
 }
 
@@ -43,8 +43,9 @@ describe('placing an order after the cart was shown', () => {
     expect(shown.page.text).toContain('“Price Trap Mug” now costs $999,999.00 (was $10.00).');
 
     // Having seen the new price, the buyer may still order at it.
-    expect((await shown.submit()).headers.location).toBe('/orders');
-    expect((await Order.findOne({ userId: user._id }))?.totalCents).toBe(99_999_900);
+    expect((await shown.submit()).headers.location).toMatch(PAYMENT_PAGE);
+    // At the price shown, plus standard shipping.
+    expect((await Order.findOne({ userId: user._id }))?.totalCents).toBe(99_999_900 + 495);
   });
 
   it('places nothing when the cart gained items in another tab', async () => {
@@ -63,7 +64,7 @@ describe('placing an order after the cart was shown', () => {
     const { agent, user } = await loggedInAgent(app(), uniqueEmail('buyer'));
     const product = await someProduct({ priceCents: 2500 });
     await user.mergeCart([{ productId: product._id, quantity: 2 }]);
-    expect((await (await openCart(agent)).submit()).headers.location).toBe('/orders');
-    expect((await Order.findOne({ userId: user._id }))?.totalCents).toBe(5000);
+    expect((await (await openCart(agent)).submit()).headers.location).toMatch(PAYMENT_PAGE);
+    expect((await Order.findOne({ userId: user._id }))?.totalCents).toBe(5000 + 495);
   });
 });

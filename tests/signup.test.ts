@@ -327,6 +327,9 @@ describe('/dev/mail', () => {
       SMTP_URL: 'smtp://127.0.0.1:1',
       APP_URL: 'https://shop.example',
       BCRYPT_COST: '12',
+      PAYMENT_PROVIDER: 'stripe',
+      STRIPE_SECRET_KEY: 'sk_test_signup',
+      STRIPE_WEBHOOK_SECRET: 'whsec_signup',
     });
     try {
       expect((await request(production.app).get('/dev/mail')).status).toBe(404);

@@ -4,7 +4,7 @@ import { Order, orderNumber } from '../src/models/Order';
 import { Product } from '../src/models/Product';
 import { csrfToken, loggedInAdmin, loggedInAgent, type Agent } from './helpers/http';
 import { waitForMailWithSubject } from './helpers/outbox';
-import { cartOf, postForm, someProduct } from './helpers/shop';
+import { PAYMENT_PAGE, cartOf, checkOut, checkOutAndPay, checkoutForm, postForm, someProduct } from './helpers/shop';
 import { useTestApp } from './helpers/testApp';
 
 const testApp = useTestApp();
@@ -85,7 +85,7 @@ describe('placing orders takes stock', () => {
     const { agent, user } = await customerHolding(mug, 3);
     await user.mergeCart([{ productId: pot._id, quantity: 2 }]);
 
-    const short = await postForm(agent, '/create-order', {}, '/cart');
+    const short = await checkOut(agent);
     expect(short.headers.location).toBe('/cart');
     const page = await cartPage(agent);
     expect(page).toContain('Not enough in stock, so nothing was ordered. “Counted Pot”: only 1 left, your cart has 2.');
@@ -93,7 +93,7 @@ describe('placing orders takes stock', () => {
     expect(await Order.countDocuments({ userId: user._id })).toBe(0);
 
     await user.setCartQuantity(pot._id, 1);
-    expect((await postForm(agent, '/create-order', {}, '/cart')).headers.location).toBe('/orders');
+    expect((await checkOut(agent)).headers.location).toMatch(PAYMENT_PAGE);
     expect([await stockOf(mug._id), await stockOf(pot._id)]).toEqual([7, 0]);
     const order = await Order.findOne({ userId: user._id }).lean();
     expect(order?.stockState).toBe('taken');
@@ -113,12 +113,17 @@ describe('placing orders takes stock', () => {
     const tokens = await Promise.all(customers.map(({ agent }) => csrfToken(agent, '/cart')));
 
     const answers = await Promise.all(
-      customers.map(({ agent }, i) => agent.post('/create-order').type('form').send({ _csrf: tokens[i] })),
+      customers.map(({ agent }, i) =>
+        agent
+          .post('/checkout')
+          .type('form')
+          .send({ _csrf: tokens[i], ...checkoutForm() }),
+      ),
     );
 
-    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(302));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([...Array(9).fill(302), 303]);
     const where = answers.map((answer) => answer.headers.location);
-    expect(where.filter((to) => to === '/orders')).toHaveLength(1);
+    expect(where.filter((to) => PAYMENT_PAGE.test(to ?? ''))).toHaveLength(1);
     expect(where.filter((to) => to === '/cart')).toHaveLength(9);
     expect(await Order.countDocuments({ 'lines.productId': last._id })).toBe(1);
     expect(await stockOf(last._id)).toBe(0);
@@ -130,19 +135,20 @@ describe('placing orders takes stock', () => {
       expect(await cartOf(user._id)).toEqual([{ productId: last.id, quantity: 1 }]);
     }
     console.log(
-      `10 customers, 1 left: ${where.filter((to) => to === '/orders').length} order, stock ${await stockOf(last._id)}`,
+      `10 customers, 1 left: ${where.filter((to) => PAYMENT_PAGE.test(to ?? '')).length} order, stock ${await stockOf(last._id)}`,
     );
   });
 
-  it('mails the customer that the order is placed, after the response', async () => {
+  it('mails the customer once the payment is received, after the response', async () => {
     const bowl = await someProduct({ title: 'Mailed Bowl', priceCents: 1500 });
     const { agent, user, email } = await customerHolding(bowl, 2);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOutAndPay(agent);
     const order = await Order.findOne({ userId: user._id });
     const mail = await waitForMailWithSubject(email);
-    expect(mail.subject).toBe(`Your Fernhill Goods order ${orderNumber(order!)} is placed`);
+    expect(mail.subject).toBe(`Payment received for your Fernhill Goods order ${orderNumber(order!)}`);
     expect(mail.text).toContain('2 × Mailed Bowl at $15.00: $30.00');
-    expect(mail.text).toContain('Total: $30.00');
+    expect(mail.text).toContain('Shipping (standard): $4.95');
+    expect(mail.text).toContain('Total: $34.95');
     expect(mail.text).toContain(`/orders/${order!.id}`);
   });
 });
@@ -151,7 +157,7 @@ describe('cancelling gives stock back', () => {
   it('returns the stock once when the customer and an admin cancel at the same moment', async () => {
     const lamp = await someProduct({ title: 'Returned Lamp', stock: 5 });
     const { agent, user } = await customerHolding(lamp, 2);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOutAndPay(agent);
     expect(await stockOf(lamp._id)).toBe(3);
     const order = await Order.findOne({ userId: user._id });
     const path = `/orders/${order!.id}`;
@@ -172,7 +178,7 @@ describe('cancelling gives stock back', () => {
   it("finishes a give-back a crash interrupted at the customer's next visit to the cart, once", async () => {
     const kettle = await someProduct({ title: 'Interrupted Kettle', stock: 6 });
     const { agent, user } = await customerHolding(kettle, 2);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOut(agent);
     expect(await stockOf(kettle._id)).toBe(4);
     // What a process killed right after winning the cancellation leaves: cancelled, nothing given back yet.
     await Order.updateOne({ userId: user._id }, { $set: { status: 'cancelled', stockState: 'returning' } });
@@ -186,7 +192,7 @@ describe('cancelling gives stock back', () => {
   it('returns nothing for an order placed before stock was kept', async () => {
     const old = await someProduct({ title: 'Old Stool', stock: 4 });
     const { agent, user } = await customerHolding(old, 1);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOutAndPay(agent);
     // As an order stored by the earlier version: it took no stock.
     await Order.updateOne({ userId: user._id }, { $unset: { stockState: 1 } });
     await Product.updateOne({ _id: old._id }, { $set: { stock: 4 } });
@@ -205,7 +211,7 @@ describe("an admin's stock count", () => {
     expect(form.text).toContain('name="stock" type="text" value="8"');
     // A customer buys 3 while the admin has the form open.
     const { agent } = await customerHolding(tin, 3);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOut(agent);
     const fields = {
       productId: tin.id,
       title: 'Tea Tin, Large',
@@ -243,9 +249,9 @@ describe("an admin's stock count", () => {
     // Four customers order one each while the admin has the form (showing 10) open, and the
     // admin's save (10 → 15: five more came in) races the last of them.
     const customers = await Promise.all([1, 2, 3, 4].map(() => customerHolding(lamp, 1)));
-    await Promise.all(customers.slice(0, 3).map(({ agent }) => postForm(agent, '/create-order', {}, '/cart')));
+    await Promise.all(customers.slice(0, 3).map(({ agent }) => checkOut(agent)));
     const [, saved] = await Promise.all([
-      postForm(customers[3]!.agent, '/create-order', {}, '/cart'),
+      checkOut(customers[3]!.agent),
       admin.agent
         .post('/admin/edit-product')
         .type('form')
@@ -264,7 +270,7 @@ describe("an admin's stock count", () => {
     const form = await admin.agent.get(`/admin/edit-product/${vase.id}`);
     const _csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1];
     const { agent } = await customerHolding(vase, 4);
-    await postForm(agent, '/create-order', {}, '/cart');
+    await checkOut(agent);
     // The admin, seeing 5, meant to take 3 away (5 → 2); only 1 is left.
     const fields = {
       productId: vase.id,

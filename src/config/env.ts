@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isTimeZone, serverTimeZone } from '../lib/dates';
 import path from 'node:path';
 import dotenv from 'dotenv';
@@ -113,6 +114,42 @@ const schema = z
     GUEST_CARTS_PER_HOUR: z.coerce.number().int().positive().default(30),
     RESET_MAX_PER_HOUR: z.coerce.number().int().positive().default(5),
     RESET_MAX_PER_ACCOUNT_PER_HOUR: z.coerce.number().int().positive().default(3),
+    // Checkout: flat shipping rates, and how long stock stays held for a customer who is paying.
+    SHIPPING_STANDARD_CENTS: z.coerce.number().int().min(0).max(100_000).default(495),
+    SHIPPING_EXPRESS_CENTS: z.coerce.number().int().min(0).max(100_000).default(1495),
+    STOCK_HOLD_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    // How often lapsed holds are released and unfinished refunds retried (services/payments.ts).
+    PAYMENT_SWEEP_INTERVAL: seconds(30),
+    // Fernhill Test Pay (offline, the default) or Stripe (src/payments/).
+    PAYMENT_PROVIDER: z.enum(['test-pay', 'stripe']).default('test-pay'),
+    // Test Pay signs its webhooks with it (generated into .data/ outside production).
+    TEST_PAY_WEBHOOK_SECRET: z.string().trim().optional(),
+    // Tests only: Test Pay misdelivers its webhooks (twice, late, out of order, badly signed).
+    TEST_PAY_CHAOS: z
+      .string()
+      .optional()
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((mode) => mode.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.enum(['duplicate', 'late', 'out-of-order', 'bad-signature']))),
+    STRIPE_SECRET_KEY: z
+      .string()
+      .trim()
+      .regex(/^(sk|rk)_(test|live)_\S+$/, 'a Stripe secret key (sk_live_… or sk_test_…)')
+      .optional(),
+    STRIPE_WEBHOOK_SECRET: z
+      .string()
+      .trim()
+      .regex(/^whsec_\S+$/, "the webhook endpoint's signing secret (whsec_…)")
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     // Tests only: the step at which the server kills itself (src/lib/faults.ts).
     FAULT_CRASH_AT: z
@@ -126,8 +163,15 @@ type ParsedEnv = z.infer<typeof schema>;
 
 export interface Config extends Omit<
   ParsedEnv,
-  'SESSION_SECRET' | 'SESSION_ID_HASH_SECRET' | 'DATA_ENCRYPTION_KEY' | 'LOG_LEVEL' | 'APP_URL'
+  | 'SESSION_SECRET'
+  | 'SESSION_ID_HASH_SECRET'
+  | 'DATA_ENCRYPTION_KEY'
+  | 'LOG_LEVEL'
+  | 'APP_URL'
+  | 'TEST_PAY_WEBHOOK_SECRET'
 > {
+  /** Present (generated outside production); refused in production, where Test Pay is not allowed. */
+  TEST_PAY_WEBHOOK_SECRET: string;
   /** Where the shop is reached, without a trailing slash. */
   APP_URL: string;
   /** APP_URL was set (not the localhost default): the server then names it as its address. */
@@ -193,6 +237,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     SESSION_SECRET: parsed.SESSION_SECRET ?? [],
     SESSION_ID_HASH_SECRET: parsed.SESSION_ID_HASH_SECRET ?? '',
     DATA_ENCRYPTION_KEY: parsed.DATA_ENCRYPTION_KEY ?? [],
+    // Unset (tests that start no other process): one for this process, whose own Test Pay signs with it.
+    TEST_PAY_WEBHOOK_SECRET: parsed.TEST_PAY_WEBHOOK_SECRET ?? randomBytes(32).toString('hex'),
     LOG_LEVEL: parsed.LOG_LEVEL ?? (parsed.NODE_ENV === 'test' ? 'silent' : 'info'),
     isProduction,
     nodeEnvUnset,

@@ -20,12 +20,25 @@ export interface ParsedFields {
   APP_URL?: string | undefined;
   TRUST_PROXY: boolean | number | string[];
   BCRYPT_COST: number;
+  PAYMENT_PROVIDER: 'test-pay' | 'stripe';
+  TEST_PAY_WEBHOOK_SECRET?: string | undefined;
+  TEST_PAY_CHAOS: string[];
+  STRIPE_SECRET_KEY?: string | undefined;
+  STRIPE_WEBHOOK_SECRET?: string | undefined;
 }
 
 /** The rules between variables, and what production requires: each broken one an issue naming its variable. */
 export function checkCombinations(env: ParsedFields, ctx: z.RefinementCtx): void {
   if (env.FAULT_CRASH_AT && env.NODE_ENV !== 'test') {
     ctx.addIssue({ code: 'custom', path: ['FAULT_CRASH_AT'], message: 'only for the tests (NODE_ENV=test)' });
+  }
+  if (env.TEST_PAY_CHAOS.length > 0 && env.NODE_ENV !== 'test') {
+    ctx.addIssue({ code: 'custom', path: ['TEST_PAY_CHAOS'], message: 'only for the tests (NODE_ENV=test)' });
+  }
+  if (env.PAYMENT_PROVIDER === 'stripe') {
+    for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET'] as const) {
+      if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required with PAYMENT_PROVIDER=stripe' });
+    }
   }
   if (env.SESSION_TOUCH_INTERVAL >= Math.min(env.SESSION_MAX_AGE, env.GUEST_SESSION_MAX_AGE)) {
     // An active user's session would expire between two writes of its expiry.
@@ -61,6 +74,8 @@ export function checkCombinations(env: ParsedFields, ctx: z.RefinementCtx): void
   }
   if (env.NODE_ENV !== 'production') {
     for (const name of Object.keys(GENERATED_SECRETS) as Array<keyof typeof GENERATED_SECRETS>) {
+      // Generated for each process when unset (env.ts): only the process's own Test Pay signs with it.
+      if (name === 'TEST_PAY_WEBHOOK_SECRET') continue;
       const value = env[name];
       if (value === undefined || value.length === 0) {
         ctx.addIssue({
@@ -114,6 +129,14 @@ export function checkCombinations(env: ParsedFields, ctx: z.RefinementCtx): void
       path: ['TRUST_PROXY'],
       message:
         'must not be "true" in production (any client could then choose its own address): give the number of proxies in front of the shop, e.g. 1, or their addresses/subnets',
+    });
+  }
+  if (env.PAYMENT_PROVIDER === 'test-pay') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PAYMENT_PROVIDER'],
+      message:
+        'Fernhill Test Pay takes no money: set PAYMENT_PROVIDER=stripe (with STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET) in production',
     });
   }
   if (env.BCRYPT_COST < 12) {

@@ -7,6 +7,7 @@ export const GENERATED_SECRETS = {
   SESSION_SECRET: 'session-secret',
   SESSION_ID_HASH_SECRET: 'session-id-hash-secret',
   DATA_ENCRYPTION_KEY: 'data-encryption-key',
+  TEST_PAY_WEBHOOK_SECRET: 'test-pay-webhook-secret',
 } as const;
 export type GeneratedSecret = keyof typeof GENERATED_SECRETS;
 

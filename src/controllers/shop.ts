@@ -5,11 +5,10 @@ import { isObjectIdOrHexString } from 'mongoose';
 import type { Category } from '../lib/categories';
 import { formIdOf } from '../lib/formIds';
 import { HttpError, notFound } from '../lib/HttpError';
-import type { SendMail } from '../lib/mailer';
 import { cartOwnerOf } from '../lib/cartOwner';
 import { flash, redirectWith } from '../lib/flash';
 import { MAX_QUANTITY, itemCount } from '../models/cartItems';
-import { Order, lineTotal, orderNumber, type OrderDocument } from '../models/Order';
+import { Order, STATUS_LABELS, lineTotal, orderNumber } from '../models/Order';
 import { queryTermsOf } from '../models/searchTerms';
 import {
   OutOfStockError,
@@ -20,12 +19,7 @@ import {
   removeFromCart,
   setCartQuantity,
 } from '../services/cart';
-import { cartFingerprint } from '../services/cartCheck';
-import { CartChangedError, EmptyCartError, placeOrder } from '../services/checkout';
-import { orderPlacedMail } from '../services/orderMail';
 import { findProduct, newestProducts, parsePageParam, productPage } from '../services/products';
-import { LateOrderError } from '../services/settlement';
-import { ShortStockError } from '../services/stock';
 import { safeReturnTo, signedInUser } from '../auth/access';
 
 const MAX_QUERY_LENGTH = 100;
@@ -74,12 +68,9 @@ export interface ShopDependencies {
   perPage: number;
   throttles: Throttles;
   categories: Category[];
-  sendMail: SendMail;
-  /** For the link in the order-placed mail. */
-  appUrl: string;
 }
 
-export function shopController({ perPage, categories, sendMail, appUrl, throttles }: ShopDependencies) {
+export function shopController({ perPage, categories, throttles }: ShopDependencies) {
   /** @route GET / */
   const getIndex: RequestHandler = async (_req, res) => {
     // The home page shows no page numbers: no count needed.
@@ -125,21 +116,12 @@ export function shopController({ perPage, categories, sendMail, appUrl, throttle
       res.locals.cartCount = itemCount(items);
     }
     const lines = await cartLines(items);
-    const seenCart = cartFingerprint(
-      lines.map(({ product, quantity }) => ({
-        productId: product._id,
-        title: product.title,
-        priceCents: product.priceCents,
-        quantity,
-      })),
-    );
     // A guest's cart page too is theirs alone: no browser or proxy may keep it.
     res.set('Cache-Control', 'no-store');
     res.render('shop/cart', {
       title: 'Your cart',
       lines,
       total: cartTotal(lines),
-      seenCart,
       maxQuantity: MAX_QUANTITY,
     });
   };
@@ -176,9 +158,6 @@ export function shopController({ perPage, categories, sendMail, appUrl, throttle
     await redirectWith(req, res, '/cart', { kind: 'success', text });
   };
 
-  /** @route GET /checkout — behind the login ("Log in to check out"): the cart, merged, to order from. */
-  const getCheckout: RequestHandler = (_req, res) => res.redirect('/cart');
-
   /** @route POST /cart-delete-item */
   const postCartDeleteItem: RequestHandler = async (req, res) => {
     const productId = cartProductIdOf(req.body?.productId);
@@ -186,40 +165,10 @@ export function shopController({ perPage, categories, sendMail, appUrl, throttle
     await redirectWith(req, res, '/cart', { kind: 'success', text: 'Removed the item from your cart.' });
   };
 
-  /**
-   * @route POST /create-order — `seenCart` is what the cart page showed (its form always sends
-   * it); a client that sends none orders at today's prices.
-   */
-  const postOrder: RequestHandler = async (req, res) => {
-    const seenCart: unknown = req.body?.seenCart;
-    let order: OrderDocument;
-    try {
-      order = await placeOrder(signedInUser(req), { seenCart: typeof seenCart === 'string' ? seenCart : undefined });
-    } catch (err) {
-      const toldInTheCart =
-        err instanceof EmptyCartError ||
-        err instanceof CartChangedError ||
-        err instanceof ShortStockError ||
-        err instanceof LateOrderError;
-      if (!toldInTheCart) {
-        throw err;
-      }
-      return redirectWith(req, res, '/cart', { kind: 'error', text: err.message });
-    }
-    const { email } = order;
-    // After the response, like every mail: a failing mail server is logged, never an error page.
-    if (email) {
-      req.afterResponse('could not send an order-placed mail', () =>
-        sendMail({ to: email, ...orderPlacedMail(order, appUrl) }),
-      );
-    }
-    await redirectWith(req, res, '/orders', { kind: 'success', text: 'Thank you! Your order is placed.' });
-  };
-
   /** @route GET /orders — the user's own orders, newest first. */
   const getOrders: RequestHandler = async (req, res) => {
     const orders = await Order.find({ userId: signedInUser(req)._id }).sort({ createdAt: -1 });
-    res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber });
+    res.render('shop/orders', { title: 'Your orders', orders, lineTotal, orderNumber, statusLabels: STATUS_LABELS });
   };
 
   return {
@@ -229,9 +178,7 @@ export function shopController({ perPage, categories, sendMail, appUrl, throttle
     getCart,
     postCart,
     postCartUpdate,
-    getCheckout,
     postCartDeleteItem,
-    postOrder,
     getOrders,
   };
 }

@@ -1,3 +1,4 @@
+import type { DeliveryAddress } from './Order';
 import { Schema, model, type HydratedDocument, type Model, type Types } from 'mongoose';
 import { addAll, addItem, cartItemSchema, removeItem, setQuantity, subtractAll, type CartItem } from './cartItems';
 import { oncePerForm, updateCart, updateCartAt, type Once, type VersionedOutcome } from './cartStore';
@@ -36,6 +37,8 @@ export interface UserFields {
    * `recentForms`: the last add-to-cart forms taken (each is taken once).
    */
   cart: { items: CartItem[]; version: number; settledOrders?: string[]; recentForms?: string[] };
+  /** The delivery address the customer asked the checkout to keep for next time. */
+  savedAddress?: DeliveryAddress;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -100,6 +103,13 @@ const userSchema = new Schema<UserFields, UserModel, UserMethods>(
       secret: { type: String, select: false },
       lastStep: Number,
       recoveryCodes: { type: [String], default: undefined },
+    },
+    savedAddress: {
+      type: new Schema(
+        { name: String, line1: String, line2: String, city: String, postcode: String, country: String },
+        { _id: false },
+      ),
+      default: undefined,
     },
     cart: {
       items: { type: [cartItemSchema], default: [] },

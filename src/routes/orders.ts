@@ -11,6 +11,7 @@ export function ordersRoutes(deps: OrdersDependencies & { csrf: CsrfMiddleware }
   router.get('/orders/:orderId', requireAuth, orders.getOrder);
   router.get('/orders/:orderId/invoice', requireAuth, orders.getInvoice);
   router.post('/orders/:orderId/cancel', token, requireAuth, orders.postCancelOrder);
+  router.post('/orders/:orderId/pay', token, requireAuth, orders.postPayOrder);
   router.get('/admin/orders', requireAuth, requireAdmin, orders.getAdminOrders);
   router.post('/admin/orders/:orderId/status', token, requireAuth, requireAdmin, orders.postAdminOrderStatus);
   return router;

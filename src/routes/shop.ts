@@ -1,10 +1,14 @@
 import { Router } from 'express';
 import { requireAuth, requireAuthReturningTo } from '../auth/access';
+import { checkoutController, type CheckoutDependencies } from '../controllers/checkout';
 import { shopController, type ShopDependencies } from '../controllers/shop';
 import type { CsrfMiddleware } from '../middleware/csrf';
 
-export function shopRoutes(options: ShopDependencies & { csrf: CsrfMiddleware }): Router {
+import { checkoutRules } from '../validation/checkout';
+
+export function shopRoutes(options: ShopDependencies & CheckoutDependencies & { csrf: CsrfMiddleware }): Router {
   const shop = shopController(options);
+  const checkout = checkoutController(options);
   const token = options.csrf.check();
   const router = Router();
   router.get('/', shop.getIndex);
@@ -17,9 +21,9 @@ export function shopRoutes(options: ShopDependencies & { csrf: CsrfMiddleware })
   router.post('/cart', options.csrf.check('tokenless-from-own-pages'), shop.postCart);
   router.post('/cart-update', token, shop.postCartUpdate);
   router.post('/cart-delete-item', token, shop.postCartDeleteItem);
-  // "Log in to check out": the login page, then back to the (merged) cart.
-  router.get('/checkout', requireAuthReturningTo('/cart'), shop.getCheckout);
-  router.post('/create-order', token, requireAuth, shop.postOrder);
+  // "Log in to check out": the login page, then back to the checkout with the (merged) cart.
+  router.get('/checkout', requireAuthReturningTo('/checkout'), checkout.getCheckout);
+  router.post('/checkout', token, requireAuth, checkoutRules, checkout.postCheckout);
   router.get('/orders', requireAuth, shop.getOrders);
   return router;
 }

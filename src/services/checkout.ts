@@ -1,9 +1,18 @@
-import { trusted } from 'mongoose';
+import { Types, trusted } from 'mongoose';
 import { crashPoint } from '../lib/faults';
 import { HttpError } from '../lib/HttpError';
 import type { CartItem } from '../models/cartItems';
 import { cartFingerprint, describeCartChanges } from './cartCheck';
-import { Order, type OrderDocument, type OrderLine } from '../models/Order';
+import {
+  Order,
+  type DeliveryAddress,
+  type OrderDocument,
+  type OrderLine,
+  type OrderPayment,
+  type ShippingMethod,
+} from '../models/Order';
+import { StockHold } from '../models/StockHold';
+import type { Cents } from '../lib/money';
 import { Product } from '../models/Product';
 import { User, isDuplicateKeyError, type UserDocument } from '../models/User';
 import { cartVersionOf, finishOrder, LateOrderError, pendingOrdersOf } from './settlement';
@@ -20,6 +29,17 @@ export class CartChangedError extends HttpError {
   constructor(readonly changes: string[]) {
     super(409, `Your cart changed since you saw it, so nothing was ordered. ${changes.join(' ')}`);
   }
+}
+
+/** What the checkout form adds to the cart: where the order goes, how, and how it is paid. */
+export interface CheckoutDetails {
+  address: DeliveryAddress;
+  shipping: { method: ShippingMethod; priceCents: Cents };
+  /** The checkout form's one-time id, its Idempotency-Key: the form sent again finds this order. */
+  checkoutKey: string;
+  /** How long the order holds its stock while the customer pays (STOCK_HOLD_MINUTES). */
+  holdMinutes: number;
+  provider: OrderPayment['provider'];
 }
 
 /**
@@ -50,7 +70,9 @@ async function answerFor(order: OrderDocument, user: UserDocument): Promise<Orde
 }
 
 /**
- * Turns the user's cart into an order, without transactions (not every server has them), in steps
+ * Turns the user's cart into an order awaiting payment, its stock held (taken from the products,
+ * so that nobody else buys it meanwhile, until `holdMinutes` have passed: services/payments.ts),
+ * without transactions (not every server has them), in steps
  * that each end in one conditional write, so that any of them may be repeated by whoever finds the
  * order unfinished (services/settlement.ts):
  * 1. the order is written, `taking` its stock, made from cart version v (unique per user and
@@ -65,7 +87,13 @@ async function answerFor(order: OrderDocument, user: UserDocument): Promise<Orde
  * request finishes, never an emptied cart without an order. The crash points let the reliability
  * tests kill the server at each step.
  */
-export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: string } = {}): Promise<OrderDocument> {
+export async function placeOrder(
+  user: UserDocument,
+  { seenCart, checkout }: { seenCart?: string; checkout: CheckoutDetails },
+): Promise<OrderDocument> {
+  // The same form sent again (a double click, a retry after a lost answer): its order.
+  const sentBefore = await Order.findOne({ userId: user._id, checkoutKey: checkout.checkoutKey });
+  if (sentBefore) return answerFor(sentBefore, user);
   const { settled, repeated } = await settleInterruptedOrders(user);
   if (repeated) return repeated;
 
@@ -100,17 +128,36 @@ export async function placeOrder(user: UserDocument, { seenCart }: { seenCart?: 
   if (short.length > 0) throw new ShortStockError(short);
 
   crashPoint('checkout:before-order');
+  const orderId = new Types.ObjectId();
+  const holdExpiresAt = new Date(Date.now() + checkout.holdMinutes * 60_000);
+  // The hold first: an order never exists without one. (A crash right after leaves a hold of no
+  // order, which expires by itself.)
+  await StockHold.create({
+    _id: orderId,
+    userId: current._id,
+    lines: lines.map(({ productId, quantity }) => ({ productId, quantity })),
+    expiresAt: holdExpiresAt,
+  });
   let order: OrderDocument;
   try {
     order = await Order.create({
+      _id: orderId,
+      status: 'awaiting_payment',
       userId: current._id,
       email: current.email,
       lines,
-      totalCents: lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0),
+      address: checkout.address,
+      shipping: checkout.shipping,
+      totalCents: lines.reduce((sum, line) => sum + line.priceCents * line.quantity, 0) + checkout.shipping.priceCents,
+      payment: { provider: checkout.provider },
+      holdExpiresAt,
+      checkoutKey: checkout.checkoutKey,
       cartVersion: version,
       stockState: 'taking',
     });
   } catch (err) {
+    // Nothing is held for an order that was not written (if this fails too, the hold expires).
+    await StockHold.deleteOne({ _id: orderId }).catch(() => undefined);
     if (!isDuplicateKeyError(err)) throw err;
     // The same cart was already ordered (a double submit): that order is the answer.
     const existing = await Order.findOne({ userId: current._id, cartVersion: version });

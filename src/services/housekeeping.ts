@@ -5,6 +5,8 @@ import { PasswordReset } from '../models/PasswordReset';
 import { RememberToken } from '../models/RememberToken';
 import { EVENT_RETENTION_SECONDS, SecurityEvent } from '../models/SecurityEvent';
 import { WebAuthnChallenge } from '../models/WebAuthnChallenge';
+import { PAYMENT_EVENT_RETENTION_SECONDS, PaymentEvent } from '../models/PaymentEvent';
+import { StockHold } from '../models/StockHold';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -24,5 +26,9 @@ export async function expireLeftovers(sessionLifetimeSeconds: number): Promise<v
     expireDocuments(WebAuthnChallenge.collection, 'expiresAt', { afterSeconds: 0 }),
     // The activity log shows 90 days.
     expireDocuments(SecurityEvent.collection, 'at', { afterSeconds: EVENT_RETENTION_SECONDS }),
+    // A lapsed hold: the payments sweep gives its order's stock back (it reads the order's time).
+    expireDocuments(StockHold.collection, 'expiresAt', { afterSeconds: 0 }),
+    // Providers retry a webhook for days at most.
+    expireDocuments(PaymentEvent.collection, 'receivedAt', { afterSeconds: PAYMENT_EVENT_RETENTION_SECONDS }),
   ]);
 }

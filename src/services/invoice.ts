@@ -1,7 +1,13 @@
 import { dateFormats } from '../lib/dates';
 import PDFDocument from 'pdfkit';
 import { formatPrice } from '../lib/money';
-import { lineTotal, orderNumber, type OrderDocument } from '../models/Order';
+import { STATUS_LABELS, lineTotal, orderNumber, type OrderDocument, type OrderPayment } from '../models/Order';
+
+const PROVIDER_NAMES: Record<OrderPayment['provider'], string> = {
+  'test-pay': 'Fernhill Test Pay',
+  stripe: 'Stripe',
+  none: 'none',
+};
 
 export interface Seller {
   name: string;
@@ -13,7 +19,10 @@ export interface Seller {
 const MARGIN = 56;
 const COLUMNS = { item: MARGIN, quantity: 330, unit: 390, total: 470 };
 
-/** The order's invoice as a PDF (A4): seller, number, date, customer, every line, the total. */
+/**
+ * The order's invoice as a PDF (A4): seller, number, date, customer, delivery address, payment
+ * reference, every line, shipping, the total.
+ */
 export function invoicePdf(order: OrderDocument, seller: Seller): Promise<Buffer> {
   const doc = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: `Invoice ${orderNumber(order)}` } });
   const chunks: Buffer[] = [];
@@ -33,7 +42,13 @@ export function invoicePdf(order: OrderDocument, seller: Seller): Promise<Buffer
   doc.font('Helvetica').fontSize(10);
   doc.text(`Date: ${dateFormats(seller.timeZone).formatDate(order.createdAt)}`);
   doc.text(`Customer: ${order.email ?? '(account deleted)'}`);
-  doc.text(`Status: ${order.status}`);
+  if (order.address) {
+    const { name, line1, line2, postcode, city, country } = order.address;
+    doc.text(`Deliver to: ${[name, line1, line2, `${postcode} ${city}`, country].filter(Boolean).join(', ')}`);
+  }
+  doc.text(`Status: ${STATUS_LABELS[order.status]}`);
+  if (order.payment?.id) doc.text(`Payment: ${PROVIDER_NAMES[order.payment.provider]}, reference ${order.payment.id}`);
+  else if (order.payment?.provider === 'none') doc.text('Payment: not paid online');
   doc.moveDown(1.5);
 
   const row = (item: string, quantity: string, unit: string, total: string, bold = false) => {
@@ -51,6 +66,7 @@ export function invoicePdf(order: OrderDocument, seller: Seller): Promise<Buffer
   for (const line of order.lines) {
     row(line.title, String(line.quantity), formatPrice(line.priceCents), formatPrice(lineTotal(line)));
   }
+  if (order.shipping) row(`Shipping (${order.shipping.method})`, '', '', formatPrice(order.shipping.priceCents));
   doc.moveDown(0.5);
   row('Order total', '', '', formatPrice(order.totalCents), true);
   doc.end();

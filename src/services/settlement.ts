@@ -3,6 +3,7 @@ import { serialized } from '../db';
 import { crashPoint } from '../lib/faults';
 import { HttpError } from '../lib/HttpError';
 import { Order, type OrderDocument } from '../models/Order';
+import { StockHold } from '../models/StockHold';
 import { User, type UserDocument } from '../models/User';
 import { finishStockMove, voidStockOf } from './stock';
 
@@ -67,10 +68,12 @@ async function claimCart(order: OrderDocument, user: UserDocument): Promise<'mad
 }
 
 /** Deletes an order decided void (services/stock.ts), whatever state a crash left it in. */
-const deleteVoided = (order: OrderDocument) =>
-  serialized(`order:${order._id.toString()}`, () =>
+async function deleteVoided(order: OrderDocument) {
+  await serialized(`order:${order._id.toString()}`, () =>
     Order.deleteOne({ _id: order._id, stockState: trusted({ $in: ['taking', 'voiding'] }) }),
   );
+  await StockHold.deleteOne({ _id: order._id });
+}
 
 /**
  * Takes an order through its steps, exactly once however often it is called and wherever a crash
@@ -87,6 +90,12 @@ export async function finishOrder(order: OrderDocument, user: UserDocument): Pro
     await deleteVoided(order);
     return 'late';
   }
+  if (order.cartRestore === 'pending') {
+    // Its payment failed: its stock goes back, then its items into the cart (services/payments.ts).
+    await finishStockMove(order);
+    await restoreCart(order, user);
+    return 'stands';
+  }
   if ((await finishStockMove(order)) === 'void') {
     // Claimed, then short of stock: its items go back into the cart before it is deleted.
     await user.giveBackFromOrder(
@@ -100,13 +109,32 @@ export async function finishOrder(order: OrderDocument, user: UserDocument): Pro
 }
 
 /**
- * The user's orders with something left to do: a claim on the cart that may not be made yet, or
- * a stock move not finished (a crash, a pause or a database failure in between). One query.
+ * Puts the items of an order whose payment failed back into its customer's cart, once: the cart
+ * remembers the give-back by the order's id, and the order is marked `done` after it.
+ */
+export async function restoreCart(order: OrderDocument, user: UserDocument): Promise<void> {
+  await user.giveBackFromOrder(
+    order._id.toString(),
+    order.lines.map(({ productId, quantity }) => ({ productId, quantity })),
+  );
+  await serialized(`order:${order._id.toString()}`, () =>
+    Order.updateOne({ _id: order._id, cartRestore: 'pending' }, { $set: { cartRestore: 'done' } }),
+  );
+}
+
+/**
+ * The user's orders with something left to do: a claim on the cart that may not be made yet, a
+ * stock move not finished, or items of a failed payment not yet back in the cart (a crash, a
+ * pause or a database failure in between). One query.
  */
 export const pendingOrdersOf = (user: UserDocument) =>
   Order.find({
     userId: user._id,
-    $or: [{ cartSettled: false }, { stockState: trusted({ $in: ['taking', 'voiding', 'returning'] }) }],
+    $or: [
+      { cartSettled: false },
+      { stockState: trusted({ $in: ['taking', 'voiding', 'returning'] }) },
+      { cartRestore: 'pending' },
+    ],
   }).sort({ createdAt: 1 });
 
 /**

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { Product } from '../../src/models/Product';
+import type { CheckoutDetails } from '../../src/services/checkout';
 import { User } from '../../src/models/User';
 import { createUser, csrfToken, type Agent } from './http';
+import { CHECKOUT_ADDRESS } from '../../support/shopFlows';
 
 let counter = 0;
 
@@ -75,4 +78,64 @@ export async function postMultipart(
 export async function cartOf(userId: Types.ObjectId) {
   const user = await User.findById(userId);
   return (user?.cart.items ?? []).map((item) => ({ productId: item.productId.toString(), quantity: item.quantity }));
+}
+
+/** A valid checkout form (routes/shop.ts's contract), with a fresh one-time id unless `formId` is given. */
+export function checkoutForm(fields: Record<string, string> = {}) {
+  return {
+    ...CHECKOUT_ADDRESS,
+    shipping: 'standard',
+    formId: randomUUID(),
+    ...fields,
+  };
+}
+
+/** What the checkout form gives placeOrder (services/checkout.ts), for tests that call it directly. */
+export function checkoutDetails(): CheckoutDetails {
+  const { name, line1, line2, city, postcode, country } = checkoutForm();
+  return {
+    address: { name, line1, line2, city, postcode, country },
+    shipping: { method: 'standard', priceCents: 495 },
+    checkoutKey: randomUUID(),
+    holdMinutes: 15,
+    provider: 'test-pay',
+  };
+}
+
+/** Sends the checkout form for the cart as it is: the answer sends the customer to pay (303), or back to the cart. */
+export const checkOut = (agent: Agent, fields: Record<string, string> = {}) =>
+  postForm(agent, '/checkout', checkoutForm(fields), '/cart');
+
+/** The card numbers of Fernhill Test Pay (src/testPay/cards.ts). */
+export const CARDS = {
+  success: '4242 4242 4242 4242',
+  declined: '4000 0000 0000 0002',
+  insufficientFunds: '4000 0000 0000 9995',
+} as const;
+
+/**
+ * Pays on Test Pay's page at `paymentUrl` (where the checkout sent the customer) with `card`, as
+ * the customer would: opens the page for its form's token, then sends the form. Resolves to
+ * Test Pay's answer (a 303 back to the shop, or the form again with its error).
+ */
+export async function payAt(agent: Agent, paymentUrl: string, card: string, fields: Record<string, string> = {}) {
+  const path = new URL(paymentUrl, 'http://localhost').pathname;
+  const page = await agent.get(path);
+  const token = /name="token" value="([^"]+)"/.exec(page.text)?.[1];
+  if (!token) throw new Error(`no payment form at ${path}: ${page.status}`);
+  return agent
+    .post(path)
+    .type('form')
+    .send({ token, cardNumber: card, expiry: '12/39', cvc: '123', ...fields });
+}
+
+/** Where the checkout sends the customer: Test Pay's page for the order's payment. */
+export const PAYMENT_PAGE = /^http:\/\/localhost:3000\/test-pay\/pay_[\w-]+$/;
+
+/** Checks out and pays with the success card: the order is paid once this resolves (Test Pay's webhook went in). */
+export async function checkOutAndPay(agent: Agent, fields: Record<string, string> = {}) {
+  const answer = await checkOut(agent, fields);
+  if (answer.status !== 303)
+    throw new Error(`checkout: expected the payment page, got ${answer.status} ${answer.headers.location}`);
+  return payAt(agent, answer.headers.location!, CARDS.success);
 }

@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { SessionData } from 'express-session';
 import mongoose from 'mongoose';
+import request from 'supertest';
 import { createApp, type AppDependencies } from '../../src/app';
+import { createPayments } from '../../src/payments';
 import { connectMongoose } from '../../src/db';
 import { sessionStoreOptions } from '../../src/config/session';
 import { parseConfig, type Config } from '../../src/config/env';
@@ -109,8 +111,20 @@ export async function buildApp(
   const config = testConfig(env);
   // On mongoose's connection, as server.ts opens it: connect mongoose to `uri` first (useTestDatabase).
   const store = await openSessionStore(sessionStoreOptions(config, mongoose.connection, logger));
+  // Test Pay's webhooks go into this very app, in-process (as over HTTP: the path, headers, raw body).
+  const built: { app?: Express } = {};
+  const payments = createPayments(config, {
+    db: () => mongoose.connection.db!,
+    log: logger,
+    send: async (url, body, headers) => {
+      if (!built.app) throw new Error('the app is not built yet');
+      return (await request(built.app).post(new URL(url).pathname).set(headers).send(body)).status;
+    },
+  });
+  const app = createApp({ config, sessionStore: store, logger, payments, ...extra });
+  built.app = app;
   return {
-    app: createApp({ config, sessionStore: store, logger, ...extra }),
+    app,
     uri,
     store,
     config,

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/lib/logger';
 import { openSessionStore, type MongoSessionStore } from '@fernhill/session-store';
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
-import { postMultipart, someProduct } from '../helpers/shop';
+import { postMultipart, someProduct, checkoutForm } from '../helpers/shop';
 import { Product } from '../../src/models/Product';
 import { tinyPng } from '../../support/images';
 import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
@@ -133,25 +133,34 @@ it('placing an order of one line takes its stock with a bounded, known set of co
     await agent.post('/cart').type('form').send({ _csrf: fromProducts, productId: product.id }).expect(302);
     return csrfFrom((await agent.get('/cart')).text);
   };
-  const order = async (_csrf: string) => agent.post('/create-order').type('form').send({ _csrf }).expect(302);
+  const order = async (_csrf: string) =>
+    agent
+      .post('/checkout')
+      .type('form')
+      .send({ _csrf, ...checkoutForm() })
+      .expect(303);
   // A first order, so that no first-use setup is counted.
   await order(await fillCart());
   const _csrf = await fillCart();
   const counts = await countsOf(() => order(_csrf));
-  // Reads: the user (session's), the cart, the cart again in the claim's compare-and-swap; orders
-  // pending, and which claimed orders the cart may forget; the products. Writes, one per step: the
-  // order's number and the order, its claim on the cart, the order marked claimed, the product's
-  // take (with its marker), the order decided taken; the session's message. No lock, on any server.
+  // Reads: the user (session's), the cart, the cart again in the claim's compare-and-swap; an order
+  // of this form's one-time id, orders pending, and which claimed orders the cart may forget; the
+  // products. Writes, one per step: the stock hold, the order's number and the order, its claim on
+  // the cart, the order marked claimed, the product's take (with its marker), the order decided
+  // taken, the payment's id on the order. No lock, on any server; no session write (the answer
+  // sends the customer to pay, with no message). Test Pay's own (another company's) are listed apart.
   expect(counts).toEqual({
     'read:sessions': 1,
     'read:users': 3,
-    'read:orders': 2,
+    'read:orders': 3,
     'read:products': 1,
+    'write:stockholds': 1,
     'write:counters': 1,
-    'write:orders': 3,
+    'write:orders': 4,
     'write:products': 1,
     'write:users': 1,
-    'write:sessions': 1,
+    'read:testpay.payments': 1,
+    'write:testpay.payments': 1,
   });
 });
 

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { Order } from '../../src/models/Order';
 import { User } from '../../src/models/User';
 import { csrfFrom, loggedInAgent, type Agent } from '../helpers/http';
-import { cartOf, postForm, someProduct } from '../helpers/shop';
+import { PAYMENT_PAGE, cartOf, checkoutForm, postForm, someProduct } from '../helpers/shop';
 import { leaksIn } from './support/pages';
 import { useProxiedApp } from './support/proxiedApp';
 import { waitFor } from '../../support/waitFor';
@@ -31,7 +31,10 @@ const ordersOf = (userId: Types.ObjectId) => Order.find({ userId }).lean();
 /** Submits the order form again, as the browser's retry would (without showing the cart first). */
 async function submitOrder(agent: Agent) {
   const _csrf = csrfFrom((await agent.get('/orders')).text);
-  return agent.post('/create-order').type('form').send({ _csrf });
+  return agent
+    .post('/checkout')
+    .type('form')
+    .send({ _csrf, ...checkoutForm() });
 }
 
 /**
@@ -52,7 +55,10 @@ describe('placing an order while the database fails', () => {
       return create(...args);
     }) as typeof Order.create);
 
-    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    const response = await agent
+      .post('/checkout')
+      .type('form')
+      .send({ _csrf, ...checkoutForm() });
     expect(response.status).toBe(503);
     expect(response.headers.location).toBeUndefined();
     expect(leaksIn(response.text)).toEqual([]);
@@ -64,7 +70,7 @@ describe('placing an order while the database fails', () => {
     expect(await cartOf(user._id)).toEqual(cart);
 
     // The retry goes through: one order with everything, an empty cart.
-    expect((await submitOrder(agent)).headers.location).toBe('/orders');
+    expect((await submitOrder(agent)).headers.location).toMatch(PAYMENT_PAGE);
     const orders = await ordersOf(user._id);
     expect(orders.map((order) => order.lines.map((line) => line.quantity))).toEqual([[2, 1]]);
     expect(await cartOf(user._id)).toEqual([]);
@@ -80,7 +86,10 @@ describe('placing an order while the database fails', () => {
       return order;
     }) as typeof Order.create);
 
-    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    const response = await agent
+      .post('/checkout')
+      .type('form')
+      .send({ _csrf, ...checkoutForm() });
     expect(response.status).toBe(503);
     expect(leaksIn(response.text)).toEqual([]);
 
@@ -93,7 +102,7 @@ describe('placing an order while the database fails', () => {
 
     // Submitting again (the user saw an error) orders nothing twice.
     const retry = await submitOrder(agent);
-    expect(retry.headers.location).toBe('/orders');
+    expect(retry.headers.location).toMatch(PAYMENT_PAGE);
     expect(await ordersOf(user._id)).toHaveLength(1);
   }, 60_000);
 
@@ -108,7 +117,10 @@ describe('placing an order while the database fails', () => {
       return updateOne(...args);
     }) as typeof Order.updateOne);
 
-    const response = await agent.post('/create-order').type('form').send({ _csrf });
+    const response = await agent
+      .post('/checkout')
+      .type('form')
+      .send({ _csrf, ...checkoutForm() });
     expect(response.status).toBe(503);
     jest.restoreAllMocks();
     shop().proxy.restore();
@@ -132,9 +144,13 @@ describe('placing an order while the database fails', () => {
   it('creates one order for two submits of the same cart at once', async () => {
     const { agent, user } = await userWithCart();
     const _csrf = csrfFrom((await agent.get('/cart')).text);
-    const submit = () => agent.post('/create-order').type('form').send({ _csrf });
+    const submit = () =>
+      agent
+        .post('/checkout')
+        .type('form')
+        .send({ _csrf, ...checkoutForm() });
     const answers = await Promise.all([submit(), submit()]);
-    expect(answers.map((answer) => answer.status)).toEqual([302, 302]);
+    expect(answers.map((answer) => answer.status)).toEqual([303, 303]);
     expect(await ordersOf(user._id)).toHaveLength(1);
     expect(await cartOf(user._id)).toEqual([]);
     expect((await User.findById(user._id))?.cart.items).toHaveLength(0);

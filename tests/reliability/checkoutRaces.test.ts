@@ -4,7 +4,7 @@ import { Order } from '../../src/models/Order';
 import { Product } from '../../src/models/Product';
 import { csrfFrom, loggedInAgent, type Agent } from '../helpers/http';
 import { testServer } from '../helpers/server';
-import { cartOf, postForm, someProduct } from '../helpers/shop';
+import { PAYMENT_PAGE, cartOf, checkOut, checkoutForm, postForm, someProduct } from '../helpers/shop';
 import { useProxiedApp } from './support/proxiedApp';
 import type { SeenCommand } from './support/tcpProxy';
 import { waitFor } from '../../support/waitFor';
@@ -24,9 +24,9 @@ const stockOf = async (...ids: Types.ObjectId[]) =>
 async function startOrder(agent: Agent) {
   const _csrf = csrfFrom((await agent.get('/cart')).text);
   return agent
-    .post('/create-order')
+    .post('/checkout')
     .type('form')
-    .send({ _csrf })
+    .send({ _csrf, ...checkoutForm() })
     .then((response) => response);
 }
 
@@ -50,8 +50,8 @@ it('refuses a slow order made from a cart that was ordered meanwhile: every item
 
   // Tab B adds another item and orders the whole cart, while A's order is on its way.
   expect((await postForm(agent, '/cart', { productId: tea.id }, '/products')).status).toBe(302);
-  const fast = await postForm(agent, '/create-order', {}, '/cart');
-  expect(fast.headers.location).toBe('/orders');
+  const fast = await checkOut(agent);
+  expect(fast.headers.location).toMatch(PAYMENT_PAGE);
 
   held.release();
   const late = await slow;
@@ -99,7 +99,7 @@ it('takes the stock of an order once when a paused checkout and the next request
   const next = agent.get('/cart').then((response) => response);
   await releaseOnceTheOtherIsIn(held, next, `product:${mug.id as string}`);
 
-  expect((await paused).headers.location).toBe('/orders');
+  expect((await paused).headers.location).toMatch(PAYMENT_PAGE);
   expect((await next).status).toBe(200);
   const orders = await Order.find({ userId: user._id }).lean();
   expect(orders.map((order) => order.stockState)).toEqual(['taken']);

@@ -142,7 +142,7 @@ async function heldInFlight({ hang, gate, baseUrl }: HeldShop) {
       () => addToCart(adder.client, id(toAdd)),
     ],
     [
-      'POST /create-order (checkout)',
+      'POST /checkout',
       gate.hold((c) => isWrite(c) && c.collection === 'products' && mentions(c.body, id(toBuy))),
       () => placeOrder(buyer.client),
     ],
