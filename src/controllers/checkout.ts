@@ -36,10 +36,22 @@ const formOf = (body: Record<string, unknown> | undefined): CheckoutForm => ({
 });
 
 /** A form filled with the address the customer kept, if any. */
-const savedFormOf = (user: UserDocument): CheckoutForm => ({
-  ...formOf(user.savedAddress ? { ...user.savedAddress } : {}),
+const savedFormOf = ({ savedAddress: saved }: UserDocument): CheckoutForm => ({
+  ...formOf(
+    saved
+      ? {
+          name: saved.name,
+          line1: saved.line1,
+          line2: saved.line2,
+          city: saved.city,
+          postcode: saved.postcode,
+          country: saved.country,
+        }
+      : {},
+  ),
   shipping: 'standard',
-  saveAddress: user.savedAddress ? '' : 'on',
+  // Kept only when asked: a first checkout leaves the box unticked; a kept address stays kept (updated).
+  saveAddress: saved ? 'on' : '',
 });
 
 /** The address of a valid form (validation/checkout.ts trimmed it). */
