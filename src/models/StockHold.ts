@@ -25,7 +25,5 @@ const stockHoldSchema = new Schema<StockHoldFields>({
   },
   expiresAt: { type: Date, required: true },
 });
-// What is held of a product now (the admin's product list).
-stockHoldSchema.index({ 'lines.productId': 1 });
 
 export const StockHold = model<StockHoldFields>('StockHold', stockHoldSchema);

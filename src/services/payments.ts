@@ -3,7 +3,7 @@ import { isDuplicateKeyError, serialized } from '../db';
 import { crashPoint } from '../lib/faults';
 import { HttpError } from '../lib/HttpError';
 import type { SendMail } from '../lib/mailer';
-import { Order, type OrderDocument, type OrderStatus, type StatusChange } from '../models/Order';
+import { Order, orderNumber, type OrderDocument, type OrderStatus, type StatusChange } from '../models/Order';
 import { PaymentEvent } from '../models/PaymentEvent';
 import { StockHold } from '../models/StockHold';
 import { User } from '../models/User';
@@ -73,7 +73,7 @@ export function paymentFlow({ provider, sendMail, appUrl, log }: PaymentFlowDepe
     try {
       created = await provider.createPayment({
         orderId: order._id.toString(),
-        description: `Fernhill Goods order FG-${String(order.number).padStart(5, '0')}`,
+        description: `Fernhill Goods order ${orderNumber(order)}`,
         amountCents: order.totalCents,
         currency: 'usd',
         customerEmail: order.email,
