@@ -58,6 +58,13 @@ export const CHECKOUT_ADDRESS = {
   country: 'United Kingdom',
 } as const;
 
+/** The card numbers of Fernhill Test Pay (src/testPay/cards.ts), as a customer types them. */
+export const CARDS = {
+  success: '4242 4242 4242 4242',
+  declined: '4000 0000 0000 0002',
+  insufficientFunds: '4000 0000 0000 9995',
+} as const;
+
 /** The checkout's answer sent the customer to pay: the order stands, awaiting payment, its stock held. */
 export const sentToPay = (page: Page) => page.status === 303 && /\/test-pay\/pay_[\w-]+$/.test(page.location ?? '');
 

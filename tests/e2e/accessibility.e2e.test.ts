@@ -20,6 +20,7 @@ import {
 import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { tinyPng } from '../../support/images';
 import { DEMO } from './support/catalog';
+import { CARDS, continueToPayment, expectOrderStatus, payWithCard } from './support/checkout';
 import { addToCart, addToCartButton, cartRows, navCartCount, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
 
@@ -39,6 +40,13 @@ async function axeViolations(page: Page): Promise<Result[]> {
 function describeViolation(violation: Result): string {
   const elements = violation.nodes.map((node) => `\n    ${node.target.join(' ')}: ${node.failureSummary ?? ''}`);
   return `${violation.impact} ${violation.id}: ${violation.help} (${violation.helpUrl})${elements.join('')}`;
+}
+
+/** Fails with every serious or critical violation axe finds on the page as it is now. */
+async function expectNoBlockingViolations(page: Page): Promise<void> {
+  const violations = await axeViolations(page);
+  const blocking = violations.filter((violation) => BLOCKING_IMPACTS.includes(violation.impact ?? ''));
+  expect(blocking.map(describeViolation), pathOf(page)).toEqual([]);
 }
 
 /** Logs in, then puts the mug and the notebook in the cart; ends on /cart. */
@@ -135,17 +143,6 @@ const AUDITED_PAGES: AuditedPage[] = [
     },
   },
   {
-    name: 'orders with an order',
-    status: 200,
-    heading: 'Your orders',
-    open: async (page) => {
-      await fillCart(page);
-      await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
-      if ((await page.getByTestId('order').count()) !== 1) throw new Error(`no order on ${page.url()}`);
-      return page.goto('/orders');
-    },
-  },
-  {
     name: 'admin products',
     status: 200,
     heading: 'Products',
@@ -198,11 +195,34 @@ test.describe('axe-core finds no serious or critical violations', () => {
         await expect(page.getByRole('heading', { level: 1 })).toHaveText(audited.heading);
       }
 
-      const violations = await axeViolations(page);
-      const blocking = violations.filter((violation) => BLOCKING_IMPACTS.includes(violation.impact ?? ''));
-      expect(blocking.map(describeViolation)).toEqual([]);
+      await expectNoBlockingViolations(page);
     });
   }
+
+  // One purchase, audited at each page it passes through (one test: each page needs a cart to check out).
+  test('on the checkout (also with errors), Test Pay, the paid order and the orders pages', async ({ page }) => {
+    await fillCart(page);
+    await page.goto('/checkout');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Checkout');
+    await expectNoBlockingViolations(page);
+    // Sent empty: the form again, each field with its error.
+    await toNextPage(page, () => page.getByRole('button', { name: 'Continue to payment' }).click());
+    await expect(page.getByText('Enter the name of who receives it (1 to 100 characters).')).toBeVisible();
+    await expectNoBlockingViolations(page);
+
+    await continueToPayment(page);
+    // The mug, the notebook and standard shipping.
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Pay $37.45');
+    await expectNoBlockingViolations(page);
+
+    await payWithCard(page, CARDS.success);
+    await expectOrderStatus(page, 'paid');
+    await expectNoBlockingViolations(page);
+
+    await page.goto('/orders');
+    await expect(page.getByTestId('order')).toHaveCount(1);
+    await expectNoBlockingViolations(page);
+  });
 });
 
 test.describe('keyboard use', () => {

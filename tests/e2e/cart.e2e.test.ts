@@ -11,16 +11,8 @@ import {
   uniqueEmail,
 } from './support/pages';
 import { DEMO } from './support/catalog';
-import {
-  addToCart,
-  cartRows,
-  cartTotal,
-  changeQuantity,
-  flashes,
-  navCartCount,
-  openCart,
-  openProducts,
-} from './support/shopping';
+import { checkoutRows } from './support/checkout';
+import { addToCart, cartRows, changeQuantity, flashes, navCartCount, openCart, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
 
 test.use({ seed: true });
@@ -64,7 +56,7 @@ test.describe('a guest cart', () => {
       { product: DEMO.notebook.title, price: '$14.50', quantity: '2', subtotal: '$29.00' },
     ]);
     expect(await navCartCount(page)).toBe('2');
-    await expect(page.getByRole('button', { name: 'Place order' })).toHaveCount(0);
+    await expect(page.getByRole('link', { name: 'Check out', exact: true })).toHaveCount(0);
 
     // No account yet: "Log in to check out", then sign up from the login page, then log in.
     await toNextPage(page, () => page.getByRole('link', { name: 'Log in to check out' }).click());
@@ -79,13 +71,14 @@ test.describe('a guest cart', () => {
     await passwordField(page).fill(PASSWORD);
     await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
 
-    expect(pathOf(page)).toBe('/cart');
+    // Back at the checkout, with the cart.
+    expect(pathOf(page)).toBe('/checkout');
     await expect(navEmail(page)).toHaveText(email);
-    expect(await cartRows(page)).toEqual([
+    expect(await checkoutRows(page)).toEqual([
       { product: DEMO.notebook.title, price: '$14.50', quantity: '2', subtotal: '$29.00' },
     ]);
-    expect(await cartTotal(page)).toBe('$29.00');
-    await expect(page.getByRole('button', { name: 'Place order' })).toBeVisible();
+    await expect(page.getByTestId('checkout-subtotal')).toHaveText('$29.00');
+    await expect(page.getByRole('button', { name: 'Continue to payment' })).toBeVisible();
   });
 
   test('a guest cart adds up with what the account already holds, once', async ({ page }) => {
@@ -110,9 +103,9 @@ test.describe('a guest cart', () => {
       { product: DEMO.candle.title, price: '$16.50', quantity: '2', subtotal: '$33.00' },
       { product: DEMO.mug.title, price: '$18.00', quantity: '1', subtotal: '$18.00' },
     ];
-    expect(pathOf(page)).toBe('/cart');
-    expect(await cartRows(page)).toEqual(merged);
-    expect(await cartTotal(page)).toBe('$51.00');
+    expect(pathOf(page)).toBe('/checkout');
+    expect(await checkoutRows(page)).toEqual(merged);
+    await expect(page.getByTestId('checkout-subtotal')).toHaveText('$51.00');
 
     // The guest cart was used up by the merge: logging in again adds nothing.
     await toNextPage(page, () => page.getByRole('button', { name: 'Log out' }).click());
@@ -120,7 +113,7 @@ test.describe('a guest cart', () => {
     await emailField(page).fill(email);
     await passwordField(page).fill(PASSWORD);
     await toNextPage(page, () => page.getByRole('button', { name: 'Log in' }).click());
-    expect(pathOf(page)).toBe('/cart');
-    expect(await cartRows(page)).toEqual(merged);
+    expect(pathOf(page)).toBe('/checkout');
+    expect(await checkoutRows(page)).toEqual(merged);
   });
 });

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { DEMO_ADMIN } from '../../src/seed/demoData';
 import { DEMO } from './support/catalog';
+import { checkOutAndPay } from './support/checkout';
 import { signUpAndLogIn, submitLogin, toNextPage, uniqueEmail } from './support/pages';
 import { addToCart, openProducts } from './support/shopping';
 import { expect, test } from './support/fixtures';
@@ -61,16 +62,6 @@ async function layoutProblems(page: Page, paths: string[]): Promise<string[]> {
   return problems;
 }
 
-/** Places an order of what the cart holds and returns the order page's path. */
-async function placeOrder(page: Page): Promise<string> {
-  await page.goto('/cart');
-  await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
-  await page.goto('/orders');
-  const order = await page.getByTestId('order').getByRole('link').first().getAttribute('href');
-  expect(order).toMatch(/^\/orders\/\w+$/);
-  return order!;
-}
-
 test.describe(`at ${WIDTHS.join(', ')} px no page scrolls sideways or breaks a word`, () => {
   test('for a guest', async ({ page }) => {
     await page.goto('/products');
@@ -97,8 +88,10 @@ test.describe(`at ${WIDTHS.join(', ')} px no page scrolls sideways or breaks a w
       await openProducts(page);
       await addToCart(page, title);
     }
-    expect(await layoutProblems(page, ['/products', '/cart', '/account', '/account/activity'])).toEqual([]);
-    const order = await placeOrder(page);
+    expect(await layoutProblems(page, ['/products', '/cart', '/checkout', '/account', '/account/activity'])).toEqual(
+      [],
+    );
+    const order = await checkOutAndPay(page);
     expect(await layoutProblems(page, ['/orders', order])).toEqual([]);
   });
 
@@ -106,7 +99,7 @@ test.describe(`at ${WIDTHS.join(', ')} px no page scrolls sideways or breaks a w
     await submitLogin(page, DEMO_ADMIN.email, DEMO_ADMIN.password);
     await openProducts(page);
     await addToCart(page, DEMO.board.title);
-    const order = await placeOrder(page);
+    const order = await checkOutAndPay(page);
     await page.goto('/admin/products');
     const edit = await page.getByRole('link', { name: /edit/i }).first().getAttribute('href');
     expect(

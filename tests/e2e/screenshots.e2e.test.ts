@@ -18,6 +18,7 @@ import {
   toNextPage,
 } from './support/pages';
 import { DEMO } from './support/catalog';
+import { checkOutAndPay } from './support/checkout';
 import { addToCart, cartRows, openProducts, orders, productCards } from './support/shopping';
 import { expect, test } from './support/fixtures';
 
@@ -121,9 +122,10 @@ test.describe('screenshots of the current pages (for the README: npm run screens
     expect((await cartRows(page)).map((row) => row.product)).toEqual([DEMO.mug.title, DEMO.notebook.title]);
     await saveScreenshot(page, 'cart');
 
-    await toNextPage(page, () => page.getByRole('button', { name: 'Place order' }).click());
+    await checkOutAndPay(page);
     await page.goto('/orders');
-    expect((await orders(page)).map((order) => order.total)).toEqual(['$32.50']);
+    // $32.50 and standard shipping.
+    expect((await orders(page)).map((order) => order.total)).toEqual(['$37.45']);
     await saveScreenshot(page, 'orders');
 
     const phone = await (await newContext({ userAgent: PHONE_UA })).newPage();

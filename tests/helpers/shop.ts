@@ -4,7 +4,9 @@ import { Product } from '../../src/models/Product';
 import type { CheckoutDetails } from '../../src/services/checkout';
 import { User } from '../../src/models/User';
 import { createUser, csrfToken, type Agent } from './http';
-import { CHECKOUT_ADDRESS } from '../../support/shopFlows';
+import { CARDS, CHECKOUT_ADDRESS } from '../../support/shopFlows';
+
+export { CARDS };
 
 let counter = 0;
 
@@ -105,13 +107,6 @@ export function checkoutDetails(): CheckoutDetails {
 /** Sends the checkout form for the cart as it is: the answer sends the customer to pay (303), or back to the cart. */
 export const checkOut = (agent: Agent, fields: Record<string, string> = {}) =>
   postForm(agent, '/checkout', checkoutForm(fields), '/cart');
-
-/** The card numbers of Fernhill Test Pay (src/testPay/cards.ts). */
-export const CARDS = {
-  success: '4242 4242 4242 4242',
-  declined: '4000 0000 0000 0002',
-  insufficientFunds: '4000 0000 0000 9995',
-} as const;
 
 /**
  * Pays on Test Pay's page at `paymentUrl` (where the checkout sent the customer) with `card`, as

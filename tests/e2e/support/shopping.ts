@@ -37,8 +37,8 @@ export interface TableRow {
   subtotal: string;
 }
 
-/** The body rows of a cart or order table, as the cells read. */
-async function rowsOf(table: Locator): Promise<TableRow[]> {
+/** The body rows of a cart, checkout or order table, as the cells read. */
+export async function rowsOf(table: Locator): Promise<TableRow[]> {
   const rows: TableRow[] = [];
   for (const row of await table.locator('tbody tr').all()) {
     const [product = '', price = '', quantity = '', subtotal = ''] = (await row.getByRole('cell').allInnerTexts()).map(
