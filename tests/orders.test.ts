@@ -32,6 +32,7 @@ describe('orders', () => {
     expect(page.text).toContain('$36.00');
     expect(page.text).toContain('$13.50');
     // $49.50 of items, $4.95 of standard shipping.
+    expect(page.text).toMatch(/Shipping \(standard\)<\/th><td>\$4\.95/);
     expect(page.text).toContain('$54.45');
     expect(await cartOf(user._id)).toEqual([]);
   });
