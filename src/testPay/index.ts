@@ -8,7 +8,7 @@ import type { Db } from 'mongodb';
 import { webhookDeliveries, postWithFetch, type SendWebhook, type TestPayChaos, type TestPayLog } from './deliveries';
 import { outcomeEvent, refundEvent } from './events';
 import { hostedPageRouter } from './router';
-import { isDecided, paymentBook, type PaymentDocument, type PaymentState } from './payments';
+import { isDecided, paymentBook, type NewPayment, type PaymentDocument } from './payments';
 
 export { TestPayError } from './payments';
 export type { PaymentState as TestPayPaymentState } from './payments';
@@ -42,43 +42,18 @@ export interface TestPayRefund {
   createdAt: Date;
 }
 
-/** A payment as Test Pay's API shows it. */
-export interface TestPayPayment {
+/** A payment as Test Pay's API shows it: as stored, without its secrets (the page's token, the key). */
+export type TestPayPayment = Omit<PaymentDocument, '_id' | 'token' | 'idempotencyKey' | 'refunds'> & {
   id: string;
   url: string;
-  state: PaymentState;
-  amountCents: number;
-  currency: string;
-  description: string;
-  reference: string;
-  customerEmail: string | null;
-  returnUrl: string;
-  cancelUrl: string;
-  expiresAt: Date;
-  createdAt: Date;
-  /** When it was paid or declined; null while pending. */
-  decidedAt: Date | null;
-  /** Why it failed, on `failed`. */
-  failureReason: string | null;
-  refundedCents: number;
   refunds: TestPayRefund[];
-}
+};
 
 export interface TestPay {
   /** The hosted payment page; the shop mounts it at `/test-pay` (so that `publicUrl` reaches it). */
   router: express.Router;
   /** Creates the payment (or, with a key seen before, finds it); throws TestPayError when it refuses. */
-  createPayment(input: {
-    amountCents: number;
-    currency: string;
-    description: string;
-    reference: string;
-    customerEmail: string | null;
-    returnUrl: string;
-    cancelUrl: string;
-    expiresAt: Date;
-    idempotencyKey: string;
-  }): Promise<{ id: string; url: string }>;
+  createPayment(input: NewPayment): Promise<{ id: string; url: string }>;
   /** Refunds (part of) a succeeded payment, once per key; `refund.succeeded` follows. Throws TestPayError when it refuses. */
   refund(input: { paymentId: string; amountCents: number; idempotencyKey: string }): Promise<{ refundId: string }>;
   payment(id: string): Promise<TestPayPayment | null>;
@@ -122,23 +97,11 @@ export function createTestPay(options: TestPayOptions): TestPay {
     if (isDecided(payment)) await deliveries.publish(outcomeEvent(payment));
   }
 
-  const view = (payment: PaymentDocument): TestPayPayment => ({
-    id: payment._id,
-    url: pageUrl(payment._id),
-    state: payment.state,
-    amountCents: payment.amountCents,
-    currency: payment.currency,
-    description: payment.description,
-    reference: payment.reference,
-    customerEmail: payment.customerEmail,
-    returnUrl: payment.returnUrl,
-    cancelUrl: payment.cancelUrl,
-    expiresAt: payment.expiresAt,
-    createdAt: payment.createdAt,
-    decidedAt: payment.decidedAt,
-    failureReason: payment.failureReason,
-    refundedCents: payment.refundedCents,
-    refunds: payment.refunds.map(({ id, amountCents, createdAt }) => ({ id, amountCents, createdAt })),
+  const view = ({ _id, token: _token, idempotencyKey: _key, refunds, ...shown }: PaymentDocument): TestPayPayment => ({
+    ...shown,
+    id: _id,
+    url: pageUrl(_id),
+    refunds: refunds.map(({ id, amountCents, createdAt }) => ({ id, amountCents, createdAt })),
   });
 
   return {
