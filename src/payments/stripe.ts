@@ -37,8 +37,13 @@ const FAILURE_REASONS = {
 export function stripeProvider(options: StripeProviderOptions): PaymentProvider {
   const { webhookSecret } = options;
   const clock = options.now ?? (() => new Date());
-  // The SDK's default of two retries is kept: every POST carries an Idempotency-Key, so a retry never pays twice.
-  const stripe = new Stripe(options.secretKey, options.httpClient ? { httpClient: options.httpClient } : {});
+  // Two retries (every POST carries an Idempotency-Key, so a retry never pays twice), each within
+  // 15 s rather than the SDK's 80: a customer is waiting on the checkout's answer.
+  const stripe = new Stripe(options.secretKey, {
+    maxNetworkRetries: 2,
+    timeout: 15_000,
+    ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+  });
 
   return {
     name: 'stripe',
