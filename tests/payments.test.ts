@@ -226,6 +226,21 @@ describe('the stock hold', () => {
     expect(await stockOf(last)).toBe(0);
   });
 
+  it('ends the hold of an account deleted meanwhile: its stock comes back, once, and nothing is left to do', async () => {
+    const kite = await someProduct({ stock: 3 });
+    const { agent, user } = await customerWith(shop(), kite, 2);
+    await checkedOut(agent);
+    const order = await orderOf(user._id);
+    // As the account's deletion leaves its orders: without their customer.
+    await Order.updateOne({ _id: order._id }, { $unset: { userId: 1, email: 1 } });
+    clock.advance(15 * 60_000 + 1);
+    await paymentsOf(app()).flow.sweep();
+    const ended = await Order.findById(order._id);
+    expect([ended?.status, ended?.stockState, ended?.cartRestore]).toEqual(['payment_failed', 'returned', 'done']);
+    expect(await stockOf(kite)).toBe(3);
+    expect(await paymentsOf(app()).flow.sweep()).toMatchObject({ released: 0 });
+  });
+
   it('refunds a payment that arrives after the hold ended: the money is never kept without the goods', async () => {
     const bell = await someProduct({ stock: 2 });
     const { agent, user } = await customerWith(shop(), bell);

@@ -134,8 +134,12 @@ export function paymentFlow({ provider, sendMail, appUrl, log }: PaymentFlowDepe
   /** The rest of a failed payment's release, repeatable: stock back, items back, hold gone. */
   async function finishRelease(order: OrderDocument): Promise<void> {
     await finishStockMove(order);
-    const user = order.userId && (await User.findById(order.userId));
-    if (user && order.cartRestore === 'pending') await restoreCart(order, user);
+    if (order.cartRestore === 'pending') {
+      const user = order.userId && (await User.findById(order.userId));
+      if (user) await restoreCart(order, user);
+      // The account was deleted meanwhile: there is no cart to give the items back to.
+      else await Order.updateOne({ _id: order._id, cartRestore: 'pending' }, { $set: { cartRestore: 'done' } });
+    }
     await StockHold.deleteOne({ _id: order._id });
   }
 
