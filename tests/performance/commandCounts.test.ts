@@ -15,7 +15,9 @@ import { openSessionStore, type MongoSessionStore } from '@fernhill/session-stor
 import { CommandCounter, type MonitoredClient } from '../../support/commandCounter';
 import { PASSWORD, createUser, csrfFrom, type Agent } from '../helpers/http';
 import { postMultipart, someProduct, checkoutForm } from '../helpers/shop';
+import { Order } from '../../src/models/Order';
 import { Product } from '../../src/models/Product';
+import { FERNHILL_SIGNATURE_HEADER, signWebhook } from '../../src/testPay';
 import { tinyPng } from '../../support/images';
 import { testConfig, uniqueDatabaseUri } from '../helpers/testApp';
 
@@ -162,6 +164,48 @@ it('placing an order of one line takes its stock with a bounded, known set of co
     'read:testpay.payments': 1,
     'write:testpay.payments': 1,
   });
+});
+
+it("a payment's webhook is recorded, applied and marked with a bounded, known set of commands", async () => {
+  const product = await someProduct();
+  const agent = await loggedInAgent();
+  const fromProducts = csrfFrom((await agent.get('/products')).text);
+  await agent.post('/cart').type('form').send({ _csrf: fromProducts, productId: product.id }).expect(302);
+  const _csrf = csrfFrom((await agent.get('/cart')).text);
+  await agent
+    .post('/checkout')
+    .type('form')
+    .send({ _csrf, ...checkoutForm() })
+    .expect(303);
+  const order = (await Order.findOne({ 'lines.productId': product._id }))!;
+  const body = JSON.stringify({
+    id: `evt_counted_${order.id as string}`,
+    type: 'payment.succeeded',
+    created: Math.floor(Date.now() / 1000),
+    data: {
+      paymentId: order.payment!.id,
+      reference: order.id as string,
+      amountCents: order.totalCents,
+      currency: 'usd',
+    },
+  });
+  const send = () =>
+    request(app)
+      .post('/webhooks/payments')
+      .set('Content-Type', 'application/json')
+      .set(FERNHILL_SIGNATURE_HEADER, signWebhook(config.TEST_PAY_WEBHOOK_SECRET, body, Math.floor(Date.now() / 1000)))
+      .send(body)
+      .expect(200);
+  // No session, no user: the event's record, the order's existence, the conditional update that
+  // pays it, the hold's end, the record marked applied. Sent again, a duplicate: the record's
+  // insert (refused) and its read.
+  expect(await countsOf(send)).toEqual({
+    'write:paymentevents': 2,
+    'read:orders': 1,
+    'write:orders': 1,
+    'write:stockholds': 1,
+  });
+  expect(await countsOf(send)).toEqual({ 'write:paymentevents': 1, 'read:paymentevents': 1 });
 });
 
 describe('uploaded images', () => {
