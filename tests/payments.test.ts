@@ -187,6 +187,24 @@ describe('the checkout form', () => {
   });
 });
 
+describe('the Idempotency-Key header', () => {
+  it('stands for the form id: the same key sent twice makes one order; none at all is a 400', async () => {
+    const tin = await someProduct({ stock: 5 });
+    const { agent, user } = await customerWith(shop(), tin);
+    const _csrf = await csrfToken(agent, '/checkout');
+    const { formId, ...fields } = checkoutForm();
+    const send = (key?: string) => {
+      const post = agent.post('/checkout').type('form');
+      return (key ? post.set('Idempotency-Key', key) : post).send({ _csrf, ...fields });
+    };
+    expect((await send()).status).toBe(400);
+    const [first, second] = [await send(formId), await send(formId)];
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(second.headers.location).toBe(first.headers.location);
+    expect(await Order.countDocuments({ userId: user._id })).toBe(1);
+  });
+});
+
 describe('the stock hold', () => {
   const clock = useControlledClock();
 

@@ -111,13 +111,14 @@ export function checkoutController({ payments, shippingRates, holdMinutes, provi
 
   /**
    * @route POST /checkout — `name`, `line1`, `line2`, `city`, `postcode`, `country`, `shipping`,
-   * `saveAddress`, `seenCart` and `formId` (its Idempotency-Key): records the order as awaiting
+   * `saveAddress`, `seenCart` and `formId` (its Idempotency-Key; or that header): records the order as awaiting
    * payment, its stock held, and sends the customer to the provider's payment page.
    */
   const postCheckout: RequestHandler = async (req, res) => {
     const user = signedInUser(req);
     const form = formOf(req.body);
-    const checkoutKey = formIdOf(req.body?.formId);
+    // The form's one-time id; a client without the form may send it as the Idempotency-Key header.
+    const checkoutKey = formIdOf(req.body?.formId ?? req.get('Idempotency-Key'));
     if (!checkoutKey) throw new HttpError(400, 'This form could not be read. Please reload the page and try again.');
     const errors = fieldErrors(req);
     if (errors) return renderCheckout(req, res, form, errors);
