@@ -18,10 +18,8 @@ export interface RefundRecord {
   createdAt: Date;
 }
 
-/** A payment as stored in `testpay.payments`. */
-export interface PaymentDocument {
-  _id: string;
-  idempotencyKey: string;
+/** What a payment is made of, as the shop asks for it. */
+export interface NewPayment {
   amountCents: number;
   currency: string;
   description: string;
@@ -30,6 +28,12 @@ export interface PaymentDocument {
   returnUrl: string;
   cancelUrl: string;
   expiresAt: Date;
+  idempotencyKey: string;
+}
+
+/** A payment as stored in `testpay.payments`. */
+export interface PaymentDocument extends NewPayment {
+  _id: string;
   /** Only the payment's own page has it (in its form): a POST without it was not made there. */
   token: string;
   /** `pending` until paid or declined; both are final. */
@@ -44,18 +48,6 @@ export interface PaymentDocument {
 export type DecidedPayment = PaymentDocument & { state: 'succeeded' | 'failed'; decidedAt: Date };
 
 export const isDecided = (payment: PaymentDocument): payment is DecidedPayment => payment.state !== 'pending';
-
-export interface NewPayment {
-  amountCents: number;
-  currency: string;
-  description: string;
-  reference: string;
-  customerEmail: string | null;
-  returnUrl: string;
-  cancelUrl: string;
-  expiresAt: Date;
-  idempotencyKey: string;
-}
 
 const CURRENCY = /^[a-z]{3}$/;
 
