@@ -101,7 +101,12 @@ export async function placeOrder(
   const items: CartItem[] = current?.cart.items ?? [];
   // Nothing left once an interrupted order was settled: that order was what this submission asked for.
   if (items.length === 0 && settled.length > 0) return settled[settled.length - 1]!;
-  if (!current || items.length === 0) throw new EmptyCartError();
+  if (!current || items.length === 0) {
+    // This very form's order was made meanwhile (a double click whose twin finished first).
+    const madeMeanwhile = await Order.findOne({ userId: user._id, checkoutKey: checkout.checkoutKey });
+    if (madeMeanwhile) return answerFor(madeMeanwhile, user);
+    throw new EmptyCartError();
+  }
   const version = current.cart.version;
 
   const products = await Product.find({ _id: trusted({ $in: items.map((item) => item.productId) }) });
