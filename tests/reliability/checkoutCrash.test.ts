@@ -37,6 +37,13 @@ afterAll(async () => {
   await shop?.stop();
 });
 
+/** The process meant to die at its crash point: stopped after each test, should a test fail before the point. */
+let doomed: ShopProcess | undefined;
+afterEach(async () => {
+  await doomed?.stop();
+  doomed = undefined;
+});
+
 /** The steps of a checkout, in order, as the crash points name them. */
 const STEPS = [
   'checkout:before-order', // nothing written yet
@@ -105,7 +112,7 @@ describe.each(STEPS)('a server killed at %s of a checkout', (step) => {
 
       // The checkout goes to a server that dies at `step`.
       if (!testServer.atomicUpdates) await shop!.stop();
-      const doomed = await ShopProcess.start({ databaseUri: database(), env: { FAULT_CRASH_AT: step } });
+      doomed = await ShopProcess.start({ databaseUri: database(), env: { FAULT_CRASH_AT: step } });
       await doomed.waitUntil('is ready', (status) => status === 200);
       // No answer: the connection dies with the process.
       const answer = await placeOrder(client.at(doomed.url)).then(
