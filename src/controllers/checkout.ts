@@ -71,6 +71,19 @@ const toldInTheCart = (err: unknown) =>
   err instanceof ShortStockError ||
   err instanceof LateOrderError;
 
+/**
+ * Sends the customer to pay for the order (303 to the provider's page); to the order's page with
+ * the reason when the provider fails (the order keeps its hold). For the checkout and for "Pay now".
+ */
+export async function toPaymentPage(req: Request, res: Response, order: OrderDocument, payments: PaymentFlow) {
+  try {
+    res.redirect(303, await payments.paymentPageFor(order));
+  } catch (err) {
+    if (!(err instanceof PaymentUnavailableError)) throw err;
+    await redirectWith(req, res, `/orders/${order._id.toString()}`, { kind: 'error', text: err.message });
+  }
+}
+
 export function checkoutController({ payments, shippingRates, holdMinutes, provider }: CheckoutDependencies) {
   /** Renders the checkout page for the cart as it is now; to the cart with a message when it is empty. */
   async function renderCheckout(req: Request, res: Response, form: CheckoutForm, errors: FieldErrors = {}) {
@@ -144,18 +157,8 @@ export function checkoutController({ payments, shippingRates, holdMinutes, provi
       return redirectWith(req, res, '/cart', { kind: 'error', text: (err as HttpError).message });
     }
     if (form.saveAddress === 'on') await user.updateOne({ $set: { savedAddress: address } });
-    await toPaymentPage(req, res, order);
+    await toPaymentPage(req, res, order, payments);
   };
 
-  /** Sends the customer to pay for the order; to its page with the reason when the provider fails. */
-  async function toPaymentPage(req: Request, res: Response, order: OrderDocument) {
-    try {
-      res.redirect(303, await payments.paymentPageFor(order));
-    } catch (err) {
-      if (!(err instanceof PaymentUnavailableError)) throw err;
-      await redirectWith(req, res, `/orders/${order._id.toString()}`, { kind: 'error', text: err.message });
-    }
-  }
-
-  return { getCheckout, postCheckout, toPaymentPage };
+  return { getCheckout, postCheckout };
 }

@@ -15,7 +15,7 @@ import {
   type OrderStatus,
 } from '../models/Order';
 import type { PaymentFlow } from '../services/payments';
-import { PaymentUnavailableError } from '../services/payments';
+import { toPaymentPage } from './checkout';
 import { invoicePdf, type Seller } from '../services/invoice';
 import { changeOrderStatus, findVisibleOrder, nextStatuses } from '../services/orderStatus';
 import { parsePageParam } from '../services/products';
@@ -125,12 +125,7 @@ export function ordersController({ sendMail, seller, appUrl, payments }: OrdersD
         text: `Order ${orderNumber(order)} is ${STATUS_LABELS[order.status]}: there is nothing to pay.`,
       });
     }
-    try {
-      res.redirect(303, await payments.paymentPageFor(order));
-    } catch (err) {
-      if (!(err instanceof PaymentUnavailableError)) throw err;
-      await redirectWith(req, res, `/orders/${order._id.toString()}`, { kind: 'error', text: err.message });
-    }
+    await toPaymentPage(req, res, order, payments);
   };
 
   /** @route GET /orders/:orderId/invoice — a PDF, with the same access rule as the order page. */
